@@ -1,0 +1,35 @@
+"""symgrad: derivatives, gradients and their worked steps, from the notation people type.
+
+The public API (each name is loaded on first use, so ``import symgrad`` stays cheap):
+
+- ``parse(text)``: the expression as SymPy reads it;
+- ``derivative(expr_or_text, wrt=None, order=1)``, ``gradient(expr_or_text, wrt=None)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_API = {
+    "parse": "symgrad.parsing",
+    "derivative": "symgrad.calculus",
+    "gradient": "symgrad.calculus",
+    "variables": "symgrad.calculus",
+    "SymgradError": "symgrad.errors",
+    "ParseError": "symgrad.errors",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

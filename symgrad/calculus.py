@@ -1,0 +1,279 @@
+"""Derivatives and gradients of parsed expressions: the library's core that the CLI is a layer on.
+
+Stage: expression -> result (no steps; the step engine in ``symgrad.steps`` explains these same
+results rule by rule). Every function accepts a SymPy expression or text, which goes through
+``symgrad.parsing`` (never ``sympify``).
+
+>>> gradient("y**2 - x**2")
+[-2*x, 2*y]
+>>> derivative("x cos(pi x)")
+-pi*x*sin(pi*x) + cos(pi*x)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Union
+
+import sympy as sp
+
+from symgrad.errors import InputError, ParseError
+
+ExprLike = Union[str, sp.Basic]
+VarLike = Union[str, sp.Symbol]
+
+MAX_ORDER = 50
+"""Highest derivative order accepted: past it, expression swell makes results unreadable."""
+
+
+def as_expr(expr: ExprLike) -> sp.Expr:
+    """Text through the grammar, or a SymPy expression as it is."""
+    if isinstance(expr, str):
+        from symgrad.parsing import parse
+
+        result = parse(expr)
+    else:
+        result = expr
+    if isinstance(result, sp.Tuple):
+        raise InputError("expected one expression, got a comma-separated list",
+                         suggestion="give one expression; lists are for 'symgrad jacobian'")
+    return result  # type: ignore[return-value]
+
+
+def natural_key(symbol: sp.Basic) -> tuple[object, ...]:
+    """Sort key putting x before y and theta2 before theta10.
+
+    >>> sorted(["theta10", "theta2", "y", "x"], key=lambda n: natural_key(sp.Symbol(n)))
+    ['theta2', 'theta10', 'x', 'y']
+    """
+    parts = re.split(r"(\d+)", str(symbol))
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+
+
+def variables(expr: ExprLike) -> list[sp.Symbol]:
+    """The free symbols of ``expr`` in natural order (x, y, z; theta1, theta2, theta10).
+
+    >>> variables("theta10 + theta2 * x + y")
+    [theta2, theta10, x, y]
+    """
+    e = as_expr(expr)
+    return sorted((s for s in e.free_symbols if isinstance(s, sp.Symbol)), key=natural_key)
+
+
+def resolve_variable(name: VarLike, expr: sp.Basic | None = None) -> sp.Symbol:
+    """The symbol a user means by ``name``: ``θ``, ``theta`` and ``theta_1`` all work.
+
+    If ``expr`` has a symbol of that name, that very symbol is returned (so assumptions match).
+    """
+    if isinstance(name, sp.Symbol):
+        return name
+    from symgrad.parsing import parse
+
+    text = name.strip()
+    try:
+        sym = parse(text)
+    except ParseError as exc:
+        raise InputError(f"'{name}' is not a variable name", suggestion=exc.suggestion) from None
+    if not isinstance(sym, sp.Symbol):
+        raise InputError(f"'{name}' is not a variable name", suggestion="use a name such as x, theta or w1")
+    if expr is not None:
+        for s in expr.free_symbols:
+            if isinstance(s, sp.Symbol) and s.name == sym.name:
+                return s
+    return sym
+
+
+def resolve_variables(names: Iterable[VarLike] | VarLike | None, expr: sp.Basic) -> list[sp.Symbol]:
+    """A list of variables from names (or a comma-separated string); all free symbols if None."""
+    if names is None:
+        return variables(expr)
+    if isinstance(names, (str, sp.Symbol)):
+        names = [n for n in str(names).split(",") if n.strip()] if isinstance(names, str) else [names]
+    result = [resolve_variable(n, expr) for n in names]
+    if not result:
+        raise InputError("no variable given")
+    seen: set[sp.Symbol] = set()
+    for sym in result:
+        if sym in seen:
+            raise InputError(f"variable {sym} is given twice")
+        seen.add(sym)
+    return result
+
+
+def default_variable(expr: sp.Basic) -> sp.Symbol:
+    """The variable ``diff`` uses when none is named: x if present, else the first in natural order."""
+    free = variables(expr)
+    if not free:
+        return sp.Symbol("x", real=True)
+    for sym in free:
+        if sym.name == "x":
+            return sym
+    return free[0]
+
+
+def derivative(expr: ExprLike, wrt: VarLike | None = None, order: int = 1) -> sp.Expr:
+    """The ``order``-th derivative of ``expr`` with respect to ``wrt`` (default: x, or the first variable).
+
+    >>> derivative("sigmoid(x)")
+    (1 - sigmoid(x))*sigmoid(x)
+    >>> derivative("x^3 y", wrt="y")
+    x**3
+    """
+    e = as_expr(expr)
+    var = default_variable(e) if wrt is None else resolve_variable(wrt, e)
+    check_order(order)
+    return tidy(sp.diff(e, var, order))
+
+
+def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list[sp.Expr]:
+    """The partial derivatives of ``expr``, one per variable (default: all, in natural order).
+
+    >>> gradient("x^2 + 3 x y", wrt="x,y")
+    [2*x + 3*y, 3*x]
+    """
+    e = as_expr(expr)
+    return [tidy(sp.diff(e, v)) for v in resolve_variables(wrt, e)]
+
+
+def tidy(expr: sp.Basic) -> sp.Basic:
+    """Cheap rewrites that make results read as a person writes them, keeping σ and tanh forms.
+
+    ``sign(u)/|u|`` -> ``1/u`` and ``sign(u)·|u|`` -> ``u`` (equal wherever both sides are defined).
+
+    >>> tidy(sp.sign(sp.Symbol("x")) / sp.Abs(sp.Symbol("x")))
+    1/x
+    """
+
+    def is_target(node: sp.Basic) -> bool:
+        return node.is_Mul and any(isinstance(f, sp.sign) for f in node.args)
+
+    def rewrite(node: sp.Mul) -> sp.Basic:
+        factors = list(node.args)
+        for s in [f for f in factors if isinstance(f, sp.sign)]:
+            u = s.args[0]
+            for i, f in enumerate(factors):
+                if f == sp.Abs(u) ** -1:
+                    factors.remove(s)
+                    factors[factors.index(f)] = u**-1
+                    break
+                if f == sp.Abs(u):
+                    factors.remove(s)
+                    factors[factors.index(f)] = u
+                    break
+        return sp.Mul(*factors)
+
+    if not expr.has(sp.sign):
+        return expr
+    return expr.replace(is_target, rewrite)
+
+
+def check_order(order: int) -> None:
+    if not isinstance(order, int) or order < 1:
+        raise InputError(f"the order must be a whole number of at least 1, not {order}")
+    if order > MAX_ORDER:
+        raise InputError(f"order {order} is above the limit of {MAX_ORDER}")
+
+
+@dataclass(frozen=True)
+class Value:
+    """A numeric value at a point, or ``None`` with a note saying why there is none."""
+
+    value: float | None
+    note: str | None = None
+
+
+def parse_point(text: str | Mapping[str, object] | None, expr: sp.Basic) -> dict[sp.Symbol, sp.Expr]:
+    """``"x=0.5, y=pi/4"`` -> {x: 1/2, y: pi/4}; names as the expression spells them (θ or theta)."""
+    if text is None:
+        return {}
+    if isinstance(text, Mapping):
+        items = [(str(k), v) for k, v in text.items()]
+    else:
+        items = []
+        for part in _split_top(text):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InputError(f"'{part.strip()}' is not an assignment", suggestion="write --at x=0.5,y=1")
+            name, _, value = part.partition("=")
+            items.append((name, value))
+    point: dict[sp.Symbol, sp.Expr] = {}
+    for name, value in items:
+        sym = resolve_variable(str(name), expr)
+        number = _number(value)
+        if sym in point:
+            raise InputError(f"{sym} is given twice in the point")
+        point[sym] = number
+    return point
+
+
+def _number(value: object) -> sp.Expr:
+    from symgrad.parsing import parse
+
+    if isinstance(value, (int, float)):
+        return sp.Float(value) if isinstance(value, float) else sp.Integer(value)
+    if isinstance(value, sp.Basic):
+        number = value
+    else:
+        text = str(value).strip()
+        if not text:
+            raise InputError("a value is missing in the point", suggestion="write --at x=0.5")
+        number = parse(text)
+    if not getattr(number, "is_number", False):
+        raise InputError(f"'{value}' is not a number", suggestion="values may use pi, e and arithmetic, like pi/4")
+    return number  # type: ignore[return-value]
+
+
+def _split_top(text: str) -> list[str]:
+    """Split on commas outside brackets: "x=max(1,2), y=3" -> ["x=max(1,2)", " y=3"]."""
+    parts, depth, current = [], 0, []
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
+def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], *, what: str = "the result") -> Value:
+    """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real."""
+    missing = sorted((s for s in expr.free_symbols if s not in point), key=natural_key)
+    if missing:
+        names = ", ".join(str(s) for s in missing)
+        raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
+    at = ", ".join(f"{k}={v}" for k, v in point.items())
+    if expr.has(sp.Heaviside) or expr.has(sp.sign):
+        for h in expr.atoms(sp.Heaviside, sp.sign):
+            if h.args[0].subs(point).is_zero:
+                return Value(None, f"{what} is undefined at {at}: {h.func.__name__.lower()} has a jump at 0")
+    try:
+        exact = expr.subs(point)
+        number = exact.evalf(30)
+    except (ZeroDivisionError, ValueError, TypeError, ArithmeticError) as exc:
+        return Value(None, f"{what} cannot be evaluated at {at}: {exc}")
+    if number.has(sp.zoo) or number.has(sp.oo) or number.has(-sp.oo):
+        return Value(None, f"{what} is undefined at {at} (division by zero or a pole)")
+    if number.has(sp.nan):
+        return Value(None, f"{what} is undefined at {at}")
+    if not number.is_number:
+        return Value(None, f"{what} could not be reduced to a number at {at}")
+    re_part, im_part = number.as_real_imag()
+    if im_part != 0 and abs(float(im_part)) > 1e-25 * max(1.0, abs(float(re_part))):
+        return Value(None, f"{what} is not real at {at} (the value there is complex: outside the domain)")
+    value = float(re_part)
+    if value != value or value in (float("inf"), float("-inf")):
+        return Value(None, f"{what} is too large for a float at {at}")
+    return Value(value)
+
+
+def evaluate_all(exprs: Sequence[sp.Basic], point: Mapping[sp.Symbol, sp.Expr], labels: Sequence[str]) -> list[Value]:
+    """``evaluate`` for each expression, with its label in any note."""
+    return [evaluate(e, point, what=label) for e, label in zip(exprs, labels)]

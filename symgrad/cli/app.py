@@ -1,0 +1,177 @@
+"""The ``symgrad`` command: one Typer app, one thin function per command.
+
+Stage: CLI. Each command parses its options, calls the library (``symgrad.calculus``,
+``symgrad.steps``, …), asks the narrator for a document and hands it to ``common.emit``.
+To add a command: write it in its own module under ``symgrad/cli/`` with ``@app.command`` and
+import that module at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from symgrad import __version__
+from symgrad.cli.common import AtOption, DebugOption, ExprArgument, FormatOption, Format, emit, read_expression, run
+
+# Expressions may start with a minus ("-x^2"): unknown "options" are taken as the expression.
+COMMAND_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
+
+app = typer.Typer(
+    name="symgrad",
+    help=(
+        "Derivatives, gradients and their worked steps, from the notation you write on paper.\n\n"
+        "Examples:\n\n"
+        '  symgrad grad "y**2 - x**2"\n\n'
+        '  symgrad diff "x cos(πx)"\n\n'
+        '  symgrad diff "sin^2 x" --at x=pi/4 --format json'
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["--help"]},
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"symgrad {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+) -> None:
+    """Derivatives, gradients and their worked steps, from the notation you write on paper."""
+
+
+WrtOption = Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable).", show_default=False)]
+OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def diff(
+    expr: ExprArgument,
+    wrt: WrtOption = None,
+    order: OrderOption = 1,
+    at: AtOption = None,
+    fmt: FormatOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Differentiate EXPR, showing how it was read and the result.
+
+    Examples:
+
+      symgrad diff "x cos(πx)"
+
+      symgrad diff "x^3 y^2" --wrt y --order 2
+
+      symgrad diff "sigmoid(x)" --at x=0 --format json
+
+      echo "ln|x|" | symgrad diff -
+    """
+
+    def body(f: Format) -> None:
+        from symgrad import calculus
+        from symgrad.parsing import parse_full
+        from symgrad.render.narrate import diff_document
+
+        text = read_expression(expr)
+        parsed = parse_full(text)
+        e = calculus.as_expr(parsed.expr)
+        var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
+        calculus.check_order(order)
+        result = calculus.derivative(e, var, order)
+        point = calculus.parse_point(at, e) if at is not None else None
+        value = calculus.evaluate(result, point, what="the derivative") if point is not None else None
+        variables = calculus.variables(e)
+        if f is Format.json:
+            data = {
+                "command": "diff",
+                "input": text,
+                "expression": str(e),
+                "variables": [v.name for v in variables],
+                "wrt": var.name,
+                "order": order,
+                "result": str(result),
+                "latex": _latex(result),
+                "notes": list(parsed.notes),
+            }
+            if value is not None:
+                data["value"] = value.value
+                if value.note:
+                    data["note"] = value.note
+            emit(f, data=data)
+            return
+        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value))
+
+    run(fmt, debug, body)
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def grad(
+    expr: ExprArgument,
+    wrt: Annotated[str | None, typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False)] = None,
+    at: AtOption = None,
+    fmt: FormatOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """The gradient of EXPR: every partial derivative, then the vector.
+
+    Examples:
+
+      symgrad grad "y**2 - x**2"
+
+      symgrad grad "theta1^2 + theta2^2" --at θ1=1,θ2=-2
+
+      symgrad grad "-log(p)" --format json
+    """
+
+    def body(f: Format) -> None:
+        from symgrad import calculus
+        from symgrad.parsing import parse_full
+        from symgrad.render.narrate import grad_document
+
+        text = read_expression(expr)
+        parsed = parse_full(text)
+        e = calculus.as_expr(parsed.expr)
+        variables = calculus.resolve_variables(wrt, e)
+        partials = [calculus.derivative(e, v) for v in variables]
+        point = calculus.parse_point(at, e) if at is not None else None
+        values = (
+            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables]) if point is not None else None
+        )
+        if f is Format.json:
+            data = {
+                "command": "grad",
+                "input": text,
+                "expression": str(e),
+                "variables": [v.name for v in variables],
+                "gradient": [str(p) for p in partials],
+                "latex": [_latex(p) for p in partials],
+                "notes": list(parsed.notes),
+            }
+            if values is not None:
+                data["value"] = [v.value for v in values]
+                notes = [v.note for v in values if v.note]
+                if notes:
+                    data["note"] = "; ".join(notes)
+            emit(f, data=data)
+            return
+        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values))
+
+    run(fmt, debug, body)
+
+
+def _latex(expr: object) -> str:
+    from symgrad.render.backends import latex_of
+
+    return latex_of(expr)  # type: ignore[arg-type]
+
+
+def entry() -> None:
+    """The console script."""
+    app()

@@ -1,0 +1,126 @@
+"""What every command shares: the options, reading the expression, output, and the error boundary.
+
+Stage: CLI (the only place that reads input and prints). Commands stay thin: parse options, call
+one library function, build a document, hand it to ``emit``. Library exceptions become exit codes
+here and nowhere else: 0 ok, 1 could not compute, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from symgrad.errors import InputError, ParseError, SymgradError
+
+
+class Format(str, Enum):
+    rich = "rich"
+    plain = "plain"
+    latex = "latex"
+    markdown = "markdown"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format | None,
+    typer.Option("--format", help="Output: rich (default on a terminal), plain (default when piped), latex, markdown or json.", show_default=False),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors (for bug reports).")]
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).", show_default=False),
+]
+ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
+
+
+def resolve_format(fmt: Format | None) -> Format:
+    """Rich on a terminal, plain when piped (or when TERM=dumb)."""
+    if fmt is not None:
+        return fmt
+    if sys.stdout.isatty() and os.environ.get("TERM") != "dumb":
+        return Format.rich
+    return Format.plain
+
+
+def read_expression(text: str) -> str:
+    """The expression argument, or standard input for ``-`` (strict UTF-8)."""
+    if text != "-":
+        return text
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"standard input is not valid UTF-8 (byte {exc.start})", "", None) from None
+    return decoded.strip()
+
+
+def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = None, standalone: bool = False) -> None:
+    """Format everything first, then write once: an error can never leave half an output."""
+    from symgrad.render import backends
+
+    if fmt is Format.json:
+        out = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    elif fmt is Format.plain:
+        out = backends.to_plain(document)
+    elif fmt is Format.latex:
+        out = backends.to_latex(document, standalone=standalone)
+    elif fmt is Format.markdown:
+        out = backends.to_markdown(document)
+    else:
+        from rich.console import Console
+
+        console = Console(record=True, highlight=False, soft_wrap=True)
+        with console.capture() as capture:
+            backends.to_rich(document, console)
+        out = capture.get()
+    sys.stdout.write(out)
+    sys.stdout.flush()
+
+
+def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
+    """Report a library error and leave with its exit code."""
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(exc.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stderr.write(exc.render() + "\n")
+    raise typer.Exit(exc.exit_code)
+
+
+def run(fmt: Format | None, debug: bool, body: Callable[[Format], None]) -> None:
+    """Run a command body at the error boundary: library errors -> message + exit code."""
+    debug = debug or bool(os.environ.get("SYMGRAD_DEBUG"))
+    resolved = resolve_format(fmt)
+    try:
+        body(resolved)
+    except typer.Exit:
+        raise
+    except SymgradError as exc:
+        if debug:
+            traceback.print_exc()
+        fail(exc, resolved)
+    except RecursionError:
+        if debug:
+            traceback.print_exc()
+        fail(SymgradError("the expression is too deeply nested to work with"), resolved)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # the boundary: never a traceback unless asked for
+        if debug:
+            traceback.print_exc()
+        err = SymgradError(
+            f"internal error ({type(exc).__name__}): {exc}",
+            suggestion="this is a bug in symgrad; run again with --debug and report the output",
+        )
+        fail(err, resolved)
+
+
+def bad_option(message: str, suggestion: str | None = None) -> NoReturn:
+    raise InputError(message, suggestion=suggestion)

@@ -1,0 +1,175 @@
+"""Parsing: the user's text -> a SymPy expression, and nothing else ever reads user text.
+
+Stage: the first arrow of the pipeline (text -> expression). ``lexer.py`` scans, the grammar in
+``grammar/symgrad.lark`` structures, ``build.py`` constructs SymPy objects. The parser is built
+once per process, on first use, from the grammar shipped inside the package (or, in a source
+checkout, from the top-level ``grammar/`` folder).
+
+>>> parse("x sin x")
+x*sin(x)
+>>> parse("sin^2 x + e^-x")
+sin(x)**2 + exp(-x)
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from symgrad.errors import ParseError
+
+if TYPE_CHECKING:
+    import sympy
+    from lark import Lark
+
+MAX_INPUT_LENGTH = 200_000
+"""Characters in one expression: a 20 000-term sum fits, a pasted file does not."""
+
+MAX_NESTING = 1000
+"""Brackets nested in one another; deeper is never handwriting."""
+
+MAX_TREE_DEPTH = 400
+"""Depth of the expression tree (functions of functions…): SymPy recurses on it."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed input: the expression, the text it came from and how it was read."""
+
+    text: str
+    expr: sympy.Basic
+    notes: tuple[str, ...] = field(default=())
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or from a source checkout."""
+    from importlib import resources
+
+    try:
+        return resources.files("symgrad").joinpath("grammar", "symgrad.lark").read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError, OSError):
+        pass
+    source = Path(__file__).resolve().parents[2] / "grammar" / "symgrad.lark"
+    return source.read_text(encoding="utf-8")
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> tuple[Lark, object]:
+    from lark import Lark
+
+    from symgrad.parsing.build import Builder
+    from symgrad.parsing.lexer import SymgradLexer
+
+    builder = Builder()
+    parser = Lark(grammar_text(), parser="lalr", lexer=SymgradLexer, strict=True, transformer=builder)
+    return parser, builder
+
+
+def parse_full(text: str) -> Parsed:
+    """Parse ``text`` into a :class:`Parsed` with the expression and the reading notes.
+
+    Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
+    """
+    from lark.exceptions import UnexpectedInput
+
+    from symgrad.parsing.build import finish
+    from symgrad.parsing.lexer import Scanner
+
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a string, not {type(text).__name__}")
+    if len(text) > MAX_INPUT_LENGTH:
+        raise ParseError(
+            f"input is {len(text):,} characters, more than the limit of {MAX_INPUT_LENGTH:,}",
+            text[:200], None,
+        )
+    if not text.strip():
+        raise ParseError("the expression is empty", text, 0, suggestion='try symgrad diff "x^2"')
+    parser, builder = _parser()
+    scanner = Scanner(text, MAX_NESTING)
+    notes: list[str] = []
+    with _lock:
+        builder._reset(text, notes)  # type: ignore[attr-defined]
+        try:
+            result = parser.parse(scanner)  # type: ignore[arg-type]
+        except UnexpectedInput as exc:
+            raise _friendly(exc, text) from None
+        except RecursionError:
+            raise ParseError("the expression is nested too deeply to read", text, None) from None
+    expr = finish(result)
+    check_depth(expr, text)
+    return Parsed(text=text, expr=expr, notes=tuple(scanner.notes) + tuple(notes))
+
+
+def parse(text: str) -> sympy.Basic:
+    """Parse ``text`` into a SymPy expression (a ``Tuple`` for a comma-separated list).
+
+    >>> parse("2x^2 - 3x + 1")
+    2*x**2 - 3*x + 1
+    """
+    return parse_full(text).expr
+
+
+def check_depth(expr: sympy.Basic, text: str = "") -> None:
+    """Refuse trees deeper than ``MAX_TREE_DEPTH``, measured without recursion."""
+    stack = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_TREE_DEPTH:
+            raise ParseError(
+                f"the expression is nested more than {MAX_TREE_DEPTH} levels deep", text, None,
+                suggestion="symgrad limits depth so that SymPy cannot overflow Python's stack",
+            )
+        stack.extend((arg, depth + 1) for arg in node.args)
+
+
+_TOKEN_WORDS = {
+    "NUMBER": "a number", "NAME": "a name", "FUNC": "a function", "CONST": "a constant",
+    "PLUS": "'+'", "MINUS": "'-'", "TIMES": "'*'", "DIVIDE": "'/'", "POW": "'^'", "SUP": "a superscript",
+    "LPAR": "'('", "RPAR": "')'", "LBRACK": "'['", "RBRACK": "']'", "LBAR": "'|'", "RBAR": "'|'",
+    "COMMA": "','", "$END": "the end",
+}
+
+
+def _friendly(exc: Exception, text: str) -> ParseError:
+    """Lark's exception -> one line a person understands, with the position."""
+    from lark.exceptions import UnexpectedToken
+
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        expected = set(exc.expected)
+        if tok.type == "$END":
+            if expected & {"NUMBER", "NAME", "LPAR"}:
+                return ParseError("the expression ends where a term is expected", text, len(text),
+                                  suggestion="complete the expression after the last operator")
+            return ParseError("the expression ends too early", text, len(text))
+        shown = _TOKEN_WORDS.get(tok.type, repr(str(tok)))
+        if tok.type in {"NUMBER", "NAME", "CONST"}:
+            shown = f"{_TOKEN_WORDS[tok.type].split()[-1]} '{tok}'"
+        elif tok.type == "FUNC":
+            shown = f"the function '{tok}'"
+        hint = None
+        if tok.type in {"TIMES", "DIVIDE", "POW", "PLUS"} and expected & {"NUMBER", "NAME"}:
+            hint = f"{_TOKEN_WORDS[tok.type]} needs a term on each side"
+        elif tok.type == "COMMA":
+            hint = "commas separate the arguments of a function like max(x, y) or log(x, 2)"
+        elif tok.type in {"RPAR", "RBRACK", "RBAR"}:
+            before = text[: tok.start_pos].rstrip()
+            if before.endswith(","):
+                return ParseError("missing argument after ','", text, tok.start_pos,
+                                  suggestion="give a value after each comma, as in log(x, 2)")
+            hint = "the brackets hold nothing here" if before[-1:] in "([|" else "something is missing before it"
+        elif tok.type in {"NUMBER", "NAME", "CONST", "LPAR"} and expected <= {"FUNC", "TIMES", "DIVIDE", "PLUS", "MINUS", "RPAR", "RBRACK", "RBAR", "COMMA", "$END"}:
+            hint = "a function written without parentheses ends at its argument: add '*' or parentheses, as in sin(x y)"
+        elif tok.type == "SUP":
+            hint = "a superscript follows what it raises, as in x²"
+        elif expected <= {"LPAR", "POW", "SUP"} or "LPAR" in expected and tok.type in {"MINUS"}:
+            hint = "write the function's argument, as in sin(x) or sin x"
+        return ParseError(f"unexpected {shown}", text, tok.start_pos, suggestion=hint)
+    pos = getattr(exc, "pos_in_stream", None)
+    return ParseError(f"cannot read the expression: {exc}", text, pos)

@@ -1,0 +1,282 @@
+"""Builder: grammar reductions -> SymPy expressions.
+
+Stage: parsing, second step. Lark's LALR parser calls one method here per ``-> alias`` of
+``grammar/symgrad.lark`` at the moment it reduces the rule, so no parse tree is kept and nothing
+recurses, however deep the input. Only this module constructs SymPy objects from user text, and it
+does so with SymPy's constructors, never with ``sympify``/``eval``.
+
+Sums and products are collected in flat lists (``_Terms``/``_Factors``) and handed to SymPy once,
+so a 20 000-term sum costs one ``Add``, not 20 000 growing ones.
+
+To add notation: add the rule with an ``-> alias`` to the grammar and a method of that name here.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+from lark import Token, Transformer, v_args
+
+from symgrad.errors import ParseError
+from symgrad.parsing.names import ABSTRACT_FUNCTIONS, FunctionSpec, function_table
+
+MAX_POWER_BITS = 100_000
+"""Bits of an exact number built from a power of numbers (9^9^9 is refused, 2^1000 is fine)."""
+
+INVERSE_NAMES = {"sin": "arcsin", "cos": "arccos", "tan": "arctan"}
+
+
+class _Terms(list):
+    """Terms of a sum still being read."""
+
+
+class _Factors(list):
+    """Factors of a product still being read; ``divided`` marks a / before a juxtaposition."""
+
+    divided: bool = False
+
+
+def _v(node: Any) -> sp.Expr:
+    """Finish a pending sum or product into one SymPy expression."""
+    if isinstance(node, _Terms):
+        return sp.Add(*node)
+    if isinstance(node, _Factors):
+        return sp.Mul(*node)
+    return node
+
+
+@v_args(inline=True)
+class Builder(Transformer):
+    """The callbacks Lark runs on each reduction; one instance serves every parse."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.notes: list[str] = []
+        self._symbols: dict[str, sp.Symbol] = {}
+
+    def _reset(self, text: str, notes: list[str]) -> None:
+        self.text = text
+        self.notes = notes
+
+    def _error(self, message: str, token: Token | None, suggestion: str | None = None) -> ParseError:
+        pos = token.start_pos if token is not None else None
+        return ParseError(message, self.text, pos, suggestion=suggestion)
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+    # atoms -----------------------------------------------------------------------------------
+    def number(self, tok: Token) -> sp.Expr:
+        value = Fraction(str(tok))
+        return sp.Rational(value.numerator, value.denominator)
+
+    def name(self, tok: Token) -> sp.Symbol:
+        return self._symbol(tok.value)
+
+    def _symbol(self, name: str) -> sp.Symbol:
+        sym = self._symbols.get(name)
+        if sym is None:
+            sym = self._symbols[name] = sp.Symbol(name, real=True)
+        return sym
+
+    def const(self, tok: Token) -> sp.Expr:
+        return sp.pi if tok.value == "pi" else sp.E
+
+    def paren(self, _open: Token, inner: Any, _close: Token) -> sp.Expr:
+        return _v(inner)
+
+    def tuple(self, _open: Token, items: list[Any], _close: Token) -> sp.Tuple:
+        return sp.Tuple(*items)
+
+    def absolute(self, _open: Token, inner: Any, _close: Token) -> sp.Expr:
+        return sp.Abs(_v(inner))
+
+    def exprs(self, first: Any, _comma: Token, last: Any) -> list[Any]:
+        items = first if isinstance(first, list) and not isinstance(first, (_Terms, _Factors)) else [_v(first)]
+        items.append(_v(last))
+        return items
+
+    def toplevel_list(self, items: list[Any]) -> sp.Tuple:
+        return sp.Tuple(*items)
+
+    # sums ------------------------------------------------------------------------------------
+    def add(self, left: Any, _op: Token, right: Any) -> _Terms:
+        terms = left if isinstance(left, _Terms) else _Terms([_v(left)])
+        terms.append(_v(right))
+        return terms
+
+    def sub(self, left: Any, _op: Token, right: Any) -> _Terms:
+        terms = left if isinstance(left, _Terms) else _Terms([_v(left)])
+        terms.append(-_v(right))
+        return terms
+
+    def neg(self, _op: Token, operand: Any) -> sp.Expr:
+        return -_v(operand)
+
+    def pos(self, _op: Token, operand: Any) -> sp.Expr:
+        return _v(operand)
+
+    # products --------------------------------------------------------------------------------
+    def _factors(self, left: Any) -> _Factors:
+        return left if isinstance(left, _Factors) else _Factors([_v(left)])
+
+    def mul(self, left: Any, _op: Token, right: Any) -> _Factors:
+        factors = self._factors(left)
+        factors.append(_v(right))
+        return factors
+
+    def div(self, left: Any, op: Token, right: Any) -> _Factors:
+        factors = self._factors(left)
+        divisor = _v(right)
+        if divisor.is_zero:
+            raise self._error("division by zero", op)
+        factors.append(sp.Pow(divisor, -1))
+        factors.divided = True
+        return factors
+
+    def jmul(self, left: Any, right: Any) -> _Factors:
+        factors = self._factors(left)
+        if factors.divided:
+            self._note("juxtaposition multiplies like * and groups left to right: 1/2x is (1/2)·x; write 1/(2x) for the other reading")
+        factors.append(_v(right))
+        return factors
+
+    def plains(self, *children: Any) -> Any:
+        if len(children) == 1:
+            return children[0]
+        factors = self._factors(children[0])
+        factors.append(_v(children[1]))
+        return factors
+
+    # powers ----------------------------------------------------------------------------------
+    def _pow(self, base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:
+        if base.is_zero and exponent.is_negative:
+            raise self._error("0 to a negative power is a division by zero", tok)
+        if base.is_Rational and exponent.is_Rational:
+            size = max(abs(base.p), abs(base.q), 2)
+            bits = abs(exponent.p) / exponent.q * math.log2(size)
+            if bits > MAX_POWER_BITS:
+                raise self._error(
+                    f"{base}^{exponent} is too large to compute exactly "
+                    f"(about {int(bits * math.log10(2)):,} digits; the limit is {int(MAX_POWER_BITS * math.log10(2)):,})",
+                    tok,
+                )
+        return sp.Pow(base, exponent)
+
+    def power(self, base: Any, tok: Token, exponent: Any) -> sp.Expr:
+        return self._pow(_v(base), _v(exponent), tok)
+
+    def sup_power(self, base: Any, sup: Token) -> sp.Expr:
+        return self._pow(_v(base), sp.Integer(int(sup.value)), sup)
+
+    # functions -------------------------------------------------------------------------------
+    def fpow(self, _pow: Token, num: Token) -> tuple[int, Token]:
+        return self._fpow_value(str(num), num)
+
+    def fpow_neg(self, _pow: Token, _minus: Token, num: Token) -> tuple[int, Token]:
+        return self._fpow_value("-" + str(num), num)
+
+    def fpow_sup(self, sup: Token) -> tuple[int, Token]:
+        return self._fpow_value(sup.value, sup)
+
+    def _fpow_value(self, text: str, tok: Token) -> tuple[int, Token]:
+        try:
+            value = int(text)
+        except ValueError:
+            raise self._error(f"the power on a function name must be a whole number, not {text}", tok,
+                              "write (sin x)^0.5 for other powers") from None
+        if value == 0 or value < -1 or value > 1000:
+            raise self._error(f"'^{text}' on a function name is not supported", tok,
+                              "use a positive whole power like sin^2 x, or ^-1 for the inverse")
+        return value, tok
+
+    def one_arg(self, arg: Any) -> list[sp.Expr]:
+        return [_v(arg)]
+
+    def no_args(self) -> list[sp.Expr]:
+        return []
+
+    def _apply(self, func: Token, args: list[sp.Expr], fpow: tuple[int, Token] | None) -> sp.Expr:
+        name = func.value
+        if fpow is not None and fpow[0] == -1:
+            spec = self._spec(func)
+            if spec.inverse is None or name in ABSTRACT_FUNCTIONS:
+                raise self._error(f"{name}^-1 (an inverse function) is not available", fpow[1],
+                                  f"write 1/{name}(x) for the reciprocal")
+            inverse = function_table()[spec.inverse]
+            shown = INVERSE_NAMES.get(name, spec.inverse)
+            self._note(f"{name}^-1 is read as the inverse function {shown}, not 1/{name}")
+            return self._call(inverse, spec.inverse, args, func)
+        if name in ABSTRACT_FUNCTIONS:
+            if len(args) != 1:
+                raise self._error(f"{name}(…) takes one argument here, got {len(args)}", func)
+            result: sp.Expr = sp.Function(name, real=True)(*args)
+        elif name.startswith("log_"):
+            if len(args) != 1:
+                raise self._error(f"log_b(…) takes one argument, got {len(args)}", func)
+            base = self._log_base(name[4:], func)
+            result = sp.log(args[0], base)
+        else:
+            spec = self._spec(func)
+            result = self._call(spec, name, args, func)
+        if fpow is not None and fpow[0] != 1:
+            result = sp.Pow(result, fpow[0])
+        return result
+
+    def _log_base(self, text: str, func: Token) -> sp.Expr:
+        if text.isdigit():
+            base: sp.Expr = sp.Integer(int(text))
+            if base <= 1:
+                raise self._error(f"log base {text} is not a valid base", func)
+            return base
+        if text == "e":
+            return sp.E
+        return self._symbol(text)
+
+    def _spec(self, func: Token) -> FunctionSpec:
+        return function_table()[func.value]
+
+    def _call(self, spec: FunctionSpec, name: str, args: list[sp.Expr], func: Token) -> sp.Expr:
+        arities = spec.arities
+        count = len(args)
+        if arities is None:
+            if count < 2:
+                raise self._error(f"{name}(…) takes two or more arguments, got {count}", func)
+        elif count not in arities:
+            wanted = " or ".join(str(a) for a in arities)
+            plural = "argument" if arities == (1,) else "arguments"
+            raise self._error(f"{name}(…) takes {wanted} {plural}, got {count}", func)
+        if spec.name == "log":
+            if count == 2:
+                base = args[1]
+                if base.is_number and (base.is_nonpositive or base == 1):
+                    raise self._error(f"log base {base} is not a valid base", func)
+            else:
+                self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
+        return spec.build(*args)
+
+    def call(self, func: Token, _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
+        return self._apply(func, args, None)
+
+    def call_fpow(self, func: Token, fpow: tuple[int, Token], _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
+        return self._apply(func, args, fpow)
+
+    def bare(self, func: Token, arg: Any) -> sp.Expr:
+        return self._bare(func, arg, None)
+
+    def bare_fpow(self, func: Token, fpow: tuple[int, Token], arg: Any) -> sp.Expr:
+        return self._bare(func, arg, fpow)
+
+    def _bare(self, func: Token, arg: Any, fpow: tuple[int, Token] | None) -> sp.Expr:
+        if isinstance(arg, _Factors) and len(arg) > 1:
+            self._note(f"a function without parentheses takes the factors after it: {func.value} applies to the product {sp.sstr(_v(arg))}")
+        return self._apply(func, [_v(arg)], fpow)
+
+
+def finish(node: Any) -> sp.Basic:
+    """The parser's final value as a SymPy object."""
+    return _v(node)

@@ -1,0 +1,97 @@
+"""What to say, independent of how it is formatted: a document of blocks.
+
+Stage: rendering, first half. A narrator (``narrate.py``) turns results into a ``Document``;
+each backend (``plain.py``, ``rich_backend.py``, ``latex.py``, ``markdown.py``) formats any document.
+Adding a kind of block means one dataclass here and one branch per backend; adding a format means
+one backend, no narrator changes.
+
+Blocks are immutable data and hold SymPy expressions, never pre-formatted math, so every backend
+can print the math its own way (Unicode line, 2-D pretty, LaTeX).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Label:
+    """A piece of notation given per format: plain Unicode and LaTeX (d/dx and \\frac{d}{dx})."""
+
+    plain: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line of prose; ``style`` is a hint ("note", "warning", "muted") that backends may use."""
+
+    text: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """How the input was read: ``sin^2 x  →  sin(x)²`` and the notes about ambiguous notation."""
+
+    source: str
+    expr: sp.Basic
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``lhs = rhs``; ``final`` marks the answer, which backends set apart."""
+
+    lhs: Label
+    rhs: sp.Basic
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Vector:
+    """``lhs = (e1, e2, …)``, a gradient."""
+
+    lhs: Label
+    entries: tuple[sp.Basic, ...]
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class NumberLine:
+    """``lhs = value`` at a point, or the note that says why there is no value."""
+
+    lhs: Label
+    value: Union[float, tuple[Union[float, None], ...], None]
+    note: str | None = None
+
+
+Block = Union[Heading, Text, Interpretation, Equation, Vector, NumberLine]
+
+
+@dataclass(frozen=True)
+class Document:
+    """An ordered list of blocks, plus a title used by standalone LaTeX."""
+
+    blocks: tuple[object, ...] = field(default=())
+    title: str = "symgrad"
+
+    def __add__(self, other: "Document") -> "Document":
+        return Document(self.blocks + other.blocks, self.title)
+
+
+def format_number(value: float | None) -> str:
+    """A float as people read it: 0.5, -2.3561944901923, 1e-12."""
+    if value is None:
+        return "undefined"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.12g}"

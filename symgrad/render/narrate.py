@@ -1,0 +1,94 @@
+"""The narrator: results of each command -> a ``Document`` that every backend can format.
+
+Stage: rendering, first half (what to say). One function per command; the step narrator for
+worked derivations lives in ``symgrad.render.steps`` and contributes its own blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sympy as sp
+
+from symgrad.calculus import Value
+from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Vector
+from symgrad.render.oneline import oneline, symbol_text
+
+
+def derivative_label(var: sp.Symbol, order: int = 1, partial: bool = False) -> Label:
+    """d/dx, d²/dx², ∂/∂θ₁ in plain Unicode and in LaTeX."""
+    d, dl = ("∂", r"\partial") if partial else ("d", "d")
+    name = symbol_text(var.name)
+    vl = sp.latex(var)
+    if order == 1:
+        return Label(f"{d}/{d}{name}", r"\frac{%s}{%s %s}" % (dl, dl, vl))
+    sup = str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return Label(f"{d}{sup}/{d}{name}{sup}", r"\frac{%s^{%d}}{%s %s^{%d}}" % (dl, order, dl, vl, order))
+
+
+def function_label(expr: sp.Basic) -> Label:
+    return Label(f"f = {oneline(expr)}", f"f = {sp.latex(expr, ln_notation=True)}")
+
+
+def interpretation(source: str, expr: sp.Basic, notes: Sequence[str]) -> Interpretation:
+    return Interpretation(source, expr, tuple(notes))
+
+
+def at_text(point: dict[sp.Symbol, sp.Expr]) -> Label:
+    plain = ", ".join(f"{symbol_text(k.name)}={oneline(v)}" for k, v in point.items())
+    latex = ", ".join(f"{sp.latex(k)}={sp.latex(v)}" for k, v in point.items())
+    return Label(plain, latex)
+
+
+def diff_document(
+    source: str,
+    expr: sp.Basic,
+    notes: Sequence[str],
+    var: sp.Symbol,
+    order: int,
+    result: sp.Basic,
+    point: dict[sp.Symbol, sp.Expr] | None = None,
+    value: Value | None = None,
+    middle: Document | None = None,
+) -> Document:
+    """The derivative of ``expr``: how it was read, [the steps,] the answer, [its value]."""
+    partial = len(expr.free_symbols) > 1
+    label = derivative_label(var, order, partial)
+    lhs = Label(f"{label.plain} [{oneline(expr)}]", r"%s\left[%s\right]" % (label.latex, sp.latex(expr, ln_notation=True)))
+    blocks: list[object] = [interpretation(source, expr, notes)]
+    if middle is not None:
+        blocks.extend(middle.blocks)
+    blocks.append(Equation(lhs, result, final=True))
+    if point is not None and value is not None:
+        at = at_text(point)
+        blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex, at.latex)), value.value, value.note))
+    return Document(tuple(blocks), title=f"Derivative of {oneline(expr)}")
+
+
+def grad_document(
+    source: str,
+    expr: sp.Basic,
+    notes: Sequence[str],
+    variables: Sequence[sp.Symbol],
+    partials: Sequence[sp.Basic],
+    point: dict[sp.Symbol, sp.Expr] | None = None,
+    values: Sequence[Value] | None = None,
+    middle: Document | None = None,
+) -> Document:
+    """The gradient: how it was read, each partial [with its steps], the vector, [its value]."""
+    blocks: list[object] = [interpretation(source, expr, notes)]
+    if middle is not None:
+        blocks.extend(middle.blocks)
+    else:
+        for var, partial in zip(variables, partials):
+            label = derivative_label(var, 1, partial=True)
+            blocks.append(Equation(Label(f"{label.plain} f", label.latex + " f"), partial))
+    names = ", ".join(symbol_text(v.name) for v in variables)
+    latex_names = ", ".join(sp.latex(v) for v in variables)
+    grad_label = Label(f"∇f({names})", r"\nabla f(%s)" % latex_names)
+    blocks.append(Vector(grad_label, tuple(partials), final=True))
+    if point is not None and values is not None:
+        at = at_text(point)
+        notes_text = "; ".join(v.note for v in values if v.note) or None
+        blocks.append(NumberLine(Label(f"∇f at {at.plain}", r"\nabla f\big|_{%s}" % at.latex), tuple(v.value for v in values), notes_text))
+    return Document(tuple(blocks), title=f"Gradient of {oneline(expr)}")

@@ -1,0 +1,120 @@
+"""One-line Unicode math: x·cos(πx), σ(x)·(1 − σ(x)), θ₁², e^(−x).
+
+Stage: rendering (expression -> text). Used by the interpretation line and the plain format,
+where a result must fit on one line and be readable without a pretty-printer. For the 2-D form
+the rich backend uses SymPy's own pretty printer.
+
+>>> import sympy as sp
+>>> x, t = sp.symbols("x theta1")
+>>> oneline(x * sp.cos(sp.pi * x) - t**2)
+'-θ₁² + x·cos(π·x)'
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+GREEK = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η",
+    "theta": "θ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ",
+    "omicron": "ο", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "φ", "chi": "χ",
+    "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ",
+    "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω", "Upsilon": "Υ", "pi": "π",
+}
+
+_NAME = re.compile(r"^([A-Za-z]+?)(\d*)(?:_([A-Za-z0-9]+))?$")
+
+
+def symbol_text(name: str) -> str:
+    """theta1 -> θ₁, x_i -> x_i, alpha -> α."""
+    m = _NAME.match(name)
+    if not m:
+        return name
+    base, digits, sub = m.groups()
+    if base + digits in GREEK and not sub:
+        return GREEK[base + digits]
+    shown = GREEK.get(base, base)
+    if digits:
+        shown += digits.translate(_SUBSCRIPTS)
+    if sub:
+        shown += "_" + sub
+    return shown
+
+
+class OneLinePrinter(StrPrinter):
+    """SymPy's str printer with Unicode names, superscript powers and · for products."""
+
+    printmethod = "_symgrad_oneline"  # not _sympystr: σ(x) here, sigmoid(x) in str()
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return symbol_text(expr.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Pi(self, expr: sp.Expr) -> str:
+        return "π"
+
+    def _print_Exp1(self, expr: sp.Expr) -> str:
+        return "e"
+
+    def _print_ImaginaryUnit(self, expr: sp.Expr) -> str:
+        return "i"
+
+    def _print_Infinity(self, expr: sp.Expr) -> str:
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr: sp.Expr) -> str:
+        return "-∞"
+
+    def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
+        return "undefined (complex infinity)"
+
+    def _print_Abs(self, expr: sp.Expr) -> str:
+        return "|%s|" % self._print(expr.args[0])
+
+    def _print_exp(self, expr: sp.Expr) -> str:
+        arg = expr.args[0]
+        shown = self._print(arg)
+        if arg.is_Symbol or (arg.is_Integer and arg >= 0):
+            return f"e^{shown}"
+        return f"e^({shown})"
+
+    def _print_log(self, expr: sp.Expr) -> str:
+        return "ln(%s)" % self._print(expr.args[0])
+
+    def _print_sigmoid(self, expr: sp.Expr) -> str:
+        return "σ(%s)" % self._print(expr.args[0])
+
+    def _print_Heaviside(self, expr: sp.Expr) -> str:
+        return "H(%s)" % self._print(expr.args[0])
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exp = expr.args
+        if exp is sp.S.Half:
+            return "√(%s)" % self._print(base) if not base.is_Atom else "√" + self._print(base)
+        if exp.is_Integer and 1 < abs(int(exp)) < 1000:
+            shown = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"], strict=True)
+            power = shown + str(abs(int(exp))).translate(_SUPERSCRIPTS)
+            return power if exp > 0 else "1/" + power
+        text = super()._print_Pow(expr, rational)
+        return text.replace("**", "^")
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        return super()._print_Mul(expr).replace("*", "·")
+
+
+_printer = OneLinePrinter({"order": None})
+
+
+def oneline(expr: sp.Basic) -> str:
+    """``expr`` as one line of Unicode math."""
+    if isinstance(expr, (list, tuple, sp.Tuple)):
+        return "(" + ", ".join(oneline(e) for e in expr) + ")"
+    text = _printer.doprint(expr)
+    return text.replace("**", "^")

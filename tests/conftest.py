@@ -1,0 +1,43 @@
+"""Shared fixtures: symbols defined once, and a helper that runs the CLI in-process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import sympy as sp
+
+
+def R(name: str) -> sp.Symbol:
+    """A real symbol, as the parser makes them."""
+    return sp.Symbol(name, real=True)
+
+
+x, y, z, a, b, t = (R(n) for n in "xyzabt")
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli():
+    """Run ``symgrad ARGS`` in-process with Typer's runner; returns exit code, stdout, stderr."""
+    from typer.testing import CliRunner
+
+    from symgrad.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | bytes | None = None) -> Result:
+        res = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        return Result(res.exit_code, res.stdout, res.stderr)
+
+    return invoke
