@@ -13,7 +13,17 @@ from typing import Annotated
 import typer
 
 from symgrad import __version__
-from symgrad.cli.common import AtOption, DebugOption, ExprArgument, FormatOption, Format, emit, read_expression, run
+from symgrad.cli.common import (
+    AtOption,
+    DebugOption,
+    ExprArgument,
+    Format,
+    FormatOption,
+    TimeoutOption,
+    emit,
+    read_expression,
+    run,
+)
 
 # Expressions may start with a minus ("-x^2"): unknown "options" are taken as the expression.
 COMMAND_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
@@ -59,6 +69,7 @@ def diff(
     order: OrderOption = 1,
     at: AtOption = None,
     fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
     debug: DebugOption = False,
 ) -> None:
     """Differentiate EXPR, showing how it was read and the result.
@@ -108,7 +119,7 @@ def diff(
             return
         emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value))
 
-    run(fmt, debug, body)
+    run(fmt, debug, body, timeout)
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -117,6 +128,7 @@ def grad(
     wrt: Annotated[str | None, typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False)] = None,
     at: AtOption = None,
     fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
     debug: DebugOption = False,
 ) -> None:
     """The gradient of EXPR: every partial derivative, then the vector.
@@ -163,7 +175,7 @@ def grad(
             return
         emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values))
 
-    run(fmt, debug, body)
+    run(fmt, debug, body, timeout)
 
 
 def _latex(expr: object) -> str:

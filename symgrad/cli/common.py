@@ -37,6 +37,10 @@ AtOption = Annotated[
     str | None,
     typer.Option("--at", help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).", show_default=False),
 ]
+TimeoutOption = Annotated[
+    float,
+    typer.Option("--timeout", min=0.1, help="Time budget in seconds; past it symgrad stops with a message (exit 1)."),
+]
 ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
 
 
@@ -93,12 +97,21 @@ def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
     raise typer.Exit(exc.exit_code)
 
 
-def run(fmt: Format | None, debug: bool, body: Callable[[Format], None]) -> None:
-    """Run a command body at the error boundary: library errors -> message + exit code."""
+DEFAULT_TIMEOUT = 10.0
+
+
+def run(fmt: Format | None, debug: bool, body: Callable[[Format], None], timeout: float = DEFAULT_TIMEOUT) -> None:
+    """Run a command body at the error boundary: library errors -> message + exit code.
+
+    The body runs under the time budget (``symgrad.budget``); running out is a ``BudgetExceeded``.
+    """
+    from symgrad.budget import time_budget
+
     debug = debug or bool(os.environ.get("SYMGRAD_DEBUG"))
     resolved = resolve_format(fmt)
     try:
-        body(resolved)
+        with time_budget(timeout):
+            body(resolved)
     except typer.Exit:
         raise
     except SymgradError as exc:
