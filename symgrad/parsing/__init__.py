@@ -13,7 +13,6 @@ sin(x)**2 + exp(-x)
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +22,6 @@ from symgrad.errors import ParseError
 
 if TYPE_CHECKING:
     import sympy
-    from lark import Lark
 
 MAX_INPUT_LENGTH = 200_000
 """Characters in one expression: a 20 000-term sum fits, a pasted file does not."""
@@ -46,29 +44,20 @@ class Parsed:
 
 def grammar_text() -> str:
     """The grammar, from the installed package or from a source checkout."""
-    from importlib import resources
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "grammar" / "symgrad.lark", here.parent / "grammar" / "symgrad.lark"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    from importlib import resources  # a zipped install: only then is the slower API needed
 
-    try:
-        return resources.files("symgrad").joinpath("grammar", "symgrad.lark").read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError, OSError):
-        pass
-    source = Path(__file__).resolve().parents[2] / "grammar" / "symgrad.lark"
-    return source.read_text(encoding="utf-8")
-
-
-_lock = threading.Lock()
+    return resources.files("symgrad").joinpath("grammar", "symgrad.lark").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
-def _parser() -> tuple[Lark, object]:
-    from lark import Lark
+def _parse_table() -> dict[str, object]:
+    from symgrad.parsing.lalr import load_table
 
-    from symgrad.parsing.build import Builder
-    from symgrad.parsing.lexer import SymgradLexer
-
-    builder = Builder()
-    parser = Lark(grammar_text(), parser="lalr", lexer=SymgradLexer, strict=True, transformer=builder)
-    return parser, builder
+    return load_table(grammar_text())
 
 
 def parse_full(text: str) -> Parsed:
@@ -76,9 +65,8 @@ def parse_full(text: str) -> Parsed:
 
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
     """
-    from lark.exceptions import UnexpectedInput
-
-    from symgrad.parsing.build import finish
+    from symgrad.parsing.build import Builder, finish
+    from symgrad.parsing.lalr import Parser, UnexpectedToken
     from symgrad.parsing.lexer import Scanner
 
     if not isinstance(text, str):
@@ -90,17 +78,16 @@ def parse_full(text: str) -> Parsed:
         )
     if not text.strip():
         raise ParseError("the expression is empty", text, 0, suggestion='try symgrad diff "x^2"')
-    parser, builder = _parser()
     scanner = Scanner(text, MAX_NESTING)
     notes: list[str] = []
-    with _lock:
-        builder._reset(text, notes)  # type: ignore[attr-defined]
-        try:
-            result = parser.parse(scanner)  # type: ignore[arg-type]
-        except UnexpectedInput as exc:
-            raise _friendly(exc, text) from None
-        except RecursionError:
-            raise ParseError("the expression is nested too deeply to read", text, None) from None
+    builder = Builder()
+    builder._reset(text, notes)
+    try:
+        result = Parser(_parse_table(), builder).parse(scanner.tokens())
+    except UnexpectedToken as exc:
+        raise _friendly(exc, text) from None
+    except RecursionError:
+        raise ParseError("the expression is nested too deeply to read", text, None) from None
     expr = finish(result)
     check_depth(expr, text)
     return Parsed(text=text, expr=expr, notes=tuple(scanner.notes) + tuple(notes))
@@ -137,8 +124,8 @@ _TOKEN_WORDS = {
 
 
 def _friendly(exc: Exception, text: str) -> ParseError:
-    """Lark's exception -> one line a person understands, with the position."""
-    from lark.exceptions import UnexpectedToken
+    """The parser's exception -> one line a person understands, with the position."""
+    from symgrad.parsing.lalr import UnexpectedToken
 
     if isinstance(exc, UnexpectedToken):
         tok = exc.token

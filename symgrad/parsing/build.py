@@ -1,6 +1,6 @@
 """Builder: grammar reductions -> SymPy expressions.
 
-Stage: parsing, second step. Lark's LALR parser calls one method here per ``-> alias`` of
+Stage: parsing, second step. The LALR driver (``lalr.py``) calls one method here per ``-> alias`` of
 ``grammar/symgrad.lark`` at the moment it reduces the rule, so no parse tree is kept and nothing
 recurses, however deep the input. Only this module constructs SymPy objects from user text, and it
 does so with SymPy's constructors, never with ``sympify``/``eval``.
@@ -18,9 +18,9 @@ from fractions import Fraction
 from typing import Any
 
 import sympy as sp
-from lark import Token, Transformer, v_args
 
 from symgrad.errors import ParseError
+from symgrad.parsing.lalr import Token
 from symgrad.parsing.names import ABSTRACT_FUNCTIONS, FunctionSpec, function_table
 
 MAX_POWER_BITS = 100_000
@@ -48,9 +48,8 @@ def _v(node: Any) -> sp.Expr:
     return node
 
 
-@v_args(inline=True)
-class Builder(Transformer):
-    """The callbacks Lark runs on each reduction; one instance serves every parse."""
+class Builder:
+    """The callbacks the parser runs on each reduction, children as arguments; one instance per parse."""
 
     def __init__(self) -> None:
         self.text = ""

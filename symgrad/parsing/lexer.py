@@ -19,10 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from lark import Token
-from lark.lexer import Lexer
-
 from symgrad.errors import ParseError
+from symgrad.parsing.lalr import Token
 from symgrad.parsing.names import (
     ABSTRACT_FUNCTIONS,
     CONSTANT_NAMES,
@@ -153,7 +151,7 @@ class Scanner:
                         start,
                     )
             prev = kind
-            yield Token(kind, value, start_pos=start, line=1, column=start + 1, end_line=1, end_column=pos + 1, end_pos=pos)
+            yield Token(kind, value, start_pos=start, end_pos=pos)
         if stack:
             open_kind, open_pos = stack[-1]
             closer = {"LPAR": ")", "LBRACK": "]", "LBAR": "|"}[open_kind]
@@ -257,13 +255,3 @@ def _symbol_name(base: str, digits: str, subdigits: str | None, letters: str | N
         number, letters = number + letters, ""
     name = canonical_name(base, number)
     return f"{name}_{letters}" if letters else name
-
-
-class SymgradLexer(Lexer):
-    """The adapter Lark calls: it hands over the text and takes the tokens."""
-
-    def __init__(self, lexer_conf: object) -> None:  # Lark passes its config; nothing to keep
-        pass
-
-    def lex(self, data: Scanner) -> Iterator[Token]:  # type: ignore[override]
-        return data.tokens()

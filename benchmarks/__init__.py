@@ -1,0 +1,1 @@
+"""symgrad's benchmarks (``python -m benchmarks``); see ``run.py``."""

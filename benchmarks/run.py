@@ -1,0 +1,214 @@
+"""symgrad's benchmark: every number measured side by side with its reference, in one run.
+
+Stage: measurement (not part of the package). Prints one Markdown table of ratios, with absolute
+medians for context; the README quotes its latest output. Tests never assert timings: CI runs
+this in ``--smoke`` mode only to prove that it runs.
+
+    python benchmarks/run.py            # full run (a few minutes: sympy.hessian at n = 200 is slow)
+    python benchmarks/run.py --smoke    # seconds: fewer repeats, big references skipped
+    python -m benchmarks                # the same as the first line
+
+Sections:
+1. start-up: ``symgrad grad "y**2 - x**2"`` as a whole process against
+   ``python -c "import sympy; …diff…"``, alternated, median of at least 9 runs;
+2. worked derivations of the test corpus (steps + rendering) against bare ``sympy.diff`` +
+   ``simplify``, in one process;
+3. growth: a sum of n terms and a chain nested n deep, n = 10, 100, 1000 (should be ~linear);
+4. Hessians, softmax cross-entropy (``bench_multivar.py``);
+5. numeric: gradient calls, Adam steps, batches against PyTorch and JAX (``bench_numeric.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+for extra in (ROOT, ROOT / "tests", ROOT / "benchmarks"):
+    if str(extra) not in sys.path:
+        sys.path.insert(0, str(extra))
+
+Row = dict[str, Any]
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _process_time(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def bench_startup(smoke: bool) -> list[Row]:
+    runs = 3 if smoke else 15
+    symgrad_cmd = [sys.executable, "-m", "symgrad", "grad", "y**2 - x**2", "--format", "plain"]
+    sympy_cmd = [
+        sys.executable, "-c",
+        "import sympy; x, y = sympy.symbols('x y'); f = y**2 - x**2; print([sympy.diff(f, v) for v in (x, y)])",
+    ]
+    ours, ref = [], []
+    _process_time(symgrad_cmd)  # warm the file cache and .pyc files
+    _process_time(sympy_cmd)
+    for _ in range(runs):  # alternated, so that load on the machine hits both alike
+        ours.append(_process_time(symgrad_cmd))
+        ref.append(_process_time(sympy_cmd))
+    return [{
+        "section": "start-up", "case": 'symgrad grad "y**2 - x**2" (whole process)',
+        "symgrad_s": statistics.median(ours), "reference": "python -c 'import sympy; diff'",
+        "reference_s": statistics.median(ref), "note": f"median of {runs}, alternated",
+    }]
+
+
+def bench_corpus(smoke: bool) -> list[Row]:
+    try:
+        from corpus import CORPUS
+    except ImportError:
+        return [{"section": "worked derivations", "case": "corpus", "symgrad_s": None, "reference": "sympy.diff + simplify",
+                 "reference_s": None, "note": "tests/corpus.py not found"}]
+    import sympy as sp
+
+    from symgrad.calculus import default_variable
+    from symgrad.parsing import parse
+
+    worked = _worked_derivation()
+    exprs = CORPUS[:30] if smoke else CORPUS
+    repeats = 1 if smoke else 5
+    ours, ref = [], []
+    for text in exprs:
+        expr = parse(text)
+        var = default_variable(expr)
+        ours.append(median_time(lambda: worked(text), repeats))
+        ref.append(median_time(lambda: sp.simplify(sp.diff(expr, var)), repeats))
+    slow_i = max(range(len(ours)), key=ours.__getitem__)
+    return [
+        {"section": "worked derivations", "case": f"corpus median ({len(exprs)} expressions)",
+         "symgrad_s": statistics.median(ours), "reference": "sympy.diff + simplify",
+         "reference_s": statistics.median(ref), "note": "parse + steps + plain rendering, in-process"},
+        {"section": "worked derivations", "case": f"corpus slowest: {exprs[slow_i]}",
+         "symgrad_s": ours[slow_i], "reference": "sympy.diff + simplify (same expression)",
+         "reference_s": ref[slow_i], "note": ""},
+    ]
+
+
+def _worked_derivation() -> Callable[[str], object]:
+    """parse -> steps -> plain text, as ``symgrad diff`` does (without process start-up)."""
+    from typer.testing import CliRunner
+
+    from symgrad.cli.app import app
+
+    runner = CliRunner()
+
+    def run(text: str) -> object:
+        result = runner.invoke(app, ["diff", text, "--format", "plain"])
+        if result.exit_code != 0:
+            raise RuntimeError(f"symgrad diff {text!r} failed: {result.output}")
+        return result.stdout
+
+    return run
+
+
+def bench_growth(smoke: bool) -> list[Row]:
+    sizes = (10, 100) if smoke else (10, 100, 1000)
+    rows = []
+    worked = _worked_derivation()
+    shapes = {
+        "sum of n terms": lambda n: " + ".join(f"sin({k} x)" for k in range(1, n + 1)),
+        "chain nested n deep": lambda n: "sin(" * n + "x" + ")" * n,
+    }
+    for shape, make in shapes.items():
+        base = None
+        for n in sizes:
+            text = make(n)
+            seconds = median_time(lambda: worked(text), 1 if smoke or n >= 1000 else 3)
+            base = base or seconds / n
+            rows.append({"section": "growth", "case": f"{shape}, n = {n}", "symgrad_s": seconds,
+                         "reference": "linear extrapolation from n = 10", "reference_s": base * n,
+                         "note": "ratio ≈ 1 means linear"})
+    return rows
+
+
+def bench_module(name: str, smoke: bool) -> list[Row]:
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        return [{"section": name, "case": "-", "symgrad_s": None, "reference": "-", "reference_s": None,
+                 "note": f"not available: {exc}"}]
+    return list(module.run(smoke))
+
+
+def fmt_seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e6:.1f} µs"
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| section | case | symgrad | reference | reference time | ratio (reference / symgrad) | note |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- |",
+    ]
+    for r in rows:
+        ours, ref = r.get("symgrad_s"), r.get("reference_s")
+        ratio = f"{ref / ours:.2f}×" if ours and ref else "–"
+        lines.append(
+            f"| {r['section']} | {r['case']} | {fmt_seconds(ours)} | {r.get('reference', '')} | "
+            f"{fmt_seconds(ref)} | {ratio} | {r.get('note', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="fast mode for CI: fewer repeats, big references skipped")
+    parser.add_argument("--only", default="", help="comma-separated sections: startup,corpus,growth,multivar,numeric")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    wanted = {s.strip() for s in args.only.split(",") if s.strip()}
+    sections: list[tuple[str, Callable[[bool], list[Row]]]] = [
+        ("startup", bench_startup),
+        ("corpus", bench_corpus),
+        ("growth", bench_growth),
+        ("multivar", lambda smoke: bench_module("bench_multivar", smoke)),
+        ("numeric", lambda smoke: bench_module("bench_numeric", smoke)),
+    ]
+    rows: list[Row] = []
+    for name, bench in sections:
+        if wanted and name not in wanted:
+            continue
+        print(f"… {name}", file=sys.stderr, flush=True)
+        rows.extend(bench(args.smoke))
+    header = (
+        f"symgrad benchmark ({'smoke' if args.smoke else 'full'} mode) on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    text = header + "\n\n" + table(rows) + "\n"
+    print(text)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
