@@ -3,7 +3,9 @@
 The public API (each name is loaded on first use, so ``import symgrad`` stays cheap):
 
 - ``parse(text)``: the expression as SymPy reads it;
-- ``derivative(expr_or_text, wrt=None, order=1)``, ``gradient(expr_or_text, wrt=None)``.
+- ``derivative(expr_or_text, wrt=None, order=1)``, ``gradient(expr_or_text, wrt=None)``;
+- ``derive(expr_or_text, wrt=None, order=1)``: the worked derivation (result + step tree);
+- ``compile(expr_or_text, wrt=None, backend="numpy")``: callables for value, gradient, Hessian.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ _API = {
     "derivative": "symgrad.calculus",
     "gradient": "symgrad.calculus",
     "variables": "symgrad.calculus",
+    "derive": "symgrad.steps",
+    "compile": "symgrad.numeric.compile",
     "SymgradError": "symgrad.errors",
     "ParseError": "symgrad.errors",
 }

@@ -21,10 +21,15 @@ class sigmoid(Function):  # noqa: N801 - SymPy's convention: functions are lower
     >>> from sympy import Symbol, diff
     >>> x = Symbol("x")
     >>> diff(sigmoid(x), x)
-    (1 - sigmoid(x))*sigmoid(x)
+    sigmoid(x)*(1 - sigmoid(x))
     """
 
     nargs = 1
+
+    @classmethod
+    def class_key(cls) -> tuple[int, int, str]:
+        # sort σ(x) before sums in products, so σ′ prints as σ(x)(1 − σ(x)) as it is taught
+        return 2, 1, cls.__name__
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         s = sigmoid(self.args[0])
@@ -52,8 +57,10 @@ class sigmoid(Function):  # noqa: N801 - SymPy's convention: functions are lower
     def _eval_is_positive(self) -> bool | None:
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer: sympy.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        # ``exp`` is passed when the function is raised to a power: σ²(x)
+        name = r"\sigma" if exp is None else r"\sigma^{%s}" % exp
+        return r"%s\left(%s\right)" % (name, printer._print(self.args[0]))
 
     def _pretty(self, printer: object) -> object:
         return _pretty_named(printer, "σ", self.args)
@@ -104,8 +111,9 @@ class relu(Function):  # noqa: N801
     def _eval_is_nonnegative(self) -> bool | None:
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{relu}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer: sympy.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        name = r"\operatorname{relu}" if exp is None else r"\operatorname{relu}^{%s}" % exp
+        return r"%s\left(%s\right)" % (name, printer._print(self.args[0]))
 
     def _sympystr(self, printer: object) -> str:
         return "relu(%s)" % printer._print(self.args[0])  # type: ignore[attr-defined]
@@ -145,8 +153,9 @@ class softplus(Function):  # noqa: N801
     def _eval_is_positive(self) -> bool | None:
         return True if self.args[0].is_real else None
 
-    def _latex(self, printer: sympy.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{softplus}\left(%s\right)" % printer._print(self.args[0])
+    def _latex(self, printer: sympy.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        name = r"\operatorname{softplus}" if exp is None else r"\operatorname{softplus}^{%s}" % exp
+        return r"%s\left(%s\right)" % (name, printer._print(self.args[0]))
 
     def _sympystr(self, printer: object) -> str:
         return "softplus(%s)" % printer._print(self.args[0])  # type: ignore[attr-defined]

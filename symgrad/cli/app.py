@@ -24,6 +24,7 @@ from symgrad.cli.common import (
     read_expression,
     run,
 )
+from symgrad.errors import InputError
 
 # Expressions may start with a minus ("-x^2"): unknown "options" are taken as the expression.
 COMMAND_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
@@ -60,6 +61,8 @@ def main(
 
 WrtOption = Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable).", show_default=False)]
 OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
+StepsOption = Annotated[bool, typer.Option("--steps/--no-steps", help="Show the worked steps (default) or only the result.")]
+StandaloneOption = Annotated[bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles on its own.")]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -68,15 +71,21 @@ def diff(
     wrt: WrtOption = None,
     order: OrderOption = 1,
     at: AtOption = None,
+    steps: StepsOption = True,
+    standalone: StandaloneOption = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 10.0,
     debug: DebugOption = False,
 ) -> None:
-    """Differentiate EXPR, showing how it was read and the result.
+    """Differentiate EXPR, showing how it was read, every step (each rule used) and the result.
 
     Examples:
 
       symgrad diff "x cos(πx)"
+
+      symgrad diff "x^x" --no-steps
+
+      symgrad diff "sigmoid(x)" --format latex --standalone > sigmoid.tex
 
       symgrad diff "x^3 y^2" --wrt y --order 2
 
@@ -88,14 +97,19 @@ def diff(
     def body(f: Format) -> None:
         from symgrad import calculus
         from symgrad.parsing import parse_full
+        from symgrad.render.document import Document
         from symgrad.render.narrate import diff_document
+        from symgrad.render.steps import derivation_blocks
+        from symgrad.steps import derive
 
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
         calculus.check_order(order)
-        result = calculus.derivative(e, var, order)
+        check_standalone(standalone, f)
+        derivation = derive(e, var, order)
+        result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None
         value = calculus.evaluate(result, point, what="the derivative") if point is not None else None
         variables = calculus.variables(e)
@@ -110,14 +124,21 @@ def diff(
                 "result": str(result),
                 "latex": _latex(result),
                 "notes": list(parsed.notes),
+                "check": derivation.check,
             }
+            if steps:
+                data["steps"] = derivation.to_json()["steps"]
             if value is not None:
                 data["value"] = value.value
                 if value.note:
                     data["note"] = value.note
             emit(f, data=data)
             return
-        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value))
+        middle = Document(tuple(derivation_blocks(derivation, partial=len(e.free_symbols) > 1))) if steps else None
+        if not steps and not derivation.agrees:
+            middle = Document(tuple(derivation_blocks(derivation))[-1:])
+        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value, middle=middle),
+             standalone=standalone)
 
     run(fmt, debug, body, timeout)
 
@@ -127,15 +148,19 @@ def grad(
     expr: ExprArgument,
     wrt: Annotated[str | None, typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False)] = None,
     at: AtOption = None,
+    steps: StepsOption = True,
+    standalone: StandaloneOption = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 10.0,
     debug: DebugOption = False,
 ) -> None:
-    """The gradient of EXPR: every partial derivative, then the vector.
+    """The gradient of EXPR: every partial derivative with its steps, then the vector.
 
     Examples:
 
       symgrad grad "y**2 - x**2"
+
+      symgrad grad "x^2 y + sin(x y)" --no-steps
 
       symgrad grad "theta1^2 + theta2^2" --at θ1=1,θ2=-2
 
@@ -146,12 +171,16 @@ def grad(
         from symgrad import calculus
         from symgrad.parsing import parse_full
         from symgrad.render.narrate import grad_document
+        from symgrad.render.steps import partials_document
+        from symgrad.steps import derive
 
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         variables = calculus.resolve_variables(wrt, e)
-        partials = [calculus.derivative(e, v) for v in variables]
+        check_standalone(standalone, f)
+        derivations = [derive(e, v) for v in variables]
+        partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
         values = (
             calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables]) if point is not None else None
@@ -165,6 +194,7 @@ def grad(
                 "gradient": [str(p) for p in partials],
                 "latex": [_latex(p) for p in partials],
                 "notes": list(parsed.notes),
+                "partials": [_partial_json(d, steps) for d in derivations],
             }
             if values is not None:
                 data["value"] = [v.value for v in values]
@@ -173,9 +203,24 @@ def grad(
                     data["note"] = "; ".join(notes)
             emit(f, data=data)
             return
-        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values))
+        middle = partials_document(derivations, steps=steps)
+        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values, middle=middle),
+             standalone=standalone)
 
     run(fmt, debug, body, timeout)
+
+
+def check_standalone(standalone: bool, f: Format) -> None:
+    """``--standalone`` only makes sense for LaTeX: say so rather than ignore it."""
+    if standalone and f is not Format.latex:
+        raise InputError("--standalone makes a LaTeX document", suggestion="add --format latex")
+
+
+def _partial_json(derivation: object, steps: bool) -> dict[str, object]:
+    """One entry of grad's ``"partials"``: the variable, the result and (unless --no-steps) its steps."""
+    data = derivation.to_json()  # type: ignore[attr-defined]
+    keep = ["wrt", "result", "latex", "check"] + (["steps"] if steps else [])
+    return {k: data[k] for k in keep}
 
 
 def _latex(expr: object) -> str:
@@ -187,3 +232,9 @@ def _latex(expr: object) -> str:
 def entry() -> None:
     """The console script."""
     app()
+
+
+# commands defined in their own modules register themselves on import
+from symgrad.cli import multivar as _multivar  # noqa: E402,F401  (hessian, jacobian, softmax, critical)
+from symgrad.cli import numeric as _numeric  # noqa: E402,F401  (descend, export)
+from symgrad.cli import homework as _homework  # noqa: E402,F401  (check, table)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, NoReturn
 
+import click
 import typer
 
 from symgrad.errors import InputError, ParseError, SymgradError
@@ -103,36 +104,59 @@ DEFAULT_TIMEOUT = 10.0
 def run(fmt: Format | None, debug: bool, body: Callable[[Format], None], timeout: float = DEFAULT_TIMEOUT) -> None:
     """Run a command body at the error boundary: library errors -> message + exit code.
 
-    The body runs under the time budget (``symgrad.budget``); running out is a ``BudgetExceeded``.
+    The body runs through ``symgrad.budget.run_guarded``: in a thread with a deep stack (deep
+    expressions never meet Python's recursion limit) under the time budget. Every exception maps
+    to an exit code (``exit_code_for``); a traceback is printed only with ``--debug``.
     """
-    from symgrad.budget import time_budget
+    from symgrad import budget
 
     debug = debug or bool(os.environ.get("SYMGRAD_DEBUG"))
     resolved = resolve_format(fmt)
     try:
-        with time_budget(timeout):
-            body(resolved)
-    except typer.Exit:
-        raise
-    except SymgradError as exc:
-        if debug:
-            traceback.print_exc()
-        fail(exc, resolved)
-    except RecursionError:
-        if debug:
-            traceback.print_exc()
-        fail(SymgradError("the expression is too deeply nested to work with"), resolved)
+        budget.run_guarded(lambda: body(resolved), timeout)
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        raise  # Click's own: usage errors (exit 2) and explicit exits
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise typer.Exit(130) from None
-    except Exception as exc:  # the boundary: never a traceback unless asked for
+    except BaseException as exc:  # the boundary: never a traceback unless asked for
         if debug:
-            traceback.print_exc()
-        err = SymgradError(
-            f"internal error ({type(exc).__name__}): {exc}",
-            suggestion="this is a bug in symgrad; run again with --debug and report the output",
+            traceback.print_exception(exc)
+        fail(as_symgrad_error(exc), resolved)
+
+
+def as_symgrad_error(exc: BaseException) -> SymgradError:
+    """Any exception -> the library error the user sees (its class fixes the exit code).
+
+    >>> as_symgrad_error(RecursionError()).exit_code, as_symgrad_error(ZeroDivisionError("x")).exit_code
+    (1, 1)
+    >>> as_symgrad_error(InputError("bad")).exit_code
+    2
+    """
+    from symgrad.budget import Interrupt
+    from symgrad.errors import BudgetExceeded, ComputeError
+
+    if isinstance(exc, SymgradError):
+        return exc
+    if isinstance(exc, Interrupt):
+        return BudgetExceeded("the time budget ran out", suggestion="try a simpler input or raise --timeout")
+    if isinstance(exc, RecursionError):
+        return ComputeError(
+            "the expression is too deeply nested to work with",
+            suggestion="symgrad stops here rather than overflow Python's stack; simplify the input",
         )
-        fail(err, resolved)
+    if isinstance(exc, MemoryError):
+        return ComputeError("the computation ran out of memory", suggestion="try a simpler input")
+    return SymgradError(
+        f"internal error ({type(exc).__name__}): {_one_line(str(exc))}",
+        suggestion="this is a bug in symgrad; run again with --debug and report the output",
+    )
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """An exception's text as one short line: a message may quote a whole expression."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def bad_option(message: str, suggestion: str | None = None) -> NoReturn:

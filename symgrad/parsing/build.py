@@ -19,7 +19,7 @@ from typing import Any
 
 import sympy as sp
 
-from symgrad.errors import ParseError
+from symgrad.errors import InputError, ParseError
 from symgrad.parsing.lalr import Token
 from symgrad.parsing.names import ABSTRACT_FUNCTIONS, FunctionSpec, function_table
 
@@ -81,6 +81,13 @@ class Builder:
         if sym is None:
             sym = self._symbols[name] = sp.Symbol(name, real=True)
         return sym
+
+    def indexed(self, tok: Token) -> sp.Expr:
+        from symgrad.multivar.sums import build_indexed
+
+        base, _, index = tok.value[:-1].partition("[")
+        position = sp.Integer(int(index)) if index.isdigit() else self._symbol(index)
+        return build_indexed(self._symbol(base), position)
 
     def const(self, tok: Token) -> sp.Expr:
         return sp.pi if tok.value == "pi" else sp.E
@@ -214,6 +221,13 @@ class Builder:
             if len(args) != 1:
                 raise self._error(f"{name}(…) takes one argument here, got {len(args)}", func)
             result: sp.Expr = sp.Function(name, real=True)(*args)
+        elif name.startswith("softmax_"):
+            from symgrad.multivar.softmax import build_component
+
+            from symgrad.multivar.softmax import explain
+
+            result = self._built(lambda: build_component(name[len("softmax_"):], *args), func)
+            self._note(explain("softmax", tuple(args)) or "")
         elif name.startswith("log_"):
             if len(args) != 1:
                 raise self._error(f"log_b(…) takes one argument, got {len(args)}", func)
@@ -256,7 +270,21 @@ class Builder:
                     raise self._error(f"log base {base} is not a valid base", func)
             else:
                 self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
-        return spec.build(*args)
+        result = self._built(lambda: spec.build(*args), func)
+        if spec.explain is not None:
+            note = spec.explain(*args)
+            if note:
+                self._note(note)
+        return result
+
+    def _built(self, build: Any, func: Token) -> sp.Expr:
+        """Run a builder; its InputError (wrong arguments) becomes a ParseError at the function name."""
+        try:
+            return build()
+        except ParseError:
+            raise
+        except InputError as exc:
+            raise self._error(exc.message, func, exc.suggestion) from None
 
     def call(self, func: Token, _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
         return self._apply(func, args, None)

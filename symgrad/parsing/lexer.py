@@ -43,6 +43,7 @@ _NUMBER = re.compile(r"([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _WORD = re.compile(r"([A-Za-z]+)([0-9]*)([₀-₉]*)(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?")
 _GREEK_REST = re.compile(r"([0-9]*)([₀-₉]*)(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?")
 _SUP = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_INDEX = re.compile(r"\[\s*([A-Za-z]+|[0-9]+)\s*\]")
 
 _SINGLE: dict[str, str] = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "–": "MINUS",
@@ -130,6 +131,11 @@ class Scanner:
                 kind, value, pos = "SUP", m.group(0).translate(SUPERSCRIPT_CHARS), m.end()
             else:
                 raise self._bad_char(ch, pos)
+            if kind == "NAME":
+                # x[i] with no space before the bracket is indexed data (x [i] still multiplies)
+                index = _INDEX.match(text, pos)
+                if index is not None:
+                    kind, value, pos = "INDEXED", f"{value}[{index.group(1)}]", index.end()
 
             if kind in _OPEN_CLOSE:
                 stack.append((kind, start))
@@ -176,6 +182,10 @@ class Scanner:
 
         if word == "log" and not digits and has_sub:
             return "FUNC", "log_" + subscript
+        if has_sub and not subdigits and f"{full}_{sub_braced or sub_plain}" in FUNCTION_NAMES:
+            return "FUNC", f"{full}_{sub_braced or sub_plain}"  # cross_entropy
+        if word == "softmax" and not digits and subscript.isdigit() and nxt == "(":
+            return "FUNC", "softmax_" + subscript  # one component, as results print it
         if full in FUNCTION_NAMES and not has_sub:
             return "FUNC", full
         if full in CONSTANT_NAMES and not has_sub and not digits:

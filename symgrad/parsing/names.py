@@ -49,6 +49,8 @@ class FunctionSpec:
     arities: tuple[int, ...] | None
     build: Callable[..., object]
     inverse: str | None = None
+    explain: Callable[..., str | None] | None = None
+    """Optional: given the arguments, a note for the interpretation line (softmax defines its pᵢ)."""
 
 
 def _specs() -> list[FunctionSpec]:
@@ -87,6 +89,22 @@ def _specs() -> list[FunctionSpec]:
         unary("Heaviside", sp.Heaviside, "heaviside"),
         unary("sign", sp.sign, "sgn"),
         unary("erf", sp.erf),
+        *_multivar_specs(),
+    ]
+
+
+def _multivar_specs() -> list[FunctionSpec]:
+    """Vector functions and reductions over data (built by ``symgrad.multivar``)."""
+    from symgrad.multivar import softmax as sm
+    from symgrad.multivar import sums
+
+    return [
+        FunctionSpec("softmax", (), None, sm.build_softmax, explain=lambda *a: sm.explain("softmax", a)),
+        FunctionSpec("cross_entropy", ("crossentropy",), (2,), sm.build_cross_entropy,
+                     explain=lambda *a: sm.explain("cross_entropy", a)),
+        FunctionSpec("sum", (), (4,), sums.build_sum),
+        FunctionSpec("mean", (), (4,), sums.build_mean),
+        FunctionSpec("Sum", (), (2,), sums.build_sympy_sum),
     ]
 
 
@@ -111,7 +129,7 @@ FUNCTION_NAMES: frozenset[str] = frozenset(
     arccsc sinh cosh tanh sech csch coth asinh arsinh arcsinh acosh arcosh arccosh atanh artanh
     arctanh acoth arcoth arccoth asech arsech arcsech acsch arcsch arccsch exp ln log log10 log2 sqrt
     cbrt abs Abs max Max min Min sigmoid logistic relu ReLU softplus Heaviside heaviside sign sgn
-    erf""".split()
+    erf softmax cross_entropy crossentropy sum Sum mean""".split()
 )
 """Letter-run names of functions, known without importing SymPy (the lexer needs only these)."""
 

@@ -71,12 +71,46 @@ def _extra(backend: str, block: object) -> Any:
 
 # LaTeX --------------------------------------------------------------------------------------
 def _latex_text(text: str) -> str:
-    """Escape prose for LaTeX text mode."""
+    """Escape prose for LaTeX text mode; Unicode math (π, ∂, θ₁, x²) becomes LaTeX, so that a
+    ``--standalone`` document compiles with plain pdflatex."""
     out = text
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("$", r"\$"), ("#", r"\#"),
                  ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("~", r"\~{}")):
         out = out.replace(a, b)
-    return out
+    if out.isascii():
+        return out
+    return "".join(ch if ch.isascii() else _latex_char(ch) for ch in out)
+
+
+_LATEX_CHARS = {
+    "′": "'", "−": "-", "–": "--", "—": "---", "…": r"\ldots{}", "·": r"$\cdot$", "×": r"$\times$",
+    "→": r"$\to$", "⇒": r"$\Rightarrow$", "∂": r"$\partial$", "∇": r"$\nabla$", "√": r"$\surd$",
+    "∛": r"$\sqrt[3]{}$", "±": r"$\pm$", "∞": r"$\infty$", "≤": r"$\le$", "≥": r"$\ge$", "≠": r"$\ne$",
+    "Σ": r"$\Sigma$", "ℯ": "e", "“": "``", "”": "''", "‘": "`", "’": "'", "（": "(", "）": ")", "＋": "+",
+}
+
+
+def _latex_char(ch: str) -> str:
+    """One non-ASCII character in LaTeX text mode (Greek, super/subscripts, math signs)."""
+    import unicodedata
+
+    if ch in _LATEX_CHARS:
+        return _LATEX_CHARS[ch]
+    name = unicodedata.name(ch, "")
+    if name.startswith("GREEK SMALL LETTER ") or name.startswith("GREEK CAPITAL LETTER "):
+        letter = name.split()[-1].lower()
+        letter = {"lamda": "lambda"}.get(letter, letter)
+        if name.startswith("GREEK CAPITAL"):
+            letter = letter.capitalize()
+        return r"$\%s$" % letter if letter not in ("omicron", "Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu", "Omicron", "Rho", "Tau", "Chi") else letter[0]
+    plain = unicodedata.normalize("NFKD", ch)
+    if plain.isascii() and plain:
+        if name.startswith("SUPERSCRIPT") or name.startswith("MODIFIER LETTER SMALL"):
+            return r"\textsuperscript{%s}" % plain
+        if name.startswith("SUBSCRIPT") or name.startswith("LATIN SUBSCRIPT"):
+            return r"\textsubscript{%s}" % plain
+        return plain
+    return "?"
 
 
 def to_latex(doc: Document, standalone: bool = False) -> str:

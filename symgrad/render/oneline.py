@@ -108,6 +108,36 @@ class OneLinePrinter(StrPrinter):
     def _print_Mul(self, expr: sp.Mul) -> str:
         return super()._print_Mul(expr).replace("*", "·")
 
+    # indexed data and sums (symgrad.multivar.sums), written as on paper: xᵢ, Σ[i=1..n](…), δᵢⱼ
+    def _print_Indexed(self, expr: sp.Basic) -> str:
+        return self._print(expr.base.label) + "".join(_subscript(self._print(i)) for i in expr.indices)
+
+    def _print_IndexedBase(self, expr: sp.Basic) -> str:
+        return self._print(expr.label)
+
+    def _print_Sum(self, expr: sp.Basic) -> str:
+        bounds = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
+        return f"Σ[{bounds}]({self._print(expr.function)})"
+
+    def _print_KroneckerDelta(self, expr: sp.Basic) -> str:
+        return "δ" + "".join(_subscript(self._print(i)) for i in expr.args)
+
+    def _print_Derivative(self, expr: sp.Basic) -> str:
+        wrt = "".join(f"∂{self._print(v)}" for v, n in expr.variable_count for _ in range(int(n)))
+        return f"∂({self._print(expr.expr)})/{wrt}"
+
+
+_LETTER_SUBSCRIPTS = dict(zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
+
+
+def _subscript(text: str) -> str:
+    """i -> ᵢ, 12 -> ₁₂; anything without a Unicode subscript form keeps an underscore: _(k+1)."""
+    if text.isdigit():
+        return text.translate(_SUBSCRIPTS)
+    if all(ch in _LETTER_SUBSCRIPTS for ch in text):
+        return "".join(_LETTER_SUBSCRIPTS[ch] for ch in text)
+    return f"_{text}" if text.isalnum() else f"_({text})"
+
 
 _printer = OneLinePrinter({"order": None})
 

@@ -1,0 +1,244 @@
+"""The multivariable commands: ``hessian``, ``jacobian``, ``softmax`` and ``critical``.
+
+Stage: CLI. Thin as every command: options -> ``symgrad.multivar`` -> a document
+(``symgrad.multivar.narrate``) or a JSON dict -> ``common.emit``. Registered by the import at the
+bottom of ``symgrad/cli/app.py``. To add a command: a function here with
+``@app.command(context_settings=COMMAND_SETTINGS)``, its library call, its JSON keys (documented
+in the README) and its document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from symgrad.cli.app import COMMAND_SETTINGS, app
+from symgrad.cli.common import (
+    AtOption,
+    DebugOption,
+    ExprArgument,
+    Format,
+    FormatOption,
+    TimeoutOption,
+    emit,
+    read_expression,
+    run,
+)
+
+WrtListOption = Annotated[
+    str | None,
+    typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False),
+]
+StepsOption = Annotated[
+    bool,
+    typer.Option("--steps/--no-steps", help="Show the worked steps of each distinct entry (small matrices only)."),
+]
+
+MAX_STEPS_ENTRIES = 30
+"""Distinct entries past which steps are left out (they would bury the matrix)."""
+
+
+def _latex(expr: Any) -> str:
+    from symgrad.render.backends import latex_of
+
+    return latex_of(expr)
+
+
+def _derivation_json(derivation: object | None) -> list[Any] | None:
+    if derivation is None:
+        return None
+    data = derivation.to_json()  # type: ignore[attr-defined]
+    return data.get("steps") if isinstance(data, dict) else None
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def hessian(
+    expr: ExprArgument,
+    wrt: WrtListOption = None,
+    at: AtOption = None,
+    steps: StepsOption = True,
+    fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
+    debug: DebugOption = False,
+) -> None:
+    """The Hessian of EXPR: every second partial derivative (mixed ones derived once), the
+    symmetric matrix and, at a point, its value, eigenvalues and definiteness.
+
+    Examples:
+
+      symgrad hessian "100(y - x^2)^2 + (1 - x)^2" --at x=1,y=1
+
+      symgrad hessian "x^3 - 3x + y^2" --wrt x,y
+
+      symgrad hessian "x y z" --format json
+    """
+
+    def body(f: Format) -> None:
+        from symgrad import calculus
+        from symgrad.multivar import hessian as hs
+        from symgrad.multivar.narrate import hessian_document
+        from symgrad.parsing import parse_full
+
+        text = read_expression(expr)
+        parsed = parse_full(text)
+        e = calculus.as_expr(parsed.expr)
+        h = hs.hessian(e, wrt)
+        if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
+            h = hs.hessian(e, h.variables, steps=True)
+        numeric = hs.numeric_hessian(h, calculus.parse_point(at, e)) if at is not None else None
+        if f is Format.json:
+            data: dict[str, Any] = {
+                "command": "hessian",
+                "input": text,
+                "expression": str(e),
+                "variables": [v.name for v in h.variables],
+                "gradient": [str(g) for g in h.gradient],
+                "hessian": [[str(c) for c in row] for row in h.matrix],
+                "latex": [[_latex(c) for c in row] for row in h.matrix],
+                "entries": [{"wrt": [h.variables[en.row].name, h.variables[en.col].name], "result": str(en.expr)}
+                            for en in h.entries],
+                "notes": list(parsed.notes),
+            }
+            if numeric is not None:
+                data["value"] = [list(row) for row in numeric.values]
+                data["eigenvalues"] = list(numeric.eigenvalues) if numeric.eigenvalues is not None else None
+                data["definiteness"] = numeric.definiteness
+                if numeric.note:
+                    data["note"] = numeric.note
+            emit(f, data=data)
+            return
+        emit(f, document=hessian_document(text, h, parsed.notes, numeric))
+
+    run(fmt, debug, body, timeout)
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def jacobian(
+    expr: ExprArgument,
+    wrt: WrtListOption = None,
+    at: AtOption = None,
+    steps: StepsOption = True,
+    fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
+    debug: DebugOption = False,
+) -> None:
+    """The Jacobian of a vector function EXPR (components separated by commas): one row per
+    component, one column per variable.
+
+    Examples:
+
+      symgrad jacobian "x^2 y, sin(x) + y"
+
+      symgrad jacobian "r cos(θ), r sin(θ)" --wrt r,θ --at r=2,θ=pi/2
+
+      symgrad jacobian "softmax(a1, a2, a3)" --format json
+    """
+
+    def body(f: Format) -> None:
+        from symgrad import calculus
+        from symgrad.multivar import jacobian as jc
+        from symgrad.multivar.narrate import jacobian_document
+        from symgrad.parsing import parse_full
+
+        text = read_expression(expr)
+        parsed = parse_full(text)
+        comps = jc.components_of(parsed.expr)
+        together = parsed.expr
+        j = jc.jacobian(comps, wrt, steps=False)
+        if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
+            j = jc.jacobian(comps, j.variables, steps=True)
+        point = calculus.parse_point(at, together) if at is not None else None
+        values, note = jc.numeric_matrix(j.matrix, point) if point is not None else (None, None)
+        if f is Format.json:
+            data: dict[str, Any] = {
+                "command": "jacobian",
+                "input": text,
+                "expression": [str(c) for c in comps],
+                "variables": [v.name for v in j.variables],
+                "jacobian": [[str(c) for c in row] for row in j.matrix],
+                "latex": [[_latex(c) for c in row] for row in j.matrix],
+                "notes": list(parsed.notes),
+            }
+            if values is not None:
+                data["value"] = [list(row) for row in values]
+                if note:
+                    data["note"] = note
+            emit(f, data=data)
+            return
+        emit(f, document=jacobian_document(text, together, j, parsed.notes, values,
+                                           tuple(point.items()) if point else None, note))
+
+    run(fmt, debug, body, timeout)
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def softmax(
+    classes: Annotated[int, typer.Argument(help="The number of classes N (2 to 1000).", show_default=False)],
+    fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
+    debug: DebugOption = False,
+) -> None:
+    """The derivative of softmax, worked out: ∂pᵢ/∂aⱼ by the quotient rule, the cases i = j
+    (pᵢ(1 − pᵢ)) and i ≠ j (−pᵢpⱼ), J = diag(p) − p pᵀ for N classes, and the cross-entropy
+    gradient p − y.
+
+    Examples:
+
+      symgrad softmax 3
+
+      symgrad softmax 4 --format latex
+
+      symgrad softmax 10 --format json
+    """
+
+    def body(f: Format) -> None:
+        from symgrad.multivar.narrate import softmax_document
+        from symgrad.multivar.softmax import softmax_derivation
+
+        d = softmax_derivation(classes)
+        if f is Format.json:
+            emit(f, data={"command": "softmax", **d.to_json()})
+            return
+        emit(f, document=softmax_document(d))
+
+    run(fmt, debug, body, timeout)
+
+
+@app.command(context_settings=COMMAND_SETTINGS)
+def critical(
+    expr: ExprArgument,
+    wrt: WrtListOption = None,
+    fmt: FormatOption = None,
+    timeout: TimeoutOption = 10.0,
+    debug: DebugOption = False,
+) -> None:
+    """The critical points of EXPR (where ∇f = 0), each classified by the Hessian's eigenvalues:
+    minimum, maximum, saddle, or inconclusive when the Hessian is singular.
+
+    Examples:
+
+      symgrad critical "x^3 - 3x + y^2"
+
+      symgrad critical "y^2 - x^2" --format json
+
+      symgrad critical "x^4 + y^4"
+    """
+
+    def body(f: Format) -> None:
+        from symgrad import calculus
+        from symgrad.multivar.critical import critical_points
+        from symgrad.multivar.narrate import critical_document
+        from symgrad.parsing import parse_full
+
+        text = read_expression(expr)
+        parsed = parse_full(text)
+        e = calculus.as_expr(parsed.expr)
+        result = critical_points(e, wrt)
+        if f is Format.json:
+            emit(f, data={"command": "critical", "input": text, "expression": str(e), **result.to_json(),
+                          "notes": list(parsed.notes) + list(result.notes)})
+            return
+        emit(f, document=critical_document(text, result, parsed.notes))
+
+    run(fmt, debug, body, timeout)

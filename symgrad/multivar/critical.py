@@ -1,0 +1,199 @@
+"""Critical points: solve ∇f = 0, then classify each real point by its Hessian's eigenvalues.
+
+Stage: expression -> result (many variables). ``critical_points`` solves the gradient system with
+SymPy's ``solve`` (under the caller's time budget), says when the answer is incomplete (equations
+that are not polynomial: SymPy may miss solutions, and periodic functions have infinitely many) or
+infinite (a whole curve of critical points), drops complex solutions (counted) and classifies each
+real point with the second-derivative test (``hessian.classify``): minimum, maximum, saddle, or
+inconclusive when the Hessian is singular and semidefinite. To add a test (higher-order terms for
+the inconclusive cases, say), refine ``_classify_point``.
+
+>>> result = critical_points("x^3 - 3x + y^2")
+>>> [(p.coordinates, p.kind) for p in result.points]
+[((-1, 0), 'saddle'), ((1, 0), 'minimum')]
+>>> result.complete
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symgrad.budget import check
+from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variables
+from symgrad.errors import Unsupported
+from symgrad.multivar.hessian import Hessian, classify, hessian, sparse_gradient, symmetric_eigenvalues
+
+MAX_POINTS = 200
+"""More critical points than this are listed only up to here (the note says so)."""
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """One real solution of ∇f = 0 with its exact coordinates, Hessian eigenvalues and kind."""
+
+    variables: tuple[sp.Symbol, ...]
+    coordinates: tuple[sp.Expr, ...]
+    kind: str
+    eigenvalues: tuple[float, ...] | None
+    value: sp.Expr | None = None
+    note: str | None = None
+
+    @property
+    def point(self) -> dict[sp.Symbol, sp.Expr]:
+        return dict(zip(self.variables, self.coordinates))
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "point": {v.name: str(c) for v, c in zip(self.variables, self.coordinates)},
+            "numeric": {v.name: _float(c) for v, c in zip(self.variables, self.coordinates)},
+            "kind": self.kind,
+            "eigenvalues": list(self.eigenvalues) if self.eigenvalues is not None else None,
+            "value": _float(self.value) if self.value is not None else None,
+        }
+        if self.note:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True)
+class CriticalPoints:
+    """All critical points found, and how much of the solution set they are.
+
+    ``complete``: every critical point is listed (a polynomial system solved exactly).
+    ``infinite``: there are infinitely many (``families`` holds curves given by SymPy).
+    ``complex_count``: solutions dropped because they are not real.
+    """
+
+    expr: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    gradient: tuple[sp.Expr, ...]
+    points: tuple[CriticalPoint, ...]
+    complete: bool
+    infinite: bool
+    families: tuple[dict[sp.Symbol, sp.Expr], ...] = ()
+    complex_count: int = 0
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The keys of ``symgrad critical --format json`` (besides input, expression, command)."""
+        return {
+            "variables": [v.name for v in self.variables],
+            "gradient": [str(g) for g in self.gradient],
+            "points": [p.to_json() for p in self.points],
+            "complete": self.complete,
+            "infinite": self.infinite,
+            "families": [{k.name: str(v) for k, v in fam.items()} for fam in self.families],
+            "complex_solutions": self.complex_count,
+            "notes": list(self.notes),
+        }
+
+
+def critical_points(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> CriticalPoints:
+    """Solve ∇f = 0 and classify each real solution (minimum, maximum, saddle, inconclusive).
+
+    >>> [p.kind for p in critical_points("x^4 + y^4").points]
+    ['inconclusive']
+    >>> critical_points("x + y").points
+    ()
+    """
+    e = as_expr(expr)
+    variables = tuple(resolve_variables(wrt, e))
+    grad = tuple(sparse_gradient(e, variables))
+    notes: list[str] = []
+    if all(g == 0 for g in grad):
+        notes.append("the gradient is zero everywhere: every point is critical (f does not depend on these variables)")
+        return CriticalPoints(e, variables, grad, (), False, True, ({},), 0, tuple(notes))
+    polynomial = all(g.is_polynomial(*variables) for g in grad)
+    equations = [g for g in grad if g != 0]
+    try:
+        solutions = sp.solve(equations, list(variables), dict=True)
+    except NotImplementedError as exc:
+        raise Unsupported(f"SymPy cannot solve ∇f = 0 for this function ({exc})",
+                          suggestion="try symgrad descend to find a minimum numerically") from None
+    check("solving ∇f = 0")
+    complete = polynomial
+    if not polynomial:
+        if any(_periodic(g) for g in grad):
+            notes.append("the gradient has periodic functions, so there may be infinitely many critical points; "
+                         "these are the ones SymPy's solver lists")
+        else:
+            notes.append("the equations are not polynomial, so SymPy's solver may miss solutions: the list may be incomplete")
+
+    h = hessian(e, variables)
+    points: list[CriticalPoint] = []
+    families: list[dict[sp.Symbol, sp.Expr]] = []
+    complex_count = 0
+    for sol in solutions:
+        check("classifying the critical points")
+        coords = tuple(sol.get(v, v) for v in variables)
+        if any(c.free_symbols & set(variables) for c in coords):
+            families.append({v: sol.get(v, v) for v in variables})
+            continue
+        if any(c.free_symbols for c in coords):  # an unknown parameter of the function
+            families.append(dict(zip(variables, coords)))
+            continue
+        real = _real_coordinates(coords)
+        if real is None:
+            complex_count += 1
+            continue
+        points.append(_classify_point(h, variables, real))
+    infinite = bool(families)
+    if families:
+        complete = False
+        notes.append("some critical points form curves or surfaces (infinitely many): see the families")
+    if complex_count:
+        notes.append(f"{complex_count} complex solution{'s' if complex_count > 1 else ''} of ∇f = 0 left out (not real points)")
+    points.sort(key=lambda p: tuple(_float(c) or 0.0 for c in p.coordinates))
+    if len(points) > MAX_POINTS:
+        notes.append(f"{len(points)} critical points; the first {MAX_POINTS} are listed")
+        points = points[:MAX_POINTS]
+    return CriticalPoints(e, variables, grad, tuple(points), complete and not infinite, infinite,
+                          tuple(families), complex_count, tuple(notes))
+
+
+def _periodic(expr: sp.Expr) -> bool:
+    return bool(expr.atoms(sp.sin, sp.cos, sp.tan, sp.sec, sp.csc, sp.cot))
+
+
+def _real_coordinates(coords: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...] | None:
+    """The coordinates if all are real (tiny imaginary parts of exact roots are checked at 30 digits)."""
+    out = []
+    for c in coords:
+        if c.is_real is False:
+            return None
+        if c.is_real is None:
+            re_part, im_part = sp.N(c, 30).as_real_imag()
+            if abs(im_part) > 1e-25:
+                return None
+            c = sp.re(c) if not c.is_real else c
+        out.append(c)
+    return tuple(out)
+
+
+def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[sp.Expr, ...]) -> CriticalPoint:
+    point = dict(zip(variables, coords))
+    matrix = [[entry.xreplace(point) for entry in row] for row in h.matrix]
+    value = h.expr.xreplace(point)
+    for row in matrix:
+        for entry in row:
+            number = sp.N(entry, 30)
+            if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not number.is_real:
+                return CriticalPoint(variables, coords, "inconclusive", None, value,
+                                     "the Hessian is undefined at this point")
+    eigs = symmetric_eigenvalues(matrix)
+    kind = classify(eigs)
+    note = "the Hessian is singular here, so the second-derivative test decides nothing" if kind == "inconclusive" else None
+    return CriticalPoint(variables, coords, kind, eigs, value, note)
+
+
+def _float(value: sp.Expr | None) -> float | None:
+    if value is None:
+        return None
+    number = sp.N(value, 30)
+    if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not number.is_real:
+        return None
+    return float(number)

@@ -1,0 +1,138 @@
+"""The Jacobian of a vector function: one row per component, one column per variable.
+
+Stage: expression -> result (many variables). The input is a comma-separated list
+(``"x^2 y, sin(x) + y"``, which the grammar reads as a SymPy ``Tuple``), a vector function such
+as ``softmax(a1, a2, a3)``, or a sequence of expressions. Each component is differentiated only by
+the variables it contains (``hessian.partial``); the rest of its row is zero. To add a vector
+function to the grammar, make it build a ``Tuple`` of components: the Jacobian follows.
+
+>>> jacobian("x^2 y, sin(x) + y").matrix
+((2*x*y, x**2), (cos(x), 1))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from symgrad.budget import check
+from symgrad.calculus import VarLike, Value, evaluate, natural_key, resolve_variables, tidy
+from symgrad.errors import InputError
+from symgrad.multivar.hessian import partial
+
+
+@dataclass(frozen=True)
+class JacobianEntry:
+    """∂fᵢ/∂xⱼ for a component that contains xⱼ; ``derivation`` holds its steps when asked for."""
+
+    row: int
+    col: int
+    expr: sp.Expr
+    derivation: object | None = None
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """The Jacobian of ``components`` in ``variables``; ``entries`` lists the entries that can be nonzero."""
+
+    components: tuple[sp.Expr, ...]
+    variables: tuple[sp.Symbol, ...]
+    entries: tuple[JacobianEntry, ...]
+
+    @property
+    def matrix(self) -> tuple[tuple[sp.Expr, ...], ...]:
+        """All m×n entries (zero where a component does not contain the variable)."""
+        rows = [[sp.S.Zero] * len(self.variables) for _ in self.components]
+        for entry in self.entries:
+            rows[entry.row][entry.col] = entry.expr
+        return tuple(tuple(r) for r in rows)
+
+    def to_matrix(self) -> sp.ImmutableMatrix:
+        """The Jacobian as a SymPy matrix.
+
+        >>> jacobian("x y, x + y").to_matrix()
+        Matrix([
+        [y, x],
+        [1, 1]])
+        """
+        return sp.ImmutableMatrix(self.matrix)
+
+
+def components_of(expr: str | sp.Basic | Sequence[str | sp.Basic]) -> tuple[sp.Expr, ...]:
+    """The components of a vector function given as text, a ``Tuple``, or a sequence.
+
+    >>> components_of("x + y, x y")
+    (x + y, x*y)
+    """
+    from symgrad.parsing import parse
+
+    if isinstance(expr, str):
+        expr = parse(expr)
+    if isinstance(expr, (sp.Tuple, list, tuple)):
+        items = [parse(e) if isinstance(e, str) else e for e in expr]
+    else:
+        items = [expr]
+    for item in items:
+        if isinstance(item, sp.Tuple):
+            raise InputError("a component of the vector function is itself a list",
+                             suggestion="give the components as one flat comma-separated list")
+    return tuple(items)  # type: ignore[arg-type]
+
+
+def jacobian(expr: str | sp.Basic | Sequence[str | sp.Basic], wrt: Iterable[VarLike] | str | None = None,
+             *, steps: bool = False) -> Jacobian:
+    """The Jacobian matrix ∂fᵢ/∂xⱼ (default variables: all, in natural order).
+
+    >>> jacobian("r cos(t), r sin(t)", wrt="r,t").matrix
+    ((cos(t), -r*sin(t)), (sin(t), r*cos(t)))
+    """
+    comps = components_of(expr)
+    together = sp.Tuple(*comps)
+    if wrt is None:
+        variables = tuple(sorted((s for s in together.free_symbols if isinstance(s, sp.Symbol)), key=natural_key))
+    else:
+        variables = tuple(resolve_variables(wrt, together))
+    if not variables:
+        raise InputError("the functions have no variables to differentiate by")
+    entries = []
+    for i, comp in enumerate(comps):
+        check("the Jacobian")
+        for j, var in enumerate(variables):
+            if not comp.has_free(var):
+                continue
+            d = tidy(partial(comp, var))
+            if d == 0:
+                continue
+            derivation = None
+            if steps:
+                from symgrad.multivar.steps import derive_or_none
+
+                derivation = derive_or_none(comp, var)
+            entries.append(JacobianEntry(i, j, d, derivation))
+    return Jacobian(comps, variables, tuple(entries))
+
+
+def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol, sp.Expr],
+                   labels: Sequence[Sequence[str]] | None = None) -> tuple[tuple[tuple[float | None, ...], ...], str | None]:
+    """Each entry of ``matrix`` at ``point`` (None where undefined) and the notes saying why.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> numeric_matrix([[x, 1 / x]], {x: 0})
+    (((0.0, None),), 'the (1, 2) entry is undefined at x=0 (division by zero or a pole)')
+    """
+    rows = []
+    notes = []
+    for i, row in enumerate(matrix):
+        out = []
+        for j, entry in enumerate(row):
+            check("evaluating the matrix")
+            label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"
+            local = {s: point[s] for s in entry.free_symbols if s in point}
+            value: Value = evaluate(entry, local if len(local) == len(entry.free_symbols) else point, what=label)
+            out.append(value.value)
+            if value.note:
+                notes.append(value.note)
+        rows.append(tuple(out))
+    return tuple(rows), ("; ".join(notes) if notes else None)

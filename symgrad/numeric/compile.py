@@ -1,0 +1,121 @@
+"""``symgrad.compile``: an expression -> fast callables for its value, gradient and Hessian.
+
+Stage: numbers. The source comes from ``codegen`` (the same text ``symgrad export`` writes), so a
+compiled function and an exported module always agree. The ``math`` backend (plain floats) is the
+fastest at one point and is what ``descend`` uses; ``numpy`` broadcasts over arrays of points;
+``jax`` and ``torch`` give functions those libraries can jit, vmap or differentiate further.
+
+To add a backend, add it to ``codegen``; nothing here changes.
+
+>>> c = compile("x^2 + 3 x y", backend="math")
+>>> c.variables
+(x, y)
+>>> c.f(1.0, 2.0), c.grad(1.0, 2.0), c.hessian(1.0, 2.0)
+(7.0, [8.0, 3.0], [[2.0, 3.0], [3.0, 0.0]])
+>>> import numpy as np
+>>> compile("x^2 + 3 x y").grad(np.array([0.0, 1.0]), 2.0)   # numpy: one column per point
+array([[6., 8.],
+       [0., 3.]])
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import count
+from typing import Any, Union
+
+import sympy as sp
+
+from symgrad.errors import InputError, Unsupported
+
+ExprLike = Union[str, sp.Basic]
+_ids = count(1)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """Callables for one expression; each takes one argument per variable, in ``variables`` order.
+
+    ``grad`` returns one entry per variable, ``hessian`` a matrix; ``value_and_grad`` returns both
+    with their common subexpressions computed once (what an optimizer loop wants).
+    """
+
+    expr: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    backend: str
+    gradient: tuple[sp.Expr, ...]
+    source: str
+    f: Callable[..., Any] | None
+    grad: Callable[..., Any] | None
+    hessian: Callable[..., Any] | None
+    value_and_grad: Callable[..., Any] | None
+
+
+def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
+    """The variables to differentiate by; every other free symbol is an error (it has no value)."""
+    from symgrad import calculus
+
+    variables = tuple(calculus.resolve_variables(wrt, expr))
+    rest = sorted((s for s in expr.free_symbols if s not in variables), key=calculus.natural_key)
+    if rest:
+        names = ", ".join(str(s) for s in rest)
+        raise InputError(f"f also depends on {names}, which is not among the variables",
+                         suggestion=f"add {rest[0]} to --wrt, or replace it by a number")
+    return variables
+
+
+def load(source: str, label: str = "symgrad") -> dict[str, Any]:
+    """Run generated source (never user text: see ``codegen``) in a fresh namespace.
+
+    The source is registered with ``linecache`` so tracebacks show the generated lines.
+    """
+    filename = f"<{label}-{next(_ids)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    namespace: dict[str, Any] = {"__name__": f"symgrad_generated_{label}"}
+    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - generated code, see codegen
+    return namespace
+
+
+def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
+    expr: ExprLike,
+    wrt: Iterable[object] | str | None = None,
+    backend: str = "numpy",
+    *,
+    what: Sequence[str] = ("value", "grad", "hessian", "value_and_grad"),
+) -> Compiled:
+    """Compile ``expr`` (text or SymPy) for ``backend`` (numpy, math, jax or torch).
+
+    ``wrt`` names the variables in argument order (default: all, in natural order); ``what``
+    limits the functions built (the Hessian costs the most to derive).
+
+    >>> c = compile("x cos(πx)", backend="math", what=["value_and_grad"])
+    >>> value, grad = c.value_and_grad(0.5)
+    >>> round(value, 12), round(grad[0], 12)   # cos(π/2) − (π/2)·sin(π/2) = −π/2
+    (0.0, -1.570796326795)
+    """
+    from symgrad import calculus
+    from symgrad.numeric import codegen
+
+    e = calculus.as_expr(expr)
+    if e.has(sp.Sum) or e.has(sp.Indexed):
+        raise Unsupported("the expression sums over data", suggestion="bind the data with symgrad.numeric.data.bind")
+    variables = parameters(e, wrt)
+    if backend not in codegen.BACKENDS:
+        raise InputError(f"unknown backend '{backend}'", suggestion="choose one of " + ", ".join(codegen.BACKENDS))
+    gradient = tuple(calculus.tidy(sp.diff(e, v)) for v in variables)
+    source = codegen.module_source(e, variables, backend, what)
+    namespace = load(source, f"compiled_{backend}")
+    return Compiled(
+        expr=e,
+        variables=variables,
+        backend=backend,
+        gradient=gradient,
+        source=source,
+        f=namespace.get("f"),
+        grad=namespace.get("grad_f"),
+        hessian=namespace.get("hessian_f"),
+        value_and_grad=namespace.get("value_and_grad_f"),
+    )

@@ -1,0 +1,179 @@
+"""``derive``: an expression -> a checked ``Derivation`` (result + one step tree per derivative).
+
+Stage: step engine, the public entry. For each successive derivative (``order`` > 1, or one per
+variable for a mixed partial) it builds the step tree (``strategies.derive_step``), applies the
+final simplification as a visible ``simplify`` step, and checks the result against
+``sympy.diff`` (``verify.compare``). A disagreement is never hidden: ``strict=True`` raises
+``StepsDisagree``; otherwise ``Derivation.check`` is ``"mismatch"`` and every renderer says so.
+
+>>> d = derive("e^x sin x")
+>>> d.result
+(sin(x) + cos(x))*exp(x)
+>>> d.steps[0].rule, d.steps[0].before, d.check
+('simplify', exp(x)*sin(x) + exp(x)*cos(x), 'exact')
+>>> derive("sigmoid(x)").result
+sigmoid(x)*(1 - sigmoid(x))
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Union
+
+import sympy as sp
+
+from symgrad.errors import ComputeError, InputError
+from symgrad.steps.rules import SimplifyStep, Step
+from symgrad.steps.simplify import final_form
+from symgrad.steps.strategies import Builder, derive_step
+from symgrad.steps.verify import compare
+
+ExprLike = Union[str, sp.Basic]
+VarLike = Union[str, sp.Symbol]
+
+_CHECK_ORDER = {"exact": 0, "numeric": 1, "unverified": 2, "mismatch": 3}
+
+
+class StepsDisagree(ComputeError):
+    """The worked steps and ``sympy.diff`` give different results (a bug in a rule)."""
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A worked derivative: ``result``, the step trees (one root per derivative taken) and how
+    the result was checked against ``sympy.diff``: ``exact``, ``numeric`` (equal at sample
+    points), ``unverified`` (no usable sample point) or ``mismatch`` (then ``reference`` is SymPy's).
+    """
+
+    expr: sp.Expr
+    variables: tuple[sp.Symbol, ...]
+    steps: tuple[Step, ...]
+    result: sp.Expr
+    check: str
+    reference: sp.Expr
+
+    @property
+    def wrt(self) -> sp.Symbol:
+        """The variable of the first derivative (all of them, unless it is a mixed partial)."""
+        return self.variables[0]
+
+    @property
+    def order(self) -> int:
+        return len(self.steps)
+
+    @property
+    def agrees(self) -> bool:
+        return self.check != "mismatch"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"expression", "wrt", "order", "result", "latex", "check", "steps"}`` (see README)."""
+        from symgrad.render.backends import latex_of
+
+        names = [v.name for v in self.variables]
+        data: dict[str, Any] = {
+            "expression": str(self.expr),
+            "wrt": names[0] if len(set(names)) == 1 else names,
+            "order": self.order,
+            "result": str(self.result),
+            "latex": latex_of(self.result),
+            "check": self.check,
+            "steps": [s.to_json() for s in self.steps],
+        }
+        if self.check == "mismatch":
+            data["reference"] = str(self.reference)
+        return data
+
+    def _repr_latex_(self) -> str:
+        from symgrad.render.steps import derivation_latex
+
+        return derivation_latex(self, mathjax=True)
+
+    def _repr_markdown_(self) -> str:
+        from symgrad.render import backends
+        from symgrad.render.steps import derivation_document
+
+        return backends.to_markdown(derivation_document(self))
+
+
+@contextmanager
+def deep_recursion(limit: int = 20_000) -> Iterator[None]:
+    """Room for trees as deep as the parser allows (a chain nested 400 deep needs ~1 200 frames)."""
+    old = sys.getrecursionlimit()
+    if old < limit:
+        sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        if old < limit:
+            sys.setrecursionlimit(old)
+
+
+def _stages(e: sp.Expr, wrt: VarLike | Sequence[VarLike] | None, order: int) -> list[sp.Symbol]:
+    from symgrad import calculus
+
+    calculus.check_order(order)
+    if wrt is None:
+        return [calculus.default_variable(e)] * order
+    if isinstance(wrt, (str, sp.Symbol)) and not (isinstance(wrt, str) and "," in wrt):
+        return [calculus.resolve_variable(wrt, e)] * order
+    names = [n for n in wrt.split(",") if n.strip()] if isinstance(wrt, str) else list(wrt)
+    variables = [calculus.resolve_variable(n, e) for n in names]
+    if not variables:
+        raise InputError("no variable given")
+    if len(variables) > 1 and order != 1:
+        raise InputError("give either several variables (a mixed partial) or --order, not both")
+    calculus.check_order(len(variables) * order)
+    return variables * order
+
+
+def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, *, strict: bool = False) -> Derivation:
+    """The worked derivative of ``expr`` (text through the grammar, or SymPy) by ``wrt``.
+
+    ``wrt`` is one variable (default: x, else the first), or several for a mixed partial
+    (``"x,y"`` is ∂²/∂y∂x: x first). ``order`` repeats the derivative, each with its own steps.
+
+    >>> d = derive("x cos(pi x)")
+    >>> d.result, [s.rule for s in d.steps[0].substeps]
+    (-pi*x*sin(pi*x) + cos(pi*x), ['variable', 'chain'])
+    >>> derive("x^3 y", wrt="x,y").result
+    3*x**2
+    """
+    from symgrad.calculus import as_expr, tidy
+
+    e = as_expr(expr)
+    stages = _stages(e, wrt, order)
+    builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)})
+    roots: list[Step] = []
+    current: sp.Expr = e
+    worst = "exact"
+    reference: sp.Expr = e
+    with deep_recursion():
+        for var in stages:
+            step = derive_step(current, var, builder)
+            final = final_form(step.result)
+            if final.has(sp.Sum):
+                # sums over data are written as issue #4's tidy_sums writes them: −2Σ xᵢ(yᵢ − (w xᵢ + b))
+                from symgrad import calculus
+
+                tidy_sums = getattr(calculus, "_tidy_sums", None)
+                final = tidy_sums(final, current) if tidy_sums is not None else final
+            if final != step.result:
+                step = SimplifyStep(expr=current, wrt=var, result=final, before=step.result,
+                                    substeps=(step,), id=builder.new_id())
+            reference = tidy(sp.diff(current, var))
+            verdict = compare(final, reference, domain=current)
+            kind = {"exact": "exact", "numeric": "numeric", "unknown": "unverified"}.get(verdict.kind, "mismatch")
+            if kind == "mismatch" and strict:
+                raise StepsDisagree(
+                    f"the worked steps give {final} but SymPy gives {reference} for d/d{var} {current}",
+                    suggestion="this is a bug in a rule of symgrad's step engine; please report it",
+                )
+            if _CHECK_ORDER[kind] > _CHECK_ORDER[worst]:
+                worst = kind
+            roots.append(step)
+            current = final
+    return Derivation(expr=e, variables=tuple(stages), steps=tuple(roots), result=current,
+                      check=worst, reference=reference)

@@ -1,0 +1,150 @@
+"""Do two expressions agree? Cheap exact tests first, then numbers at a few points.
+
+Stage: step engine (self-check), also used by ``symgrad check`` to judge an answer. ``compare``
+never simplifies wholesale (that can take minutes): it tries ``==``, then the same after writing
+sign(u) as u/|u|, then ``expand``/``cancel`` on small differences, and otherwise evaluates both
+sides to 30 digits at fixed, deliberately unremarkable points. Unknown functions f, g, h are
+replaced by concrete ones for the numeric test. Runs under the time budget.
+
+To add a test: put it in ``_exact`` (cheap, certain) or extend the points in ``_points``.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x", real=True)
+>>> compare(sp.sec(x)**2, sp.tan(x)**2 + 1).kind
+'numeric'
+>>> verdict = compare(sp.cos(x), sp.sin(x))
+>>> verdict.kind, sorted(verdict.point)
+('different', ['x'])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from symgrad.budget import check
+
+SMALL = 400
+"""Tree size up to which ``expand``/``cancel`` are tried: beyond it they may swell."""
+
+_VALUES = (0.37, -0.61, 1.43, -1.87, 0.83, 2.71, -0.29, 3.17, 0.59, -2.33)
+"""Sample values: irrational-looking, both signs, inside and outside (−1, 1) for asin/asec."""
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The verdict: ``exact`` (proved), ``numeric`` (equal at every sample point), ``different``
+    (``point`` is where they differ, with both values), or ``unknown`` (no usable point)."""
+
+    kind: str
+    point: dict[str, float] = field(default_factory=dict)
+    left: float | None = None
+    right: float | None = None
+
+    @property
+    def equal(self) -> bool:
+        return self.kind in ("exact", "numeric")
+
+
+def _size(expr: sp.Basic) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+def _normal(expr: sp.Basic) -> sp.Basic:
+    """sign(u) as u/|u|: the engine's form of |u|′."""
+    if expr.has(sp.sign):
+        expr = expr.replace(lambda e: isinstance(e, sp.sign), lambda e: e.args[0] / sp.Abs(e.args[0]))
+    return expr
+
+
+def _exact(a: sp.Basic, b: sp.Basic) -> bool:
+    if a == b:
+        return True
+    a, b = _normal(a), _normal(b)
+    if a == b:
+        return True
+    diff = a - b
+    if diff == 0:
+        return True
+    if _size(diff) > SMALL:
+        return False
+    check("comparing the result with SymPy's")
+    if sp.expand(diff) == 0:
+        return True
+    if not diff.has(sp.Abs, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min, sp.Derivative, sp.Subs):
+        try:
+            return sp.cancel(diff) == 0
+        except (sp.PolynomialError, ValueError, TypeError):  # cancel refuses some generators
+            return False
+    return False
+
+
+def _concrete(expr: sp.Basic) -> sp.Basic:
+    """Unknown functions (f, g, h) -> fixed concrete ones, so both sides can be evaluated."""
+    funcs = {a.func for a in expr.atoms(AppliedUndef)}
+    if not funcs:
+        return expr
+    t = sp.Dummy("t")
+    shapes = [sp.sin(t) + t**2 / 3, sp.exp(t / 2) + sp.cos(t), sp.atan(t) + t**3 / 5]
+    for i, f in enumerate(sorted(funcs, key=str)):
+        expr = expr.replace(f, sp.Lambda(t, shapes[i % len(shapes)]))
+    return expr.doit()
+
+
+def _points(symbols: list[sp.Symbol], count: int) -> list[dict[sp.Symbol, sp.Float]]:
+    points = []
+    for k in range(count):
+        points.append({s: sp.Float(_VALUES[(k + 3 * i) % len(_VALUES)], 30) for i, s in enumerate(symbols)})
+    return points
+
+
+def _value(expr: sp.Basic, point: dict[sp.Symbol, sp.Float]) -> complex | None:
+    try:
+        # substituting Floats evaluates while the tree is rebuilt: far cheaper than evalf(subs=…)
+        v = expr.xreplace(point)
+        if not v.is_Number:
+            v = v.evalf(30)
+    except (ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+        return None
+    if not v.is_number or v.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        return None
+    try:
+        return complex(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _real(v: complex | None) -> bool:
+    return v is not None and abs(v.imag) <= 1e-20 * max(1.0, abs(v))
+
+
+def compare(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None = None, samples: int = 10, needed: int = 3) -> Agreement:
+    """Whether ``a`` and ``b`` are the same function: exact tests, then up to ``samples`` points
+    until ``needed`` of them agree. Points outside the real domain of either side, or of
+    ``domain`` (the function that was differentiated), are skipped: acosh′ may be written
+    1/√(x² − 1) or 1/(√(x − 1)·√(x + 1)), which differ only where acosh is not real."""
+    if _exact(a, b):
+        return Agreement("exact")
+    ca, cb = _concrete(a), _concrete(b)
+    cd = _concrete(domain) if domain is not None else None
+    free = ca.free_symbols | cb.free_symbols | (cd.free_symbols if cd is not None else set())
+    symbols = sorted(free, key=lambda s: s.name)
+    agreeing = 0
+    for point in _points(symbols, samples):  # type: ignore[arg-type]
+        check("comparing at sample points")
+        if cd is not None and not _real(_value(cd, point)):
+            continue
+        va, vb = _value(ca, point), _value(cb, point)
+        if va is None or vb is None:
+            continue
+        if not (_real(va) and _real(vb)):
+            continue  # outside the real domain: branch choices may differ there
+        if abs(va.real - vb.real) <= 1e-12 * max(1.0, abs(va.real), abs(vb.real)):
+            agreeing += 1
+            if agreeing >= needed:
+                break
+            continue
+        return Agreement("different", {s.name: float(v) for s, v in point.items()}, va.real, vb.real)
+    return Agreement("numeric" if agreeing >= needed else "unknown")
