@@ -155,3 +155,26 @@ def test_python_m_symgrad_piped_is_plain() -> None:
 def test_no_traceback_without_debug_and_with_debug() -> None:
     proc = _run("diff", "x^^2")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_mixed_partial_each_stage_derived(cli) -> None:
+    data = cli("diff", "x^2 y^3 + sin(x y)", "--wrt", "x,y", "--format", "json").json()
+    f = x**2 * y**3 + sp.sin(x * y)
+    assert data["wrt"] == ["x", "y"] and data["order"] == 2
+    assert sp.simplify(parse(data["result"]) - sp.diff(f, y, x)) == 0
+    assert [s["wrt"] for s in data["stages"]] == ["y", "x"]  # ∂²f/∂x∂y applies ∂/∂y first
+    assert sp.simplify(parse(data["stages"][0]["result"]) - sp.diff(f, y)) == 0
+    assert all("steps" in s for s in data["stages"])
+
+
+def test_mixed_partial_text_and_value(cli) -> None:
+    res = cli("diff", "x^2 y^3", "--wrt", "x,y", "--at", "x=1,y=2", "--format", "plain")
+    assert res.exit_code == 0
+    assert "Stage 1 of 2: ∂/∂y" in res.stdout and "treat x as a constant" in res.stdout
+    assert "∂²f/∂x∂y = 6·x·y²" in res.stdout
+    assert "= 24" in res.stdout
+
+
+def test_mixed_partial_rejects_order(cli) -> None:
+    res = cli("diff", "x y", "--wrt", "x,y", "--order", "2")
+    assert res.exit_code == 2 and "--wrt x,x,y" in res.stderr

@@ -59,7 +59,11 @@ def main(
     """Derivatives, gradients and their worked steps, from the notation you write on paper."""
 
 
-WrtOption = Annotated[str | None, typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable).", show_default=False)]
+WrtOption = Annotated[
+    str | None,
+    typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable); "
+                 "several, comma-separated, for a mixed partial: --wrt x,y is ∂²f/∂x∂y.", show_default=False),
+]
 OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
 StepsOption = Annotated[bool, typer.Option("--steps/--no-steps", help="Show the worked steps (default) or only the result.")]
 StandaloneOption = Annotated[bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles on its own.")]
@@ -89,6 +93,8 @@ def diff(
 
       symgrad diff "x^3 y^2" --wrt y --order 2
 
+      symgrad diff "x^2 y^3" --wrt x,y
+
       symgrad diff "sigmoid(x)" --at x=0 --format json
 
       echo "ln|x|" | symgrad diff -
@@ -105,9 +111,14 @@ def diff(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
+        check_standalone(standalone, f)
+        if wrt is not None and "," in wrt:
+            from symgrad.cli.multivar import emit_mixed_partial
+
+            emit_mixed_partial(f, text, e, parsed.notes, wrt, order, at, steps, standalone)
+            return
         var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
         calculus.check_order(order)
-        check_standalone(standalone, f)
         derivation = derive(e, var, order)
         result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None

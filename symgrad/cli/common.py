@@ -15,7 +15,6 @@ from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, NoReturn
 
-import click
 import typer
 
 from symgrad.errors import InputError, ParseError, SymgradError
@@ -114,8 +113,8 @@ def run(fmt: Format | None, debug: bool, body: Callable[[Format], None], timeout
     resolved = resolve_format(fmt)
     try:
         budget.run_guarded(lambda: body(resolved), timeout)
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
-        raise  # Click's own: usage errors (exit 2) and explicit exits
+    except (typer.TyperException, typer.Exit, typer.Abort, SystemExit):
+        raise  # Typer's own: usage errors (exit 2) and explicit exits
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise typer.Exit(130) from None

@@ -242,3 +242,40 @@ def critical(
         emit(f, document=critical_document(text, result, parsed.notes))
 
     run(fmt, debug, body, timeout)
+
+
+def emit_mixed_partial(
+    f: Format, text: str, e: Any, notes: Any, wrt: str, order: int, at: str | None, steps: bool, standalone: bool
+) -> None:
+    """``symgrad diff EXPR --wrt x,y``: ∂²f/∂x∂y, each stage with its steps (called by ``diff``)."""
+    from symgrad import calculus
+    from symgrad.cli.common import bad_option
+    from symgrad.multivar.mixed import mixed_partial
+    from symgrad.multivar.narrate import mixed_document
+
+    if order != 1:
+        bad_option("--order cannot be combined with several --wrt variables",
+                   "repeat a variable instead: --wrt x,x,y is ∂³f/∂x²∂y")
+    m = mixed_partial(e, wrt, steps=steps)
+    point = calculus.parse_point(at, e) if at is not None else None
+    value = calculus.evaluate(m.result, point, what="the derivative") if point is not None else None
+    if f is Format.json:
+        data: dict[str, Any] = {
+            "command": "diff",
+            "input": text,
+            "expression": str(e),
+            "variables": [v.name for v in calculus.variables(e)],
+            **m.to_json(),
+            "order": len(m.wrt),
+            "notes": list(notes),
+        }
+        if not steps:
+            for stage in data["stages"]:
+                stage.pop("steps", None)
+        if value is not None:
+            data["value"] = value.value
+            if value.note:
+                data["note"] = value.note
+        emit(f, data=data)
+        return
+    emit(f, document=mixed_document(text, m, notes, point, value), standalone=standalone)

@@ -93,6 +93,28 @@ def _steps_blocks(derivation: object | None) -> list[object]:
     return list(derivation_blocks(derivation, partial=True))  # type: ignore[arg-type]
 
 
+# mixed partials -----------------------------------------------------------------------------------
+def mixed_document(source: str, m: Any, notes: Sequence[str], point: Any = None, value: Any = None) -> Document:
+    """∂²f/∂x∂y: each stage (∂/∂y first, then ∂/∂x) with its steps, then the answer [and its value]."""
+    from symgrad.multivar.mixed import MixedPartial
+
+    assert isinstance(m, MixedPartial)
+    blocks: list[object] = [_interpretation(source, m.expr, notes)]
+    for number, stage in enumerate(m.stages, 1):
+        blocks.append(Heading(f"Stage {number} of {len(m.stages)}: ∂/∂{_name(stage.wrt)} of {oneline(stage.expr)}"))
+        blocks.extend(_steps_blocks(stage.derivation))
+        stage_lhs = Label(f"∂/∂{_name(stage.wrt)} [{oneline(stage.expr)}]",
+                          r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt), backends.latex_of(stage.expr)))
+        if stage.derivation is None:
+            blocks.append(Equation(stage_lhs, stage.result))
+    blocks.append(Equation(Label(m.label_plain, m.label_latex), m.result, final=True))
+    if point is not None and value is not None:
+        at = _at(list(point.items()))
+        blocks.append(NumberLine(Label(f"{m.label_plain} at {at.plain}", r"\left.%s\right|_{%s}" % (m.label_latex, at.latex)),
+                                 value.value, value.note))
+    return Document(tuple(blocks), title=f"{m.label_plain} of {oneline(m.expr)}")
+
+
 # Hessian ------------------------------------------------------------------------------------------
 def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = None) -> Document:
     """The Hessian: gradient, each distinct second partial (mixed ones once), the matrix, [its value]."""

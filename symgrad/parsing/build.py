@@ -164,14 +164,30 @@ class Builder:
             raise self._error("0 to a negative power is a division by zero", tok)
         if base.is_Rational and exponent.is_Rational:
             size = max(abs(base.p), abs(base.q), 2)
-            bits = abs(exponent.p) / exponent.q * math.log2(size)
-            if bits > MAX_POWER_BITS:
+            # in logarithms: p/q itself may be too large for a float (1e1000)
+            ratio = math.log2(abs(exponent.p)) - math.log2(exponent.q) if exponent.p else -math.inf
+            lg_digits = ratio * math.log10(2) + math.log10(math.log10(size))  # log10 of the result's digits
+            if lg_digits > math.log10(MAX_POWER_BITS * math.log10(2)):
                 raise self._error(
-                    f"{base}^{exponent} is too large to compute exactly "
-                    f"(about {int(bits * math.log10(2)):,} digits; the limit is {int(MAX_POWER_BITS * math.log10(2)):,})",
+                    f"{_short(base)}^{_short(exponent)} is too large to compute exactly "
+                    f"(about {_count(lg_digits)} digits; the limit is {int(MAX_POWER_BITS * math.log10(2)):,})",
                     tok,
                 )
+        if exponent.is_number:
+            self._check_size(sp.Pow(base, exponent, evaluate=False) if base.is_number else exponent, tok, "^")
         return sp.Pow(base, exponent)
+
+    def _check_size(self, node: sp.Expr, tok: Token, role: str) -> None:
+        """Refuse numbers SymPy would spend minutes evaluating (see ``symgrad.magnitude``): exit 1."""
+        from symgrad.errors import BudgetExceeded
+        from symgrad.magnitude import too_large
+
+        problem = too_large(node, as_argument=role != "^" or not node.is_Pow)
+        if problem:
+            raise BudgetExceeded(
+                f"{problem} (column {tok.start_pos + 1})",
+                suggestion="symgrad stops here: no time budget would be enough for this number",
+            )
 
     def power(self, base: Any, tok: Token, exponent: Any) -> sp.Expr:
         return self._pow(_v(base), _v(exponent), tok)
@@ -270,6 +286,9 @@ class Builder:
                     raise self._error(f"log base {base} is not a valid base", func)
             else:
                 self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
+        for arg in args:
+            if arg.is_number:
+                self._check_size(arg, func, name)
         result = self._built(lambda: spec.build(*args), func)
         if spec.explain is not None:
             note = spec.explain(*args)
@@ -302,6 +321,19 @@ class Builder:
         if isinstance(arg, _Factors) and len(arg) > 1:
             self._note(f"a function without parentheses takes the factors after it: {func.value} applies to the product {sp.sstr(_v(arg))}")
         return self._apply(func, [_v(arg)], fpow)
+
+
+def _short(number: sp.Expr) -> str:
+    """A number for a message: itself if short, else its size (a message stays one line)."""
+    from symgrad.magnitude import _wrap, describe
+
+    return _wrap(describe(number))
+
+
+def _count(lg: float) -> str:
+    from symgrad.magnitude import _count as count
+
+    return count(lg)
 
 
 def finish(node: Any) -> sp.Basic:

@@ -149,7 +149,7 @@ def narrate_constant(step: Step, n: _Narration) -> dict[str, Any]:
     held = _held(step)
     if step.expr.is_number:
         return {"says": ("a number does not change",)}
-    return {"says": (step.expr, f" does not depend on ", step.wrt, *(("; ", *held) if held else ()))}
+    return {"says": (step.expr, " does not depend on ", step.wrt, *(("; ", *held) if held else ()))}
 
 
 def narrate_variable(step: Step, n: _Narration) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def narrate_max(step: Step, n: _Narration) -> dict[str, Any]:
     return {
         "says": (f"{step.rule} follows its {word} argument, so its derivative is that argument's derivative "
                  f"(H is the step function: 1 where an argument is the {word}, 0 elsewhere)",),
-        "note": (f"undefined where the arguments are equal (a corner of the graph)",),
+        "note": ("undefined where the arguments are equal (a corner of the graph)",),
     }
 
 
@@ -385,7 +385,10 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
 
 def derivation_document(derivation: Derivation, partial: bool | None = None) -> Document:
     """A document of the steps alone (for Jupyter and the Python API)."""
-    return Document(tuple(derivation_blocks(derivation, partial)), title=f"Derivative of {oneline(derivation.expr)}")
+    from symgrad.steps.derivation import deep_recursion
+
+    with deep_recursion():
+        return Document(tuple(derivation_blocks(derivation, partial)), title=f"Derivative of {oneline(derivation.expr)}")
 
 
 def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> Document:
@@ -431,12 +434,10 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
             blocks.append(Text(f"at {at} the derivative is {ce.right:.12g} but the answer gives {ce.left:.12g}"))
         if result.mistake is not None:
             m = result.mistake
-            n = _Narration(frozenset())
             blocks.append(Text(
                 f"the answer matches the derivation with one mistake, in the {m.step.title.lower()} step for "
                 f"{oneline(m.step.expr)}: {m.description} (that step gives {oneline(m.step.result)}, "
                 f"the answer takes it as {oneline(m.wrong)})"))
-            del n
     blocks.extend(derivation_blocks(d))
     blocks.append(Equation(lhs, d.result, final=True))
     return Document(tuple(blocks), title=f"Check: derivative of {oneline(d.expr)}")
