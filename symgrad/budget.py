@@ -53,7 +53,7 @@ T = TypeVar("T")
 STACK_SIZE = 512 * 1024 * 1024
 """Bytes of stack for the thread that runs a command: virtual memory, touched only as deep as used."""
 
-RECURSION_LIMIT = 60_000
+RECURSION_LIMIT = 30_000
 """Python frames allowed in that thread: SymPy recurses several frames per level of an expression,
 and the parser lets through trees 400 levels deep."""
 
@@ -62,6 +62,10 @@ GRACE = 2.0
 
 MAX_TIMEOUT = 86_400.0
 """Longest budget accepted (a day): longer is a typo, and timers overflow on absurd values."""
+
+MAX_INT_DIGITS = 250_000
+"""Digits Python may convert between int and str inside a command (its default, 4 300, is below
+the exact numbers the parser admits; the parser's limits keep conversions fast)."""
 
 ISOLATED_MEMORY = 2 * 1024**3
 """Bytes of extra address space an ``isolated`` child may use before its allocations fail."""
@@ -224,6 +228,9 @@ def run_guarded(fn: Callable[[], T], timeout: float | None = None) -> T:
         except BaseException as exc:  # handed to the waiting thread, which re-raises it
             box["error"] = exc
 
+    if hasattr(sys, "set_int_max_str_digits") and 0 < sys.get_int_max_str_digits() < MAX_INT_DIGITS:
+        # the parser admits exact numbers of up to ~120 000 digits; printing them must not fail
+        sys.set_int_max_str_digits(MAX_INT_DIGITS)
     old_limit = sys.getrecursionlimit()
     if old_limit < RECURSION_LIMIT:
         sys.setrecursionlimit(RECURSION_LIMIT)

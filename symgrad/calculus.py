@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Union
 
 import sympy as sp
@@ -236,7 +236,7 @@ def check_order(order: int) -> None:
         raise InputError(f"order {order} is above the limit of {MAX_ORDER}")
 
 
-@dataclass(frozen=True)
+@record
 class Value:
     """A numeric value at a point, or ``None`` with a note saying why there is none."""
 
@@ -303,37 +303,120 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
-def evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], *, what: str = "the result") -> Value:
-    """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real."""
+def evaluate(
+    expr: sp.Basic,
+    point: Mapping[sp.Symbol, sp.Expr],
+    *,
+    what: str = "the result",
+    domain_of: sp.Basic | None = None,
+) -> Value:
+    """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real.
+
+    Never nan, ∞ or a complex number: each becomes ``None`` with a note saying why. With
+    ``domain_of`` (the function ``expr`` is a derivative of), a point where that function itself is
+    undefined gives no value either: (ln x)′ = 1/x, but at x = −1 there is no ln x to differentiate.
+    Numbers too large to compute with (``symgrad.magnitude``) are refused before any work.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> evaluate(1 / x, {x: sp.Integer(-1)}, domain_of=sp.log(x)).note
+    'the result does not exist at x=-1, because the function is not real at x=-1 (outside its domain)'
+    >>> evaluate(sp.Heaviside(x), {x: 0}).note
+    'the result is undefined at x=0: heaviside has a jump at 0'
+    >>> evaluate(x**2, {x: sp.Rational(1, 2)})
+    Value(value=0.25, note=None)
+    """
     missing = sorted((s for s in expr.free_symbols if s not in point), key=natural_key)
     if missing:
         names = ", ".join(str(s) for s in missing)
         raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
-    at = ", ".join(f"{k}={v}" for k, v in point.items())
-    if expr.has(sp.Heaviside) or expr.has(sp.sign):
-        for h in expr.atoms(sp.Heaviside, sp.sign):
-            if h.args[0].subs(point).is_zero:
-                return Value(None, f"{what} is undefined at {at}: {h.func.__name__.lower()} has a jump at 0")
+    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
+    if domain_of is not None:
+        own, kind = _evaluate(domain_of, {k: v for k, v in point.items() if k in domain_of.free_symbols}, "the function", at)
+        if kind == "undefined":
+            return Value(None, f"{what} does not exist at {at}, because {own.note}")
+    return _evaluate(expr, point, what, at)[0]
+
+
+def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
+    """``evaluate`` without the domain check; also says what kind of answer it is.
+
+    The kind is "number", "undefined" (a pole, a jump, outside the domain: no value exists) or
+    "unknown" (too large, or it cannot be computed: a value may exist).
+    """
+    from symgrad import magnitude
+
+    problem = magnitude.explosive(expr, point)
+    if problem:
+        return Value(None, f"{what} cannot be computed at {at}: {problem}"), "unknown"
+    for h in expr.atoms(sp.Heaviside, sp.sign, sp.DiracDelta):
+        if h.args[0].subs(point).is_zero:
+            if isinstance(h, sp.DiracDelta):
+                return Value(None, f"{what} is undefined at {at}: the delta function is not a number at 0"), "undefined"
+            return Value(None, f"{what} is undefined at {at}: {h.func.__name__.lower()} has a jump at 0"), "undefined"
+    if magnitude.log10_abs(expr, point) is None and not expr.has(sp.zoo, sp.nan, sp.I, sp.oo):
+        # the size check could not vouch for this expression: compute it where it can be killed
+        from symgrad.budget import isolated
+
+        return isolated(_evaluate_number, expr, dict(point), what, at)  # type: ignore[no-any-return]
+    return _evaluate_number(expr, point, what, at)
+
+
+def _shown(value: object) -> str:
+    """A coordinate of the point for a note: short, even for 1e1000."""
+    from symgrad import magnitude
+
+    if isinstance(value, sp.Basic):
+        text = magnitude.describe(value)
+        if text.startswith("a number of about "):
+            return "≈" + text[len("a number of about "):]
+        return text
+    return str(value)
+
+
+def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
+    """The numeric part of ``evaluate``: substitute, evaluate to 30 digits, and judge the number."""
+    from sympy.core.function import AppliedUndef
+
+    from symgrad.magnitude import log10_abs
+
+    unknown = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
+    if unknown:  # SymPy may recurse without end evaluating derivatives of unknown functions
+        return Value(None, f"{what} at {at} depends on the unknown function {', '.join(unknown)}: it has no value"), "unknown"
     try:
         exact = expr.subs(point)
         number = exact.evalf(30)
     except (ZeroDivisionError, ValueError, TypeError, ArithmeticError) as exc:
-        return Value(None, f"{what} cannot be evaluated at {at}: {exc}")
+        return Value(None, f"{what} cannot be evaluated at {at}: {exc}"), "unknown"
     if number.has(sp.zoo) or number.has(sp.oo) or number.has(-sp.oo):
-        return Value(None, f"{what} is undefined at {at} (division by zero or a pole)")
+        return Value(None, f"{what} is undefined at {at} (division by zero or a pole)"), "undefined"
     if number.has(sp.nan):
-        return Value(None, f"{what} is undefined at {at}")
+        return Value(None, f"{what} is undefined at {at}"), "undefined"
     if not number.is_number:
-        return Value(None, f"{what} could not be reduced to a number at {at}")
+        return Value(None, f"{what} could not be reduced to a number at {at}"), "unknown"
     re_part, im_part = number.as_real_imag()
-    if im_part != 0 and abs(float(im_part)) > 1e-25 * max(1.0, abs(float(re_part))):
-        return Value(None, f"{what} is not real at {at} (the value there is complex: outside the domain)")
-    value = float(re_part)
+    if im_part != 0 and not (abs(im_part) <= sp.Float("1e-25") * max(1, abs(re_part))):
+        return Value(None, f"{what} is not real at {at} (outside its domain)"), "undefined"
+    try:
+        value = float(re_part)
+    except (TypeError, ValueError):
+        return Value(None, f"{what} could not be reduced to a number at {at}"), "unknown"
     if value != value or value in (float("inf"), float("-inf")):
-        return Value(None, f"{what} is too large for a float at {at}")
-    return Value(value)
+        size = log10_abs(re_part)
+        about = f" (about {'-' if re_part < 0 else ''}10^{size:.0f})" if size is not None and size < 1e15 else ""
+        return Value(None, f"{what} is too large for a float at {at}{about}"), "unknown"
+    if value == 0.0 and re_part != 0:
+        size = log10_abs(re_part)
+        about = f"about 10^{size:.0f}" if size is not None and size > -1e15 else "positive"
+        return Value(0.0, f"{what} at {at} is {about}, below the smallest float"), "number"
+    return Value(value), "number"
 
 
-def evaluate_all(exprs: Sequence[sp.Basic], point: Mapping[sp.Symbol, sp.Expr], labels: Sequence[str]) -> list[Value]:
+def evaluate_all(
+    exprs: Sequence[sp.Basic],
+    point: Mapping[sp.Symbol, sp.Expr],
+    labels: Sequence[str],
+    *,
+    domain_of: sp.Basic | None = None,
+) -> list[Value]:
     """``evaluate`` for each expression, with its label in any note."""
-    return [evaluate(e, point, what=label) for e, label in zip(exprs, labels)]
+    return [evaluate(e, point, what=label, domain_of=domain_of) for e, label in zip(exprs, labels)]

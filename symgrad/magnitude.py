@@ -173,7 +173,9 @@ def _node(node: Any, point: dict[Any, Any], memo: dict[int, Estimate | None], pr
         sign, man, exp, bc = node._mpf_
         if man == 0:
             return (0, -math.inf, False)
-        return (-1 if sign else 1, (exp + bc) * math.log10(2), False)
+        bits = exp + bc  # may be an integer too large for a float (e^(1e1000) evaluated)
+        lg = bits * math.log10(2) if abs(bits) < 2**1000 else (math.inf if bits > 0 else -math.inf)
+        return (-1 if sign else 1, lg, False)
     if isinstance(node, sp.NumberSymbol):
         return _from_float(float(node))
     if node.is_Atom:  # zoo, nan, oo, I: not a real size to reason about
@@ -220,7 +222,7 @@ def _pow(node: Any, base: Estimate | None, exponent: Estimate | None, problems: 
     if base is None or exponent is None:
         return None
     b, e = node.args
-    if base[0] == 0:
+    if base[0] == 0 or base[1] == -math.inf:  # 0^e: zero, or a division by zero the evaluation reports
         return (0, -math.inf, base[2]) if exponent[0] > 0 else None
     ev = _value(exponent)
     exact = base[2] and exponent[2]
@@ -253,6 +255,8 @@ def _function(node: Any, args: list[Estimate | None], problems: list[str]) -> Es
     if any(a is None for a in args):
         return None
     known: list[Estimate] = args  # type: ignore[assignment]
+    if name in ("Abs", "relu", "Max", "Min") and all(a[0] == 0 for a in known):
+        return (0, -math.inf, False)
     if name in _BOUNDED:
         return (1, 0.0, False)
     top = max(known, key=lambda a: a[1], default=(1, 0.0, False))

@@ -32,7 +32,9 @@ def cli():
     """Run ``symgrad ARGS`` in-process with Typer's runner; returns exit code, stdout, stderr."""
     from typer.testing import CliRunner
 
-    from symgrad.cli.app import app
+    from symgrad.cli.app import load_commands
+
+    app = load_commands()
 
     runner = CliRunner()
 

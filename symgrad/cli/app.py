@@ -122,7 +122,7 @@ def diff(
         derivation = derive(e, var, order)
         result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None
-        value = calculus.evaluate(result, point, what="the derivative") if point is not None else None
+        value = calculus.evaluate(result, point, what="the derivative", domain_of=e) if point is not None else None
         variables = calculus.variables(e)
         if f is Format.json:
             data = {
@@ -194,7 +194,9 @@ def grad(
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
         values = (
-            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables]) if point is not None else None
+            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables], domain_of=e)
+            if point is not None
+            else None
         )
         if f is Format.json:
             data = {
@@ -240,12 +242,53 @@ def _latex(expr: object) -> str:
     return latex_of(expr)  # type: ignore[arg-type]
 
 
+COMMAND_MODULES: dict[str, str] = {
+    "check": "symgrad.cli.homework",
+    "table": "symgrad.cli.homework",
+    "hessian": "symgrad.cli.multivar",
+    "jacobian": "symgrad.cli.multivar",
+    "softmax": "symgrad.cli.multivar",
+    "critical": "symgrad.cli.multivar",
+    "descend": "symgrad.cli.numeric",
+    "export": "symgrad.cli.numeric",
+}
+"""Commands defined in their own modules, which register themselves on ``app`` when imported."""
+
+
+def load_commands(names: list[str] | None = None) -> typer.Typer:
+    """Import the modules of the commands named (all when None) and return the app.
+
+    Typer builds every registered command on each run; registering only the one asked for keeps
+    ``symgrad diff`` from paying for ``descend``'s options.
+    """
+    import importlib
+
+    wanted = COMMAND_MODULES.values() if names is None else [COMMAND_MODULES[n] for n in names if n in COMMAND_MODULES]
+    for module in dict.fromkeys(["symgrad.cli.homework", "symgrad.cli.multivar", "symgrad.cli.numeric"]):
+        if module in wanted:
+            importlib.import_module(module)
+    return app
+
+
+def requested_command(argv: list[str]) -> str | None:
+    """The command named on the command line, or None (no command, or help for the whole tool).
+
+    >>> requested_command(["diff", "-x^2"]), requested_command(["--help"]), requested_command([])
+    ('diff', None, None)
+    """
+    for arg in argv:
+        if arg in ("--help", "--version"):
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
 def entry() -> None:
-    """The console script."""
+    """The console script: registers the command asked for (or all, for help), then runs."""
+    import sys
+
+    command = requested_command(sys.argv[1:])
+    if command not in ("diff", "grad"):
+        load_commands([command] if command in COMMAND_MODULES else None)
     app()
-
-
-# commands defined in their own modules register themselves on import
-from symgrad.cli import multivar as _multivar  # noqa: E402,F401  (hessian, jacobian, softmax, critical)
-from symgrad.cli import numeric as _numeric  # noqa: E402,F401  (descend, export)
-from symgrad.cli import homework as _homework  # noqa: E402,F401  (check, table)

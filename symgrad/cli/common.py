@@ -7,10 +7,8 @@ here and nowhere else: 0 ok, 1 could not compute, 2 bad input.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, NoReturn
@@ -57,12 +55,26 @@ def read_expression(text: str) -> str:
     """The expression argument, or standard input for ``-`` (strict UTF-8)."""
     if text != "-":
         return text
-    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    from symgrad.parsing import MAX_INPUT_LENGTH
+
+    # read no more than the longest input allowed (4 bytes a character), so `yes | symgrad diff -` ends
+    limit = 4 * MAX_INPUT_LENGTH + 1
+    data = sys.stdin.buffer.read(limit) if hasattr(sys.stdin, "buffer") else sys.stdin.read(limit).encode()
+    if len(data) >= limit:
+        raise InputError(
+            f"standard input is longer than the limit of {MAX_INPUT_LENGTH:,} characters",
+            suggestion="give one expression, not a file",
+        )
     try:
         decoded = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ParseError(f"standard input is not valid UTF-8 (byte {exc.start})", "", None) from None
-    return decoded.strip()
+        good = data[: exc.start].decode("utf-8")
+        shown = good + data[exc.start :].decode("utf-8", errors="replace")
+        raise ParseError(
+            f"standard input is not valid UTF-8 (byte {exc.start + 1} is {data[exc.start]:#04x})", shown, len(good),
+            suggestion="save the expression as UTF-8 text",
+        ) from None
+    return decoded.lstrip("\ufeff").strip()  # a byte-order mark from Windows editors is not part of it
 
 
 def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = None, standalone: bool = False) -> None:
@@ -70,6 +82,8 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
     from symgrad.render import backends
 
     if fmt is Format.json:
+        import json  # only JSON output needs it (start-up time)
+
         out = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     elif fmt is Format.plain:
         out = backends.to_plain(document)
@@ -91,6 +105,8 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
 def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
     """Report a library error and leave with its exit code."""
     if fmt is Format.json:
+        import json
+
         sys.stdout.write(json.dumps(exc.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         sys.stderr.write(exc.render() + "\n")
@@ -120,6 +136,8 @@ def run(fmt: Format | None, debug: bool, body: Callable[[Format], None], timeout
         raise typer.Exit(130) from None
     except BaseException as exc:  # the boundary: never a traceback unless asked for
         if debug:
+            import traceback
+
             traceback.print_exception(exc)
         fail(as_symgrad_error(exc), resolved)
 

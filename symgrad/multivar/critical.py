@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from symgrad.records import record
 
 import sympy as sp
 
@@ -31,7 +31,7 @@ MAX_POINTS = 200
 """More critical points than this are listed only up to here (the note says so)."""
 
 
-@dataclass(frozen=True)
+@record
 class CriticalPoint:
     """One real solution of ∇f = 0 with its exact coordinates, Hessian eigenvalues and kind."""
 
@@ -59,7 +59,7 @@ class CriticalPoint:
         return data
 
 
-@dataclass(frozen=True)
+@record
 class CriticalPoints:
     """All critical points found, and how much of the solution set they are.
 

@@ -21,7 +21,7 @@ To add a property of the matrix at a point (a condition number, say): compute it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from symgrad.records import field, record
 
 import sympy as sp
 
@@ -99,7 +99,7 @@ def partial(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     return expr.diff(var)
 
 
-@dataclass(frozen=True)
+@record
 class HessianEntry:
     """One distinct second partial ∂²f/∂xᵢ∂xⱼ (i ≤ j), derived once from the gradient entry ∂f/∂xᵢ.
 
@@ -116,7 +116,7 @@ class HessianEntry:
         return self.row != self.col
 
 
-@dataclass(frozen=True)
+@record
 class Hessian:
     """The Hessian of ``expr`` in ``variables``: the full symmetric ``matrix`` and its distinct nonzero ``entries``."""
 
@@ -206,7 +206,7 @@ def _with_steps(
 
 
 # at a point ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class NumericHessian:
     """The Hessian at a point: ``values`` (None where undefined), ``eigenvalues`` and ``definiteness``.
 

@@ -13,7 +13,7 @@ function to the grammar, make it build a ``Tuple`` of components: the Jacobian f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 
 import sympy as sp
 
@@ -23,7 +23,7 @@ from symgrad.errors import InputError
 from symgrad.multivar.hessian import partial
 
 
-@dataclass(frozen=True)
+@record
 class JacobianEntry:
     """∂fᵢ/∂xⱼ for a component that contains xⱼ; ``derivation`` holds its steps when asked for."""
 
@@ -33,7 +33,7 @@ class JacobianEntry:
     derivation: object | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Jacobian:
     """The Jacobian of ``components`` in ``variables``; ``entries`` lists the entries that can be nonzero."""
 

@@ -17,7 +17,7 @@ still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 
 import sympy as sp
 
@@ -26,7 +26,7 @@ from symgrad.calculus import ExprLike, MAX_ORDER, VarLike, as_expr, resolve_vari
 from symgrad.errors import InputError
 
 
-@dataclass(frozen=True)
+@record
 class Stage:
     """One differentiation: ∂/∂``wrt`` of ``expr`` is ``result``; ``derivation`` holds its steps if asked for."""
 
@@ -36,7 +36,7 @@ class Stage:
     derivation: object | None = None
 
 
-@dataclass(frozen=True)
+@record
 class MixedPartial:
     """∂ⁿf/∂v₁…∂vₙ of ``expr``: ``wrt`` as written (v₁ … vₙ), ``stages`` in the order applied (vₙ first)."""
 

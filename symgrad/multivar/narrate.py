@@ -1,7 +1,7 @@
 """The multivariable narrator: Hessians, Jacobians, critical points and the softmax derivation -> documents.
 
 Stage: rendering, first half (what to say). Results come from the other modules of this package
-as frozen dataclasses; this module says them as ``symgrad.render.document`` blocks and adds two
+as frozen records; this module says them as ``symgrad.render.document`` blocks and adds two
 block kinds, ``MatrixBlock`` and ``ChainBlock``, with their formatters registered per backend in
 ``symgrad.render.backends.EXTRA_BLOCKS`` (bottom of this file). Steps of single entries come from
 the step engine's narrator (``symgrad.render.steps``) when a derivation is attached.
@@ -17,7 +17,7 @@ H(x, y) = [ 2·y  2·x ]
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any, Union
 
 import sympy as sp
@@ -35,7 +35,7 @@ MAX_ENTRIES_SHOWN = 60
 Cell = Union[sp.Basic, float, None]
 
 
-@dataclass(frozen=True)
+@record
 class MatrixBlock:
     """``lhs = [rows]``: symbolic entries or numbers (None: undefined); ``final`` marks the answer."""
 
@@ -44,7 +44,7 @@ class MatrixBlock:
     final: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ChainBlock:
     """``lhs = e₁ = e₂ = …``: one line of a worked derivation."""
 

@@ -25,7 +25,7 @@ To add a function of a probability vector (a log-softmax, say): a ``Function`` s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from symgrad.records import record
 
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
@@ -317,7 +317,7 @@ def explain(name: str, args: tuple[sp.Basic, ...]) -> str | None:
 
 
 # the derivation -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class ChainStep:
     """One step of a worked derivation: a title and ``lhs = chain[0] = chain[1] = …``."""
 
@@ -327,7 +327,7 @@ class ChainStep:
     chain: tuple[sp.Basic, ...]
 
 
-@dataclass(frozen=True)
+@record
 class SoftmaxDerivation:
     """The derivation of the softmax Jacobian and of the cross-entropy gradient, for ``classes`` classes."""
 

@@ -40,7 +40,7 @@ import builtins
 import keyword
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter, NumPyPrinter
@@ -234,7 +234,7 @@ def printer(backend: str) -> PythonCodePrinter:
 
 
 # functions ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class Signature:
     """What a generated function is about: the expression, its variables and their argument names."""
 

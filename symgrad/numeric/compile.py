@@ -23,7 +23,7 @@ from __future__ import annotations
 import builtins
 import linecache
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from itertools import count
 from typing import Any, Union
 
@@ -35,7 +35,7 @@ ExprLike = Union[str, sp.Basic]
 _ids = count(1)
 
 
-@dataclass(frozen=True)
+@record
 class Compiled:
     """Callables for one expression; each takes one argument per variable, in ``variables`` order.
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from symgrad.records import field, record
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ MAX_ROWS = 10_000_000
 """Rows read from one file; more would not fit the time budget anyway."""
 
 
-@dataclass(frozen=True)
+@record
 class Table:
     """Columns of numbers by name, all of the same length."""
 
@@ -104,7 +104,7 @@ def _column_name(header: str) -> str:
 
 
 # the loss -------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class _SumTerm:
     placeholder: sp.Dummy
     summand: sp.Expr  # with each x[i] replaced by the column's placeholder
@@ -112,7 +112,7 @@ class _SumTerm:
     upper: sp.Basic  # a number, or the symbol bound to the batch size
 
 
-@dataclass(frozen=True)
+@record
 class DataLoss:
     """A summation loss split into its sums and the rest (see the module docstring)."""
 

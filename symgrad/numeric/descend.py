@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any, NamedTuple
 
 from symgrad.numeric.optimizers import Optimizer
@@ -43,7 +43,7 @@ class Iterate(NamedTuple):
     grad_norm: float
 
 
-@dataclass(frozen=True)
+@record
 class Run:
     """One descent from one start: every iterate, why it stopped, and (when it diverged) why."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any
 
 import sympy as sp
@@ -52,7 +52,7 @@ def export_source(expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,
     return source[:first_end] + note + source[first_end:]
 
 
-@dataclass(frozen=True)
+@record
 class CheckReport:
     """How the exported derivatives compare with finite differences."""
 

@@ -3,7 +3,7 @@
 Stage: rendering, for the numeric commands. What to say lives here; how to format it lives in the
 backends. The ``Table`` block is new, so this module registers one formatter for it per backend
 (plain, LaTeX, Markdown, Rich) in ``symgrad.render.backends.EXTRA_BLOCKS``. To say more about a
-run, add blocks in ``descent_document``; to add a block kind, add a dataclass and its formatters.
+run, add blocks in ``descent_document``; to add a block kind, add a record and its formatters.
 
 >>> sparkline([4.0, 2.0, 1.0, 0.5, 0.25])
 '█▄▂▁▁'
@@ -14,7 +14,7 @@ run, add blocks in ``descent_document``; to add a block kind, add a dataclass an
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any, TypeVar
 
 import sympy as sp
@@ -29,7 +29,7 @@ T = TypeVar("T")
 _BARS = "▁▂▃▄▅▆▇█"
 
 
-@dataclass(frozen=True)
+@record
 class Table:
     """Rows of text under a header; a row of ``None`` marks rows left out."""
 

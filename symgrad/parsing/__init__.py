@@ -13,7 +13,7 @@ sin(x)**2 + exp(-x)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from symgrad.records import field, record
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,7 @@ MAX_TREE_DEPTH = 400
 """Depth of the expression tree (functions of functions…): SymPy recurses on it."""
 
 
-@dataclass(frozen=True)
+@record
 class Parsed:
     """A parsed input: the expression, the text it came from and how it was read."""
 

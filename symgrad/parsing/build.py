@@ -42,10 +42,45 @@ class _Factors(list):
 def _v(node: Any) -> sp.Expr:
     """Finish a pending sum or product into one SymPy expression."""
     if isinstance(node, _Terms):
+        _check_exact_sum(node)
         return sp.Add(*node)
     if isinstance(node, _Factors):
+        _check_exact_product(node)
         return sp.Mul(*node)
     return node
+
+
+MAX_PRODUCT_BITS = 4 * MAX_POWER_BITS
+"""Bits of an exact product of numbers: SymPy multiplies them out at once, in C."""
+
+
+def _check_exact_sum(terms: list[Any]) -> None:
+    """Refuse sums of fractions whose common denominator would be a giant integer."""
+    numbers = [t for t in terms if getattr(t, "is_Rational", False)]
+    if len(numbers) < 2:
+        return
+    bits = sum(q.bit_length() for q in {int(t.q) for t in numbers}) + max(int(t.p).bit_length() for t in numbers)
+    if bits > MAX_PRODUCT_BITS:
+        from symgrad.errors import InputError
+
+        raise InputError(
+            f"the exact sum of these fractions would have about {int(bits * math.log10(2)):,} digits "
+            f"(the limit is {int(MAX_PRODUCT_BITS * math.log10(2)):,})",
+            suggestion="symgrad computes with exact numbers; keep them to a size a person could check",
+        )
+
+
+def _check_exact_product(factors: list[Any]) -> None:
+    """Refuse products like 2^99999·2^99999·… before SymPy multiplies them into a giant integer."""
+    bits = sum(f.p.bit_length() + f.q.bit_length() for f in factors if getattr(f, "is_Rational", False))
+    if bits > MAX_PRODUCT_BITS:
+        from symgrad.errors import InputError
+
+        raise InputError(
+            f"the product of these numbers would have about {int(bits * math.log10(2)):,} digits "
+            f"(the limit is {int(MAX_PRODUCT_BITS * math.log10(2)):,})",
+            suggestion="symgrad computes with exact numbers; keep them to a size a person could check",
+        )
 
 
 class Builder:
@@ -225,8 +260,8 @@ class Builder:
     def _apply(self, func: Token, args: list[sp.Expr], fpow: tuple[int, Token] | None) -> sp.Expr:
         name = func.value
         if fpow is not None and fpow[0] == -1:
-            spec = self._spec(func)
-            if spec.inverse is None or name in ABSTRACT_FUNCTIONS:
+            spec = function_table().get(name)  # log_2, f, g, h have no entry: no inverse either
+            if spec is None or spec.inverse is None or name in ABSTRACT_FUNCTIONS:
                 raise self._error(f"{name}^-1 (an inverse function) is not available", fpow[1],
                                   f"write 1/{name}(x) for the reciprocal")
             inverse = function_table()[spec.inverse]

@@ -14,7 +14,7 @@ Symbols are named canonically so that every spelling of one variable is one SymP
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Callable
 
 GREEK_LETTERS: dict[str, str] = {
@@ -36,7 +36,7 @@ CONSTANT_NAMES: dict[str, str] = {"pi": "pi", "π": "pi", "e": "E", "E": "E"}
 """Names read as constants: Euler's number e (also E) and π."""
 
 
-@dataclass(frozen=True)
+@record
 class FunctionSpec:
     """How one function is written and built.
 

@@ -2,7 +2,7 @@
 
 Stage: rendering, first half. A narrator (``narrate.py``) turns results into a ``Document``;
 each backend (``plain.py``, ``rich_backend.py``, ``latex.py``, ``markdown.py``) formats any document.
-Adding a kind of block means one dataclass here and one branch per backend; adding a format means
+Adding a kind of block means one record here and one branch per backend; adding a format means
 one backend, no narrator changes.
 
 Blocks are immutable data and hold SymPy expressions, never pre-formatted math, so every backend
@@ -11,13 +11,13 @@ can print the math its own way (Unicode line, 2-D pretty, LaTeX).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from symgrad.records import field, record
 from typing import Union
 
 import sympy as sp
 
 
-@dataclass(frozen=True)
+@record
 class Label:
     """A piece of notation given per format: plain Unicode and LaTeX (d/dx and \\frac{d}{dx})."""
 
@@ -25,12 +25,12 @@ class Label:
     latex: str
 
 
-@dataclass(frozen=True)
+@record
 class Heading:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class Text:
     """A line of prose; ``style`` is a hint ("note", "warning", "muted") that backends may use."""
 
@@ -38,7 +38,7 @@ class Text:
     style: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Interpretation:
     """How the input was read: ``sin^2 x  →  sin(x)²`` and the notes about ambiguous notation."""
 
@@ -47,7 +47,7 @@ class Interpretation:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Equation:
     """``lhs = rhs``; ``final`` marks the answer, which backends set apart."""
 
@@ -56,7 +56,7 @@ class Equation:
     final: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Vector:
     """``lhs = (e1, e2, …)``, a gradient."""
 
@@ -65,7 +65,7 @@ class Vector:
     final: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class NumberLine:
     """``lhs = value`` at a point, or the note that says why there is no value."""
 
@@ -77,7 +77,7 @@ class NumberLine:
 Block = Union[Heading, Text, Interpretation, Equation, Vector, NumberLine]
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """An ordered list of blocks, plus a title used by standalone LaTeX."""
 

@@ -21,7 +21,7 @@ Steps
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import TYPE_CHECKING, Any, Union
 
 import sympy as sp
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 # pieces ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class Is:
     """``lhs = rhs`` inside a sentence (``u = π·x``)."""
 
@@ -44,14 +44,14 @@ class Is:
     rhs: Any
 
 
-@dataclass(frozen=True)
+@record
 class Times:
     """A product shown factor by factor, before SymPy multiplies it out: (−sin(πx))·(π)."""
 
     factors: tuple[Any, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Plus:
     """A sum shown term by term; ``signs`` holds +1 or −1 per term."""
 
@@ -59,7 +59,7 @@ class Plus:
     signs: tuple[int, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Frac:
     numerator: Any
     denominator: Any
@@ -69,7 +69,7 @@ Piece = Union[str, sp.Basic, Label, Is, Times, Plus, Frac]
 
 
 # blocks ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record
 class StepNode:
     """One step as it is said: number, rule, a sentence, ``lhs [= via] = rhs``, a note, children."""
 
@@ -86,7 +86,7 @@ class StepNode:
     """For the ``simplify`` step: the form before simplification."""
 
 
-@dataclass(frozen=True)
+@record
 class StepsBlock:
     """The steps of one derivative (one stage of a higher-order or mixed derivative)."""
 
@@ -95,7 +95,7 @@ class StepsBlock:
     intro: tuple[Piece, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class TableBlock:
     """A table whose cells are pieces (prose or math), e.g. the table of derivatives."""
 
@@ -165,7 +165,7 @@ def narrate_constant_multiple(step: Step, n: _Narration) -> dict[str, Any]:
     return {"says": tuple(says), "via": Times((c, Label(n.lhs(step.substeps[0]).plain, n.lhs(step.substeps[0]).latex)))}
 
 
-@dataclass(frozen=True)
+@record
 class ConstantView:
     """Just enough of a step to say which symbols are held constant."""
 

@@ -2,7 +2,7 @@
 
 Stage: step engine (expression -> step tree -> result), modelled on SymPy's manualintegrate:
 
-- ``rules.py``: one frozen dataclass per rule (its docstring is the math; ``combine`` computes the
+- ``rules.py``: one frozen record (``symgrad.records``) per rule (its docstring is the math; ``combine`` computes the
   result from the substeps, so the tree is the single source of truth);
 - ``strategies.py``: one strategy function per rule and the dispatcher ``derive_step``, with an
   explicit "from the derivative table" fallback instead of an exception;

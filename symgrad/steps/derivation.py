@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any, Union
 
 import sympy as sp
@@ -41,7 +41,7 @@ class StepsDisagree(ComputeError):
     """The worked steps and ``sympy.diff`` give different results (a bug in a rule)."""
 
 
-@dataclass(frozen=True)
+@record
 class Derivation:
     """A worked derivative: ``result``, the step trees (one root per derivative taken) and how
     the result was checked against ``sympy.diff``: ``exact``, ``numeric`` (equal at sample

@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Union
 
 import sympy as sp
@@ -37,7 +37,7 @@ MAX_MISTAKE_STEPS = 80
 """Steps searched for the mistake; beyond that the search costs more than it tells."""
 
 
-@dataclass(frozen=True)
+@record
 class Mistake:
     """The step whose result the answer does not match, and what the answer took it to be."""
 
@@ -46,7 +46,7 @@ class Mistake:
     wrong: sp.Expr
 
 
-@dataclass(frozen=True)
+@record
 class CheckResult:
     """The verdict on an answer: ``correct`` is True, False, or None when it cannot be decided
     (no sample point where both sides are real, e.g. with unknown functions only)."""
@@ -164,7 +164,7 @@ TABLE_ENTRIES: tuple[tuple[str, str], ...] = (
 """The rows of ``symgrad table``: each derivative is computed (and checked) by the engine."""
 
 
-@dataclass(frozen=True)
+@record
 class TableRow:
     text: str
     derivation: Derivation

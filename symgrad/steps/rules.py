@@ -1,4 +1,4 @@
-"""The rules of a worked derivation: one frozen dataclass per rule, each knowing how to combine.
+"""The rules of a worked derivation: one frozen record (``symgrad.records``) per rule, each knowing how to combine.
 
 Stage: step engine (expression -> step tree), the data half. A ``Step`` says "d/dx expr = result";
 its class is the rule that justifies it and its ``substeps`` are the derivatives the rule needs.
@@ -22,13 +22,13 @@ never print and never import Rich.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from symgrad.records import record
 from typing import Any, ClassVar
 
 import sympy as sp
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Step:
     """d/dx expr = result, by the rule named in ``rule``."""
 
@@ -87,7 +87,7 @@ class Step:
 
 
 # leaves ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConstantStep(Step):
     """d/dx c = 0 (c does not depend on x; other variables are held constant)."""
 
@@ -99,7 +99,7 @@ class ConstantStep(Step):
         return {"held": ", ".join(held)} if held else {}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VariableStep(Step):
     """d/dx x = 1."""
 
@@ -107,7 +107,7 @@ class VariableStep(Step):
     TITLE = "Variable"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class PowerStep(Step):
     """d/dx xⁿ = n·xⁿ⁻¹ (n does not depend on x: whole, negative or fractional)."""
 
@@ -119,7 +119,7 @@ class PowerStep(Step):
         return {"exponent": self.exponent}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ExpStep(Step):
     """d/dx eˣ = eˣ."""
 
@@ -127,7 +127,7 @@ class ExpStep(Step):
     TITLE = "Exponential eˣ"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ExponentialStep(Step):
     """d/dx aˣ = aˣ·ln a (a does not depend on x)."""
 
@@ -139,7 +139,7 @@ class ExponentialStep(Step):
         return {"base": self.base}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LogStep(Step):
     """d/dx ln x = 1/x."""
 
@@ -147,7 +147,7 @@ class LogStep(Step):
     TITLE = "Natural logarithm"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LogBaseStep(Step):
     """d/dx log_b x = 1/(x·ln b) (b does not depend on x)."""
 
@@ -159,7 +159,7 @@ class LogBaseStep(Step):
         return {"base": self.base}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class FunctionStep(Step):
     """d/dx F(x) = F′(x) for a function of the table (sin, atanh, σ, relu, |x|, …)."""
 
@@ -181,7 +181,7 @@ FUNCTION_TITLES = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class AbstractFunctionStep(Step):
     """d/dx f(x) = f′(x) for a function f known only by name."""
 
@@ -189,7 +189,7 @@ class AbstractFunctionStep(Step):
     TITLE = "Unknown function"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TableStep(Step):
     """d/dx F(x) from the derivative table (SymPy), for a function with no worked rule."""
 
@@ -197,7 +197,7 @@ class TableStep(Step):
     TITLE = "From the derivative table"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RepeatStep(Step):
     """d/dx E was worked out in step ``ref``; the result is repeated, not re-derived."""
 
@@ -210,7 +210,7 @@ class RepeatStep(Step):
 
 
 # compound rules -------------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ConstantMultipleStep(Step):
     """d/dx c·f = c·f′."""
 
@@ -225,7 +225,7 @@ class ConstantMultipleStep(Step):
         return {"constant": self.constant}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SumStep(Step):
     """d/dx (f + g − h) = f′ + g′ − h′."""
 
@@ -236,7 +236,7 @@ class SumStep(Step):
         return sp.Add(*results)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ProductStep(Step):
     """d/dx (f·g·h) = f′·g·h + f·g′·h + f·g·h′."""
 
@@ -252,7 +252,7 @@ class ProductStep(Step):
         return sp.Add(*terms)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class QuotientStep(Step):
     """d/dx f/g = (f′·g − f·g′)/g²."""
 
@@ -269,7 +269,7 @@ class QuotientStep(Step):
         return {"numerator": self.numerator, "denominator": self.denominator}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ChainStep(Step):
     """d/dx F(u(x)) = F′(u)·u′, with F′(u) taken at u = u(x)."""
 
@@ -287,7 +287,7 @@ class ChainStep(Step):
         return {"u": self.u, "inner": self.inner, "outer": self.outer}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MaxMinStep(Step):
     """d/dx max(a, b) = a′ where a > b and b′ where b > a (undefined where a = b); min alike."""
 
@@ -315,7 +315,7 @@ class MaxMinStep(Step):
         return sp.Add(*terms)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MultiChainStep(Step):
     """d/dx F(a₁(x), …, aₙ(x)) = Σ ∂F/∂aᵢ · aᵢ′ (a function of several arguments: softmax, …)."""
 
@@ -329,7 +329,7 @@ class MultiChainStep(Step):
         return sp.Add(*(p * r for p, r in zip(self.partials, results)))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SumOverStep(Step):
     """d/dx Σᵢ fᵢ = Σᵢ dfᵢ/dx: the derivative passes into a sum over data."""
 
@@ -340,7 +340,7 @@ class SumOverStep(Step):
         return sp.Sum(results[0], *self.expr.limits)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class LogDiffStep(Step):
     """y = f^g: ln y = g·ln f, so y′ = f^g·(g·ln f)′ (logarithmic differentiation)."""
 
@@ -356,7 +356,7 @@ class LogDiffStep(Step):
         return {"base": self.base, "exponent": self.exponent}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class SimplifyStep(Step):
     """d/dx E = before = after: the rules' result written more simply (σ and tanh forms kept)."""
 

@@ -19,7 +19,7 @@ To add a test: put it in ``_exact`` (cheap, certain) or extend the points in ``_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from symgrad.records import field, record
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -33,7 +33,7 @@ _VALUES = (0.37, -0.61, 1.43, -1.87, 0.83, 2.71, -0.29, 3.17, 0.59, -2.33)
 """Sample values: irrational-looking, both signs, inside and outside (−1, 1) for asin/asec."""
 
 
-@dataclass(frozen=True)
+@record
 class Agreement:
     """The verdict: ``exact`` (proved), ``numeric`` (equal at every sample point), ``different``
     (``point`` is where they differ, with both values), or ``unknown`` (no usable point)."""
