@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import signal
 import sys
 import threading
@@ -281,9 +280,10 @@ def isolated(fn: Callable[..., T], *args: Any, timeout: float | None = None, mem
             return fn(*args)
     if timeout is not None and timeout <= 0:
         raise _ran_out(0)
-    read_fd, write_fd = os.pipe()
+    import pickle
     import warnings
 
+    read_fd, write_fd = os.pipe()
     with warnings.catch_warnings():
         # Python 3.12 warns about fork in a threaded process; the child only computes and exits
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -327,6 +327,7 @@ def _cap_memory(extra: int) -> None:
 
 def _collect(pid: int, read_fd: int, timeout: float | None) -> Any:
     """Read the child's answer until the deadline; kill it if the deadline comes first."""
+    import pickle
     import select
 
     deadline = None if timeout is None else time.monotonic() + timeout

@@ -353,7 +353,7 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at:
             if isinstance(h, sp.DiracDelta):
                 return Value(None, f"{what} is undefined at {at}: the delta function is not a number at 0"), "undefined"
             return Value(None, f"{what} is undefined at {at}: {h.func.__name__.lower()} has a jump at 0"), "undefined"
-    if magnitude.log10_abs(expr, point) is None and not expr.has(sp.zoo, sp.nan, sp.I, sp.oo):
+    if not magnitude.certain(expr, point) and not expr.has(sp.zoo, sp.nan, sp.I, sp.oo):
         # the size check could not vouch for this expression: compute it where it can be killed
         from symgrad.budget import isolated
 
@@ -393,8 +393,10 @@ def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
         return Value(None, f"{what} is undefined at {at}"), "undefined"
     if not number.is_number:
         return Value(None, f"{what} could not be reduced to a number at {at}"), "unknown"
-    re_part, im_part = number.as_real_imag()
-    if im_part != 0 and not (abs(im_part) <= sp.Float("1e-25") * max(1, abs(re_part))):
+    re_part, im_part = (part.evalf(30) for part in number.as_real_imag())
+    if not all(p.is_Float or p.is_Rational for p in (re_part, im_part)):  # re(…) left unevaluated
+        return Value(None, f"{what} could not be reduced to a real number at {at}"), "unknown"
+    if im_part != 0 and not (abs(im_part) <= sp.Float("1e-25") * max(sp.Integer(1), abs(re_part))):
         return Value(None, f"{what} is not real at {at} (outside its domain)"), "undefined"
     try:
         value = float(re_part)

@@ -65,7 +65,24 @@ def explosive(expr: Any, point: Mapping[Any, Any] | None = None) -> str | None:
     """
     problems: list[str] = []
     _estimate(expr, dict(point or {}), {}, problems)
-    return problems[0] if problems else None
+    real = [p for p in problems if p != _DOUBT]
+    return real[0] if real else None
+
+
+_DOUBT = "doubt: an exact power whose cost a size check cannot bound"
+
+
+def certain(expr: Any, point: Mapping[Any, Any] | None = None) -> bool:
+    """Whether the size checks can vouch for evaluating ``expr`` at ``point`` in-process.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> certain(x**2, {x: sp.Rational(3, 2)}), certain(x**y, {x: sp.Rational(3, 2), y: sp.Rational(7, 5)})
+    (True, False)
+    """
+    problems: list[str] = []
+    found = _estimate(expr, dict(point or {}), {}, problems)
+    return found is not None and not problems
 
 
 def too_large(expr: Any, *, as_argument: bool = False) -> str | None:
@@ -226,6 +243,10 @@ def _pow(node: Any, base: Estimate | None, exponent: Estimate | None, problems: 
         return (0, -math.inf, base[2]) if exponent[0] > 0 else None
     ev = _value(exponent)
     exact = base[2] and exponent[2]
+    if exact and not (e.is_Integer or (e.is_Rational and abs(int(e.p)) <= 1000 and int(e.q) <= 1000)):
+        # a rational to a rational power computed from a point (y^(b²θ¹⁰)): SymPy works with the
+        # exponent's numerator exactly, and a float estimate cannot bound that
+        problems.append(_DOUBT)
     if exact:  # SymPy computes rational^integer exactly: bound the digits of the result
         size = max(abs(base[1]), math.log10(2))
         lg_digits = exponent[1] + math.log10(size)

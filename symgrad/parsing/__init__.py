@@ -88,8 +88,17 @@ def parse_full(text: str) -> Parsed:
         raise _friendly(exc, text) from None
     except RecursionError:
         raise ParseError("the expression is nested too deeply to read", text, None) from None
+    except (ArithmeticError, MemoryError) as exc:
+        # SymPy evaluates numbers while building (erf(3^10) is 1 - 10^-(10^9)) and can fail on them
+        from symgrad.errors import ComputeError
+
+        raise ComputeError(
+            f"SymPy could not work with a number in this expression ({type(exc).__name__})",
+            suggestion="simplify the constants in the expression",
+        ) from None
     expr = finish(result)
     check_depth(expr, text)
+    check_defined(expr, text)
     return Parsed(text=text, expr=expr, notes=tuple(scanner.notes) + tuple(notes))
 
 
@@ -100,6 +109,26 @@ def parse(text: str) -> sympy.Basic:
     2*x**2 - 3*x + 1
     """
     return parse_full(text).expr
+
+
+def check_defined(expr: sympy.Basic, text: str = "") -> None:
+    """Refuse expressions SymPy reduced to an undefined value (ln(0), tan(π/2), 0·∞).
+
+    >>> check_defined(parse("ln(0) + x"))
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: the expression contains an undefined value (zoo, complex infinity), as ln(0) or tan(π/2) are
+    """
+    import sympy as sp
+
+    from symgrad.errors import InputError
+
+    for bad, name in ((sp.nan, "nan"), (sp.zoo, "zoo, complex infinity"), (sp.oo, "∞"), (-sp.oo, "-∞")):
+        if expr.has(bad):
+            raise InputError(
+                f"the expression contains an undefined value ({name}), as ln(0) or tan(π/2) are",
+                suggestion="check the constants: symgrad works with real, finite values",
+            )
 
 
 def check_depth(expr: sympy.Basic, text: str = "") -> None:

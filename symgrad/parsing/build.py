@@ -50,6 +50,38 @@ def _v(node: Any) -> sp.Expr:
     return node
 
 
+def _scalar_only() -> frozenset[str]:
+    """Functions of numbers (a list argument is a mistake); softmax and friends may take lists."""
+    from symgrad.parsing.names import function_table
+
+    return frozenset(spec.name for spec in function_table().values() if spec.build.__module__.startswith(("sympy", "symgrad.functions", "symgrad.parsing")))
+
+
+class _LazySet:
+    def __contains__(self, name: object) -> bool:
+        global _SCALAR_ONLY_CACHE
+        if _SCALAR_ONLY_CACHE is None:
+            _SCALAR_ONLY_CACHE = _scalar_only()
+        return name in _SCALAR_ONLY_CACHE
+
+
+_SCALAR_ONLY_CACHE: frozenset[str] | None = None
+_SCALAR_ONLY = _LazySet()
+
+
+def _scalar(node: Any) -> sp.Expr:
+    """``_v`` for an operand of arithmetic: a list in parentheses, (a, b), cannot be one."""
+    value = _v(node)
+    if isinstance(value, sp.Tuple):
+        from symgrad.errors import InputError
+
+        raise InputError(
+            f"the list {sp.sstr(value)} is used as a number",
+            suggestion="a list in parentheses, (a, b), can only hold the arguments of a function",
+        )
+    return value
+
+
 MAX_PRODUCT_BITS = 4 * MAX_POWER_BITS
 """Bits of an exact product of numbers: SymPy multiplies them out at once, in C."""
 
@@ -134,7 +166,7 @@ class Builder:
         return sp.Tuple(*items)
 
     def absolute(self, _open: Token, inner: Any, _close: Token) -> sp.Expr:
-        return sp.Abs(_v(inner))
+        return sp.Abs(_scalar(inner))
 
     def exprs(self, first: Any, _comma: Token, last: Any) -> list[Any]:
         items = first if isinstance(first, list) and not isinstance(first, (_Terms, _Factors)) else [_v(first)]
@@ -146,33 +178,33 @@ class Builder:
 
     # sums ------------------------------------------------------------------------------------
     def add(self, left: Any, _op: Token, right: Any) -> _Terms:
-        terms = left if isinstance(left, _Terms) else _Terms([_v(left)])
-        terms.append(_v(right))
+        terms = left if isinstance(left, _Terms) else _Terms([_scalar(left)])
+        terms.append(_scalar(right))
         return terms
 
     def sub(self, left: Any, _op: Token, right: Any) -> _Terms:
-        terms = left if isinstance(left, _Terms) else _Terms([_v(left)])
-        terms.append(-_v(right))
+        terms = left if isinstance(left, _Terms) else _Terms([_scalar(left)])
+        terms.append(-_scalar(right))
         return terms
 
     def neg(self, _op: Token, operand: Any) -> sp.Expr:
-        return -_v(operand)
+        return -_scalar(operand)
 
     def pos(self, _op: Token, operand: Any) -> sp.Expr:
-        return _v(operand)
+        return _scalar(operand)
 
     # products --------------------------------------------------------------------------------
     def _factors(self, left: Any) -> _Factors:
-        return left if isinstance(left, _Factors) else _Factors([_v(left)])
+        return left if isinstance(left, _Factors) else _Factors([_scalar(left)])
 
     def mul(self, left: Any, _op: Token, right: Any) -> _Factors:
         factors = self._factors(left)
-        factors.append(_v(right))
+        factors.append(_scalar(right))
         return factors
 
     def div(self, left: Any, op: Token, right: Any) -> _Factors:
         factors = self._factors(left)
-        divisor = _v(right)
+        divisor = _scalar(right)
         if divisor.is_zero:
             raise self._error("division by zero", op)
         factors.append(sp.Pow(divisor, -1))
@@ -183,14 +215,14 @@ class Builder:
         factors = self._factors(left)
         if factors.divided:
             self._note("juxtaposition multiplies like * and groups left to right: 1/2x is (1/2)·x; write 1/(2x) for the other reading")
-        factors.append(_v(right))
+        factors.append(_scalar(right))
         return factors
 
     def plains(self, *children: Any) -> Any:
         if len(children) == 1:
             return children[0]
         factors = self._factors(children[0])
-        factors.append(_v(children[1]))
+        factors.append(_scalar(children[1]))
         return factors
 
     # powers ----------------------------------------------------------------------------------
@@ -225,10 +257,10 @@ class Builder:
             )
 
     def power(self, base: Any, tok: Token, exponent: Any) -> sp.Expr:
-        return self._pow(_v(base), _v(exponent), tok)
+        return self._pow(_scalar(base), _scalar(exponent), tok)
 
     def sup_power(self, base: Any, sup: Token) -> sp.Expr:
-        return self._pow(_v(base), sp.Integer(int(sup.value)), sup)
+        return self._pow(_scalar(base), sp.Integer(int(sup.value)), sup)
 
     # functions -------------------------------------------------------------------------------
     def fpow(self, _pow: Token, num: Token) -> tuple[int, Token]:
@@ -322,6 +354,9 @@ class Builder:
             else:
                 self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
         for arg in args:
+            if isinstance(arg, sp.Tuple) and spec.name in _SCALAR_ONLY:
+                raise self._error(f"{name}(…) takes numbers, not the list {sp.sstr(arg)}", func,
+                                  "a list in parentheses, (a, b), can only hold the arguments of a function")
             if arg.is_number:
                 self._check_size(arg, func, name)
         result = self._built(lambda: spec.build(*args), func)
@@ -355,7 +390,7 @@ class Builder:
     def _bare(self, func: Token, arg: Any, fpow: tuple[int, Token] | None) -> sp.Expr:
         if isinstance(arg, _Factors) and len(arg) > 1:
             self._note(f"a function without parentheses takes the factors after it: {func.value} applies to the product {sp.sstr(_v(arg))}")
-        return self._apply(func, [_v(arg)], fpow)
+        return self._apply(func, [_scalar(arg)], fpow)
 
 
 def _short(number: sp.Expr) -> str:
