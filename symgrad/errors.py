@@ -125,3 +125,41 @@ class BudgetExceeded(ComputeError):
 
 class Unsupported(ComputeError):
     """symgrad does not know how to do this (yet)."""
+
+
+_SYMPY_FAILURES = (ArithmeticError, TypeError, ValueError, NotImplementedError, AttributeError)
+
+
+def from_sympy(exc: BaseException) -> ComputeError | None:
+    """SymPy's or mpmath's own failure on a constant (``asin(π)``, ``log(1 - 10^-400)``) as a ComputeError.
+
+    SymPy raises TypeError, NotImplementedError or "'NaN' has no _mpf_" when it compares or rounds
+    constants it cannot evaluate; those say nothing is wrong with the input, only that SymPy could
+    not compute, so they map to exit 1. The same exception types raised by symgrad's own code are
+    bugs and stay unmapped (``None``): only the frame that raised decides.
+
+    >>> import sympy as sp
+    >>> try:
+    ...     sp.Integer(1) / 0 < sp.Integer(1) / 0
+    ... except TypeError as exc:
+    ...     print(from_sympy(exc).message)
+    SymPy could not compute with a constant in this expression (TypeError: Invalid comparison of non-real zoo)
+    >>> from_sympy(TypeError("not from SymPy")) is None
+    True
+    """
+    if not isinstance(exc, _SYMPY_FAILURES) or isinstance(exc, RecursionError):
+        return None
+    tb = exc.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+    if "/sympy/" not in where and "/mpmath/" not in where:
+        return None
+    detail = " ".join(str(exc).split())[:120]
+    return ComputeError(
+        f"SymPy could not compute with a constant in this expression ({type(exc).__name__}"
+        + (f": {detail})" if detail else ")"),
+        suggestion="check that every constant is real and defined (asin(π) is not), or simplify them",
+    )

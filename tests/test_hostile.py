@@ -169,6 +169,21 @@ CASES: list[Case] = [
          result="oracle"),
     diff("exact power at a point", "x^(10^10)", 0, "cannot be computed", extra=("--at", "x=2", "--format", "json"),
          result=sp.Integer(10) ** 10 * x ** (sp.Integer(10) ** 10 - 1)),
+    # constants SymPy cannot handle (the 100 000-input fuzz run, issue #6): undefined ones are bad
+    # input with a caret (exit 2), defined ones SymPy fails on are "could not compute" (exit 1)
+    diff("function of ln(0)", "atan(ln(0)) + x", 2, "argument of atan is undefined"),
+    diff("interval from a limit", "atan(log10(0)^10) + x", 2, "complex infinity"),
+    diff("power of ln(0)", "ln(0)^2 + x", 2, "the power is undefined"),
+    diff("nan inside a function", "cosh(sigmoid(sec(log(log_2(1)^2))^-1))^-1 + x", 2, "argument of sec"),
+    diff("constant mpmath cannot order", "atan(sec(asin(pi)^30)) + x", 1, "could not evaluate the constant",
+         caret=False),
+    diff("constant that divides by zero in mpmath", "1/log(erf(pi^10)^2) + x", 1, "ZeroDivisionError", caret=False),
+    diff("asec of a constant SymPy cannot compare", "asec(log(tanh(sinh(e)^2)^2)) + x", 1, "SymPy could not",
+         caret=False),
+    # SymPy's own function names in results read back (the JSON contract)
+    diff("atan2 reads back", "atan2(y, x)", 0, result=sp.diff(sp.atan2(y, x), x), extra=("--wrt", "x")),
+    diff("DiracDelta reads back", "x^2 DiracDelta(x, 1)", 0, result=sp.diff(x**2 * sp.DiracDelta(x, 1), x)),
+    diff("DiracDelta order", "DiracDelta(x, -1)", 2, "derivative order"),
 ]
 
 

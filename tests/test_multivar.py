@@ -183,6 +183,17 @@ def test_hessian_cli_plain_states_symmetry(cli) -> None:
     assert "H(x, y) = [" in res.stdout
 
 
+@pytest.mark.parametrize("text,note", [
+    ("x^2 + x y + y", "1 of the 4 entries is zero: that second partial involves"),
+    ("x^2 + y", "3 of the 4 entries are zero: those second partials involve"),
+])
+def test_hessian_zero_note_agrees_in_number(cli, text: str, note: str) -> None:
+    # the count is checked against SymPy's Hessian, the wording against the count
+    zeros = sum(1 for e in sp.hessian(parse(text), (x, y)) if e == 0)
+    assert note.startswith(f"{zeros} of the 4")
+    assert note in cli("hessian", text, "--format", "plain", "--no-steps").stdout
+
+
 @pytest.mark.parametrize("fmt", ["plain", "latex", "markdown", "rich"])
 def test_hessian_every_format(cli, fmt: str) -> None:
     res = cli("hessian", "x^2 y + y^3", "--at", "x=1,y=2", "--format", fmt)

@@ -258,3 +258,120 @@ def test_public_api_is_exported() -> None:
     import symgrad
 
     assert symgrad.derive("x^2").result == 2 * x
+
+
+# regressions found by the fuzzer (tests/fuzz/last-run.json) ---------------------------------------
+def _finite_difference(e: sp.Expr, var: sp.Symbol, at: str) -> float:
+    """d e/d var at ``at`` by mpmath at 40 digits: an oracle that knows nothing of the rules."""
+    mpmath.mp.dps = 40
+    try:
+        f = lambda t: mpmath.mpf(str(sp.N(e.subs(var, sp.Float(str(t), 45)), 45)))  # noqa: E731
+        return float(mpmath.diff(f, mpmath.mpf(at), h=mpmath.mpf("1e-12")))
+    finally:
+        mpmath.mp.dps = 15
+
+
+@pytest.mark.parametrize("text,var_name", [
+    ("abs³(σ^0.5)", "sigma"),  # fuzz seed 3: "y sin erf²(x_i) - abs³(σ^0.5(3)¹⁰)"
+    ("- e³ abs^3 g^0.5", "g"),
+    ("abs(σ^0.5)", "sigma"),
+    ("abs(x^(1/3))^2", "x"),
+])
+def test_abs_of_a_fractional_power_keeps_the_sign_for_negative_base(text: str, var_name: str) -> None:
+    # |√u|′ was written (√u/|√u|)·(√u)′, which drops sign(u) where √u is imaginary (u < 0)
+    e = parse(text)
+    var = resolve_variable(var_name, e)
+    d = derive(e, var, strict=True)
+    for at in ("-1.37", "-0.61", "0.83"):
+        exact = float(sp.N(d.result.subs(var, sp.Rational(at)), 30))
+        numeric = _finite_difference(e, var, at)
+        assert abs(exact - numeric) <= 1e-9 * max(1.0, abs(numeric)), (at, d.result, exact, numeric)
+
+
+def test_asec_of_abs_of_a_negative_power_agrees_with_sympy() -> None:
+    # fuzz seed 3: "sec⁻¹(abs(g ** −.5 (2.25)³)²)" gave a step/sympy.diff mismatch for g < 0
+    e = parse("sec ⁻¹ ( abs ( g ** − .5 ( 2.25 ) ³ ) ² )")
+    g = resolve_variable("g", e)
+    d = derive(e, g, strict=True)
+    assert d.check in ("exact", "numeric")
+    for at in ("-3.1", "-1.7", "2.3"):
+        exact = float(sp.N(d.result.subs(g, sp.Rational(at)), 30))
+        assert abs(exact - _finite_difference(e, g, at)) <= 1e-9 * max(1.0, abs(exact)), at
+        reference = sp.N(sp.diff(e, g).subs(g, sp.Rational(at)), 30)
+        assert abs(exact - float(sp.re(reference))) <= 1e-9 * max(1.0, abs(exact)), at
+
+
+# long chains and long sums: no quadratic traps (issue #7) ------------------------------------------
+def _nested(depth: int) -> sp.Expr:
+    e = x
+    for k in range(depth):
+        e = sp.sin(e) if k % 3 else sp.exp(e) if k % 2 else sp.cos(e)  # mixed links: exp·exp could merge
+    return e
+
+
+@pytest.mark.parametrize("depth", [11, 12, 13, 40])
+def test_long_chain_result_is_sympys_and_the_tree_reassembles(depth: int) -> None:
+    from symgrad.calculus import chain_diff
+    from symgrad.steps.derivation import deep_recursion
+
+    e = _nested(depth)
+    d = derive(e, x, strict=True)
+    with deep_recursion():
+        assert d.result == sp.diff(e, x) == chain_diff(e, x)
+        assert reassemble(d.steps[0]) == d.result  # links multiplied once at the top give the same product
+    links = [s for s in d.steps[0].walk() if s.rule == "chain"]
+    assert len(links) == depth - 1
+    from symgrad.steps.strategies import LONG_CHAIN
+
+    assert any(s.link for s in links) == (len(links) >= LONG_CHAIN)  # type: ignore[attr-defined]
+    assert all(sp.simplify(s.result - sp.diff(s.expr, x)) == 0 for s in links[-3:])  # each link's own value
+
+
+def test_long_chain_steps_name_inner_functions_so_the_text_grows_linearly() -> None:
+    from symgrad.render.backends import to_plain
+    from symgrad.render.steps import derivation_document
+
+    def text(depth: int) -> str:
+        e = x
+        for _ in range(depth):
+            e = sp.sin(e)
+        return to_plain(derivation_document(derive(e, x)))
+
+    short, long = text(40), text(120)
+    assert "let u = sin(v)" in long and "⇒ du/dx = cos(v)·dv/dx" in long
+    # 3× deeper: about 3× the text (the quadratic answer line is not part of the steps document)
+    assert len(long) < 4 * len(short)
+    assert "sin(sin(sin(" not in long.split("Steps", 1)[1].split("\n", 2)[1]  # the first step names u = sin(v)
+
+
+def test_short_chain_keeps_the_full_inner_functions() -> None:
+    d = derive("sin(cos(tan x))")
+    assert not any(getattr(s, "link", False) for s in d.steps[0].walk())
+    from symgrad.render.backends import to_plain
+    from symgrad.render.steps import derivation_document
+
+    assert "let u = cos(tan(x))" in to_plain(derivation_document(d))
+
+
+@pytest.mark.parametrize("text,wrt", CASES[::7])
+def test_no_steps_is_sympys_derivative_without_a_tree(text: str, wrt: str | None) -> None:
+    e, var = _case(text, wrt)
+    quick = derive(e, var, steps=False)
+    assert [s.rule for s in quick.steps] == ["table"] and not quick.steps[0].substeps
+    # an independent check: the result and sympy.diff agree at sample points (or exactly)
+    reference = sp.diff(e, var)
+    difference = quick.result - reference
+    if difference != 0 and not difference.has(sp.Derivative, sp.Subs):
+        free = sorted(difference.free_symbols, key=lambda s: s.name)
+        for k in range(3):
+            point = {s: sp.Float(0.43 + 0.29 * ((k + i) % 4), 30) for i, s in enumerate(free)}
+            value = sp.N(difference.subs(point), 25)
+            if value.is_real and value.is_finite:
+                assert abs(value) < 1e-15, (text, point, value)
+
+
+def test_no_steps_cli_matches_the_worked_result_for_a_long_sum(cli) -> None:
+    terms = " + ".join(f"sin({k} x)" for k in range(1, 60))
+    data = cli("diff", terms, "--no-steps", "--format", "json").json()
+    assert "steps" not in data
+    assert sp.expand(parse(data["result"]) - derive(terms).result) == 0

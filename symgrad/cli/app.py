@@ -119,7 +119,7 @@ def diff(
             return
         var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
         calculus.check_order(order)
-        derivation = derive(e, var, order)
+        derivation = derive(e, var, order)  # also with --no-steps: the same checked result, steps not shown
         result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None
         value = calculus.evaluate(result, point, what="the derivative", domain_of=e) if point is not None else None
@@ -190,7 +190,7 @@ def grad(
         e = calculus.as_expr(parsed.expr)
         variables = calculus.resolve_variables(wrt, e)
         check_standalone(standalone, f)
-        derivations = [derive(e, v) for v in variables]
+        derivations = [derive(e, v) for v in variables]  # --no-steps hides the steps, same result
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
         values = (

@@ -151,7 +151,7 @@ def as_symgrad_error(exc: BaseException) -> SymgradError:
     2
     """
     from symgrad.budget import Interrupt
-    from symgrad.errors import BudgetExceeded, ComputeError
+    from symgrad.errors import BudgetExceeded, ComputeError, from_sympy
 
     if isinstance(exc, SymgradError):
         return exc
@@ -164,6 +164,9 @@ def as_symgrad_error(exc: BaseException) -> SymgradError:
         )
     if isinstance(exc, MemoryError):
         return ComputeError("the computation ran out of memory", suggestion="try a simpler input")
+    failure = from_sympy(exc)  # SymPy gave up on a constant: could not compute, not a bug of ours
+    if failure is not None:
+        return failure
     return SymgradError(
         f"internal error ({type(exc).__name__}): {_one_line(str(exc))}",
         suggestion="this is a bug in symgrad; run again with --debug and report the output",

@@ -143,7 +143,9 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
         blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = ∂²f/∂xᵢ∂xⱼ "
                            "by symmetry of mixed partials (Schwarz), so the matrix is symmetric", "note"))
     if h.zero_count:
-        blocks.append(Text(f"{h.zero_count} of the {n * n} entries are zero: those second partials involve a variable "
+        one = h.zero_count == 1
+        blocks.append(Text(f"{h.zero_count} of the {n * n} entries {'is' if one else 'are'} zero: "
+                           f"{'that second partial involves' if one else 'those second partials involve'} a variable "
                            "the gradient entry does not contain", "note"))
     names, latex_names = _names(h.variables)
     lhs = Label(f"H({names})", r"H(%s)" % latex_names)

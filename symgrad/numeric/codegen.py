@@ -293,7 +293,9 @@ class _Writer:
     def body(self, outputs: Sequence[sp.Basic]) -> tuple[list[str], list[tuple[sp.Basic, bool]]]:
         """CSE over all outputs: the temporary lines and, per output, its reduced form and whether
         it is constant (judged before CSE, since temporaries hide which variables an entry uses)."""
-        renamed = [_numeric_form(sp.sympify(o)).xreplace(self.renamed) for o in outputs]
+        # outputs are SymPy objects, or plain ints for constant entries (never text)
+        exprs = [sp.Integer(o) if isinstance(o, int) else o for o in outputs]
+        renamed = [_numeric_form(e).xreplace(self.renamed) for e in exprs]
         replacements, reduced = sp.cse(renamed, symbols=sp.numbered_symbols("_t"), order="none")
         lines = [f"{t} = {self.code(e)}" for t, e in replacements]
         self.partial = len(self.args) > 1 and any(not set(self.args) <= r.free_symbols for r in renamed)

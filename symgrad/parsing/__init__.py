@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from symgrad.errors import ParseError
+from symgrad.errors import ParseError, from_sympy
 
 if TYPE_CHECKING:
     import sympy
@@ -96,9 +96,17 @@ def parse_full(text: str) -> Parsed:
             f"SymPy could not work with a number in this expression ({type(exc).__name__})",
             suggestion="simplify the constants in the expression",
         ) from None
+    except Exception as exc:
+        # SymPy's TypeError/NotImplementedError on a constant it cannot compare (asec of a non-real)
+        failure = from_sympy(exc)
+        if failure is None:
+            raise
+        raise failure from None
     expr = finish(result)
     check_depth(expr, text)
     check_defined(expr, text)
+    check_printable(expr)
+    check_arguments(expr)
     return Parsed(text=text, expr=expr, notes=tuple(scanner.notes) + tuple(notes))
 
 
@@ -129,6 +137,77 @@ def check_defined(expr: sympy.Basic, text: str = "") -> None:
                 f"the expression contains an undefined value ({name}), as ln(0) or tan(π/2) are",
                 suggestion="check the constants: symgrad works with real, finite values",
             )
+    if expr.has(sp.AccumBounds):
+        # atan(ln(0)): SymPy turns a function of complex infinity into an interval, not a value
+        raise InputError(
+            "the expression contains an undefined value (a function of ∞, which SymPy makes an interval), "
+            "as atan(ln(0)) is",
+            suggestion="check the constants: symgrad works with real, finite values",
+        )
+
+
+def check_arguments(expr: sympy.Basic) -> None:
+    """Apply the builder's size limit on function arguments to the finished tree (exit 1).
+
+    SymPy rewrites constants as it builds: 1/sin(atan(cosh(1000)²)) becomes
+    √(1 + cosh(1000)⁴)/cosh(1000)², whose square root now holds a number beyond the 10^1000 limit
+    the builder checks each argument against. Refusing here keeps the promise that whatever
+    parse returns prints to text that parses again.
+
+    >>> check_arguments(parse("1/sin(atan(cosh(10)^2)) + x"))
+    """
+    import sympy as sp
+
+    from symgrad.errors import BudgetExceeded
+    from symgrad.magnitude import too_large
+
+    half = (sp.Rational(1, 2), sp.Rational(-1, 2))  # printed as sqrt(…), read back as a function
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function):
+            args = node.args
+        elif isinstance(node, sp.Pow) and node.exp in half:
+            args = (node.base,)
+        else:
+            continue
+        for arg in args:
+            if arg.is_number and not arg.is_Rational:
+                problem = too_large(arg, as_argument=True)
+                if problem:
+                    raise BudgetExceeded(
+                        f"{problem} (SymPy's rewriting of the constants made it)",
+                        suggestion="symgrad stops here: no time budget would be enough for this number",
+                    )
+
+
+def check_printable(expr: sympy.Basic) -> None:
+    """Refuse constants SymPy cannot put in order to print (exit 1, could not compute).
+
+    SymPy's printer sorts the terms of a sum by evaluating their numeric factors; a constant such
+    as ``asin(π)¹⁰`` or ``log(1 - 10^-400)`` can make mpmath fail there (MemoryError,
+    ZeroDivisionError), so the result could never be shown. The same evaluation runs here, once.
+
+    >>> check_printable(parse("x + asin(1/2) x"))
+    """
+    import sympy as sp
+
+    from symgrad.errors import ComputeError
+
+    for node in sp.preorder_traversal(expr):
+        if not isinstance(node, sp.Add):
+            continue
+        for term in node.args:
+            for factor in sp.Mul.make_args(term):
+                if not factor.is_number or factor.is_Rational:
+                    continue
+                try:
+                    complex(factor)
+                except (TypeError, ValueError):
+                    pass  # the printer catches these itself
+                except (ArithmeticError, MemoryError) as exc:
+                    raise ComputeError(
+                        f"SymPy could not evaluate the constant {sp.sstr(factor)[:80]} ({type(exc).__name__})",
+                        suggestion="simplify the constants in the expression",
+                    ) from None
 
 
 def check_depth(expr: sympy.Basic, text: str = "") -> None:

@@ -226,7 +226,19 @@ class Builder:
         return factors
 
     # powers ----------------------------------------------------------------------------------
+    def _refuse_undefined(self, values: list[sp.Expr], tok: Token, what: str) -> None:
+        """An undefined value (ln(0) is zoo) must stop here, with a caret: past this point SymPy
+        turns it into intervals (atan(zoo)) or fails inside its own number code ('NaN' has no _mpf_)."""
+        for value in values:
+            if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan):
+                raise self._error(
+                    f"{what} is undefined here: it contains {'nan' if value.has(sp.nan) else 'complex infinity'} "
+                    "(as ln(0) or tan(π/2) are)", tok,
+                    "check the constants: symgrad works with real, finite values",
+                )
+
     def _pow(self, base: sp.Expr, exponent: sp.Expr, tok: Token) -> sp.Expr:
+        self._refuse_undefined([base, exponent], tok, "the power")
         if base.is_zero and exponent.is_negative:
             raise self._error("0 to a negative power is a division by zero", tok)
         if base.is_Rational and exponent.is_Rational:
@@ -291,6 +303,7 @@ class Builder:
 
     def _apply(self, func: Token, args: list[sp.Expr], fpow: tuple[int, Token] | None) -> sp.Expr:
         name = func.value
+        self._refuse_undefined(args, func, f"the argument of {name}")
         if fpow is not None and fpow[0] == -1:
             spec = function_table().get(name)  # log_2, f, g, h have no entry: no inverse either
             if spec is None or spec.inverse is None or name in ABSTRACT_FUNCTIONS:

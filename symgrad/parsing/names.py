@@ -88,9 +88,23 @@ def _specs() -> list[FunctionSpec]:
         unary("relu", ml.relu, "ReLU"), unary("softplus", ml.softplus),
         unary("Heaviside", sp.Heaviside, "heaviside"),
         unary("sign", sp.sign, "sgn"),
+        # results read back (the JSON contract): SymPy writes these in derivatives it returns
+        FunctionSpec("atan2", (), (2,), sp.atan2), FunctionSpec("DiracDelta", (), (1, 2), _dirac_delta),
         unary("erf", sp.erf),
         *_multivar_specs(),
     ]
+
+
+def _dirac_delta(u: object, k: object = 0) -> object:
+    """δ(u), or its k-th derivative as SymPy writes it: DiracDelta(u, k) with k a whole number ≥ 0."""
+    import sympy as sp
+
+    from symgrad.errors import InputError
+
+    order = sp.Integer(k) if isinstance(k, int) else k
+    if not (getattr(order, "is_Integer", False) and order >= 0):
+        raise InputError(f"DiracDelta's second argument is the derivative order, a whole number ≥ 0, not {order}")
+    return sp.DiracDelta(u, order) if order else sp.DiracDelta(u)
 
 
 def _multivar_specs() -> list[FunctionSpec]:
@@ -129,7 +143,7 @@ FUNCTION_NAMES: frozenset[str] = frozenset(
     arccsc sinh cosh tanh sech csch coth asinh arsinh arcsinh acosh arcosh arccosh atanh artanh
     arctanh acoth arcoth arccoth asech arsech arcsech acsch arcsch arccsch exp ln log log10 log2 sqrt
     cbrt abs Abs max Max min Min sigmoid logistic relu ReLU softplus Heaviside heaviside sign sgn
-    erf softmax cross_entropy crossentropy sum Sum mean""".split()
+    erf softmax cross_entropy crossentropy sum Sum mean atan2 DiracDelta""".split()
 )
 """Letter-run names of functions, known without importing SymPy (the lexer needs only these)."""
 

@@ -13,6 +13,7 @@ the rich backend uses SymPy's own pretty printer.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
@@ -146,5 +147,15 @@ def oneline(expr: sp.Basic) -> str:
     """``expr`` as one line of Unicode math."""
     if isinstance(expr, (list, tuple, sp.Tuple)):
         return "(" + ", ".join(oneline(e) for e in expr) + ")"
+    try:
+        return _oneline(expr)
+    except TypeError:  # unhashable (a mutable Matrix): printed every time
+        return _printer.doprint(expr).replace("**", "^")
+
+
+@lru_cache(maxsize=256)
+def _oneline(expr: sp.Basic) -> str:
+    # cached: a document says the input and the result more than once, and SymPy sorts the terms
+    # of a sum each time it prints one (a second per print for a sum of a few thousand terms)
     text = _printer.doprint(expr)
     return text.replace("**", "^")

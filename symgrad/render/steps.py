@@ -78,7 +78,8 @@ class StepNode:
     title: str
     says: tuple[Piece, ...]
     lhs: Label
-    rhs: sp.Basic
+    rhs: Piece
+    """The result; in a long chain a formula in named inner functions (``cos(v)·dv/dx``)."""
     children: tuple[StepNode, ...] = ()
     via: Piece | None = None
     note: tuple[Piece, ...] = ()
@@ -122,13 +123,34 @@ class _Narration:
         return d_label(step.expr, step.wrt, partial=step.wrt in self.partial_in)
 
 
+class _LazyLabel(Label):
+    """A ``Label`` whose LaTeX is written only when a LaTeX or Markdown backend asks for it: every
+    step has one, and printing each expression twice doubled the time of plain and rich output."""
+
+    def __init__(self, plain: str, make_latex: Callable[[], str]) -> None:  # noqa: D107
+        object.__setattr__(self, "plain", plain)
+        object.__setattr__(self, "_make_latex", make_latex)
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "latex":
+            raise AttributeError(name)
+        value = self._make_latex()
+        object.__setattr__(self, "latex", value)
+        return value
+
+
 def d_label(expr: sp.Basic, var: sp.Symbol, partial: bool = False) -> Label:
-    """``d/dx [expr]`` (or ∂/∂x) in plain Unicode and LaTeX."""
+    """``d/dx [expr]`` (or ∂/∂x) in plain Unicode and LaTeX.
+
+    >>> label = d_label(sp.sin(sp.Symbol("x")) ** 2, sp.Symbol("x"))
+    >>> print(label.plain, label.latex)
+    d/dx [sin(x)²] \\frac{d}{d x}\\left[\\sin^{2}{\\left(x \\right)}\\right]
+    """
     d, dl = ("∂", r"\partial") if partial else ("d", "d")
     name = symbol_text(var.name)
-    return Label(
+    return _LazyLabel(
         f"{d}/{d}{name} [{oneline(expr)}]",
-        r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), backends.latex_of(expr)),
+        lambda: r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), backends.latex_of(expr)),
     )
 
 
@@ -162,7 +184,7 @@ def narrate_constant_multiple(step: Step, n: _Narration) -> dict[str, Any]:
     says: list[Piece] = [Label("(c·f)′ = c·f′", r"(c f)' = c f'"), " with ", Is(Label("c", "c"), c)]
     if held:
         says += ["; ", *held]
-    return {"says": tuple(says), "via": Times((c, Label(n.lhs(step.substeps[0]).plain, n.lhs(step.substeps[0]).latex)))}
+    return {"says": tuple(says), "via": Times((c, n.lhs(step.substeps[0])))}
 
 
 @record
@@ -224,11 +246,26 @@ def narrate_quotient(step: Step, n: _Narration) -> dict[str, Any]:
     return {"says": says, "via": via}
 
 
+def _d_name(u: sp.Symbol, var: sp.Symbol) -> Label:
+    """``du/dx``: the derivative of a named inner function."""
+    return Label(f"d{symbol_text(u.name)}/d{symbol_text(var.name)}", r"\frac{d%s}{d%s}" % (sp.latex(u), sp.latex(var)))
+
+
+def _is_link(step: Step) -> bool:
+    return step.rule == "chain" and bool(getattr(step, "link", False))
+
+
 def narrate_chain(step: Step, n: _Narration) -> dict[str, Any]:
     u, inner, outer = step.u, step.inner, step.outer  # type: ignore[attr-defined]
     outer_step, inner_step = step.substeps
-    ul = sp.latex(u)
-    du = Label(f"d{u}/d{symbol_text(step.wrt.name)}", r"\frac{d%s}{d%s}" % (ul, sp.latex(step.wrt)))
+    du = _d_name(u, step.wrt)
+    if _is_link(inner_step) or _is_link(step):
+        # a long chain: every inner function is named (u = sin v, v = sin w, …) and each link says
+        # du/dx = F′(v)·dv/dx, so the text grows linearly with the depth, not as its cube
+        shown = inner.xreplace({inner_step.inner: inner_step.u}) if _is_link(inner_step) else inner  # type: ignore[attr-defined]
+        says = ("let ", Is(u, shown), "; differentiate ", outer, " by ", u, ", then multiply by ", du)
+        # the top of the chain too: the result in x (n nested factors) is said once, as the answer
+        return {"says": says, "rhs": Times((outer_step.result, du))}
     says = ("let ", Is(u, inner), "; differentiate ", outer, " by ", u, ", then multiply by ", du)
     via = Times((outer_step.result.xreplace({u: inner}), inner_step.result))
     return {"says": says, "via": via}
@@ -337,8 +374,10 @@ _NARRATORS: dict[str, Callable[[Step, _Narration], dict[str, Any]]] = {
 }
 
 
-def _node(step: Step, n: _Narration) -> list[StepNode]:
-    """The node(s) for a step: a ``simplify`` step is said after the derivation it tidies."""
+def _node(step: Step, n: _Narration, named: sp.Symbol | None = None) -> list[StepNode]:
+    """The node(s) for a step: a ``simplify`` step is said after the derivation it tidies.
+
+    ``named``: the name the parent chain gave this step's expression (links of a long chain)."""
     if step.rule == "simplify":
         inner = _node(step.substeps[0], n)
         node = StepNode(n.number(step), "simplify", step.title, ("rewrite the result more simply",),
@@ -348,10 +387,16 @@ def _node(step: Step, n: _Narration) -> list[StepNode]:
     narrator = _NARRATORS.get(step.rule, narrate_function)
     said = narrator(step, n)
     children: list[StepNode] = []
+    later: list[StepNode] = []
     for sub in step.substeps:
-        children.extend(_node(sub, n))
-    return [StepNode(number, step.rule, step.title, tuple(said.get("says", ())), n.lhs(step), step.result,
-                     tuple(children), said.get("via"), tuple(said.get("note", ())))]
+        if _is_link(sub):
+            # a long chain is told as a flat list of links under its top, not a staircase n deep
+            (later if named is not None else children).extend(_node(sub, n, step.u))  # type: ignore[attr-defined]
+        else:
+            children.extend(_node(sub, n))
+    lhs = _d_name(named, step.wrt) if named is not None else n.lhs(step)
+    return [StepNode(number, step.rule, step.title, tuple(said.get("says", ())), lhs, said.get("rhs", step.result),
+                     tuple(children), said.get("via"), tuple(said.get("note", ()))), *later]
 
 
 _ORDINALS = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
@@ -554,7 +599,7 @@ def _plain_equation(node: StepNode) -> str:
     if node.rule == "simplify":
         return f"{oneline(node.before)} = {oneline(node.rhs)}"
     middle = f" = {plain_piece(node.via)}" if node.via is not None else ""
-    return f"{node.lhs.plain}{middle} = {oneline(node.rhs)}"
+    return f"{node.lhs.plain}{middle} = {plain_piece(node.rhs)}"
 
 
 def _plain_node(node: StepNode, depth: int, lines: list[str]) -> None:
@@ -631,9 +676,9 @@ def _latex_row(node: StepNode, tagged: bool = False) -> str:
     if node.rule == "simplify":
         row = r"%s &= %s" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
     elif node.via is not None:
-        row = r"%s &= %s = %s" % (node.lhs.latex, latex_piece(node.via, True), backends.latex_of(node.rhs))
+        row = r"%s &= %s = %s" % (node.lhs.latex, latex_piece(node.via, True), latex_piece(node.rhs, True))
     else:
-        row = r"%s &= %s" % (node.lhs.latex, backends.latex_of(node.rhs))
+        row = r"%s &= %s" % (node.lhs.latex, latex_piece(node.rhs, True))
     if tagged:
         row += r" && \text{(%d) %s}" % (node.number, latex_prose(node.title))
     return row
@@ -680,7 +725,7 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
         eq = "$%s = %s$" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
     else:
         middle = f" = {latex_piece(node.via, True)}" if node.via is not None else ""
-        eq = "$%s%s = %s$" % (node.lhs.latex, middle, backends.latex_of(node.rhs))
+        eq = "$%s%s = %s$" % (node.lhs.latex, middle, latex_piece(node.rhs, True))
     head = f"{pad}- **({node.number}) {node.title}**" + (f": {says}" if says else "")
     if node.children:
         lines.append(head)

@@ -22,6 +22,7 @@ sigmoid(x)*(1 - 2*sigmoid(x))*(1 - sigmoid(x))
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 
 import sympy as sp
 
@@ -58,6 +59,11 @@ def _factored(expr: sp.Basic) -> sp.Basic:
 _CANDIDATES: tuple[Callable[[sp.Basic], sp.Basic], ...] = (_factored,)
 
 
+def _larger_than(expr: sp.Basic, limit: int) -> bool:
+    """Whether the tree has more than ``limit`` nodes; stops counting there (results can be huge)."""
+    return next(islice(sp.preorder_traversal(expr), limit, None), None) is not None
+
+
 def _cost(expr: sp.Basic) -> int:
     return int(sp.count_ops(expr))
 
@@ -65,7 +71,7 @@ def _cost(expr: sp.Basic) -> int:
 def final_form(expr: sp.Basic) -> sp.Basic:
     """``expr`` rewritten by the cheap candidates, if one of them is shorter."""
     best = _tidy(expr)
-    if sum(1 for _ in sp.preorder_traversal(best)) > LARGE or not best.args:
+    if not best.args or _larger_than(best, LARGE):
         return best
     check("simplifying the result")
     best_cost = _cost(best)

@@ -4,7 +4,9 @@ Stage: step engine (expression -> step tree), the search half. ``derive_step(exp
 returns the ``Step`` (see ``rules.py``) that differentiates ``expr`` by ``x``. Each strategy looks
 at the expression, returns ``None`` when its rule does not apply, and otherwise derives what the
 rule needs with ``derive_step`` and lets the rule's ``combine`` compute the result. A function with
-no rule gets an explicit ``TableStep`` (SymPy's derivative), never an exception.
+no rule gets an explicit ``TableStep`` (SymPy's derivative), never an exception. A chain of
+``LONG_CHAIN`` or more links is walked link by link and multiplied once at the top, so that a
+chain n deep costs about n², not n³ (see ``ChainStep.link``).
 
 To add a rule: write ``def my_rule(expr, x, b, sid) -> Step | None`` (decide whether it applies
 *before* deriving anything, so step ids stay in reading order) and put it in ``STRATEGIES`` ahead
@@ -112,6 +114,13 @@ def _log_base(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, sp.Expr] | None:
 
 def unary(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, Callable[[sp.Expr], sp.Expr]] | None:
     """``expr`` as F(arg) for one function F: (arg, F), or None (sums, products, f^g, max…)."""
+    if isinstance(expr, sp.Abs) and expr.args[0].is_Pow:
+        # |bᵉ| with a fractional e: bᵉ is imaginary for b < 0, where |u|′ = u/|u| is wrong (it
+        # drops sign(b)); for real b and e, |bᵉ| = |b|ᵉ, whose chain rule is right everywhere
+        base, exp = expr.args[0].args
+        if (not depends(exp, x) and exp.is_integer is not True and base.is_extended_real
+                and exp.is_extended_real):
+            return base, lambda u: sp.Abs(u) ** exp
     if expr.is_Pow:
         base, exp = expr.args
         if not depends(exp, x):
@@ -237,23 +246,55 @@ def log_differentiation_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) 
     return _make(LogDiffStep, [inner], expr=expr, wrt=x, base=base, exponent=exp, id=sid)
 
 
-def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
-    """F(x) by its rule, or F(u(x)) by the chain rule with F's rule for the outer step."""
+LONG_CHAIN = 12
+"""Chains at least this deep multiply their factors once, at the top (see ``ChainStep.link``)."""
+
+
+def _chain_view(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, Callable[[sp.Expr], sp.Expr]] | None:
+    """``unary(expr, x)`` when ``expr`` is F(u(x)) with u(x) not x itself: a chain rule applies."""
+    view = unary(expr, x)
+    if view is None or (view[0] == x and view[1](x) == expr):
+        return None
+    return view
+
+
+def _chain_depth(expr: sp.Expr, x: sp.Symbol, at_least: int) -> int:
+    """How many chain rules in a row ``expr`` needs (counting stops at ``at_least``)."""
+    depth = 0
+    view = _chain_view(expr, x)
+    while view is not None and depth < at_least:
+        depth += 1
+        view = _chain_view(view[0], x)
+    return depth
+
+
+def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool = False) -> Step | None:
+    """F(x) by its rule, or F(u(x)) by the chain rule with F's rule for the outer step.
+
+    ``link``: this chain is the inner function of a chain (see ``ChainStep.link``)."""
     view = unary(expr, x)
     if view is None:
         return None
     arg, outer_of = view
-    if arg == x:
+    if arg == x and outer_of(x) == expr:  # not |xᵉ| = |x|ᵉ: that is a rewrite, shown as a chain
         return _leaf(expr, x, sid)
     u = b.u_symbol()
     outer = outer_of(u)
+    # a long chain is walked link by link without the memo: its links are all different anyway
+    long_chain = _chain_view(arg, x) is not None and (link or _chain_depth(expr, x, LONG_CHAIN) >= LONG_CHAIN)
     b.depth += 1
     try:
         outer_step = derive_step(outer, u, b)
-        inner_step = derive_step(arg, x, b)
+        if long_chain:
+            check("the worked derivation")
+            inner_step = function_rule(arg, x, b, b.new_id(), link=True)
+            assert inner_step is not None  # _chain_view said it is a chain
+        else:
+            inner_step = derive_step(arg, x, b)
     finally:
         b.depth -= 1
-    return _make(ChainStep, [outer_step, inner_step], expr=expr, wrt=x, u=u, inner=arg, outer=outer, id=sid)
+    return _make(ChainStep, [outer_step, inner_step], expr=expr, wrt=x, u=u, inner=arg, outer=outer, id=sid,
+                 link=link)
 
 
 def max_min_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:

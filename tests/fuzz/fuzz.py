@@ -77,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{done:>7} inputs  {elapsed:7.0f} s  " + "  ".join(f"{k}={v}" for k, v in sorted(tally.items())),
               flush=True)
         chunk_seed += 1
-    report = {"count": done, "seed": args.seed, "chunk": args.chunk, "seconds": round(time.monotonic() - start),
-              "tally": dict(tally), "failures": failures, "slow": slow}
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+        report = {"count": done, "seed": args.seed, "chunk": args.chunk, "seconds": round(elapsed),
+                  "tally": dict(tally), "failures": failures, "slow": slow}
+        if args.out:  # after every chunk: a long run can be inspected (or stopped) on the way
+            Path(args.out).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     for failure in failures[:20]:
         print(f"FAILED {failure['input']!r}\n  {failure['error']}")
     return 1 if failures else 0
