@@ -32,6 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# the symgrad command sets this before SymPy is imported (see symgrad.cli.app.entry); do the same
+os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
+
 ROOT = Path(__file__).resolve().parents[1]
 for extra in (ROOT, ROOT / "tests", ROOT / "benchmarks"):
     if str(extra) not in sys.path:

@@ -286,8 +286,12 @@ def requested_command(argv: list[str]) -> str | None:
 
 def entry() -> None:
     """The console script: registers the command asked for (or all, for help), then runs."""
+    import os
     import sys
 
+    # SymPy's default cache (1 000 entries) thrashes on inputs with thousands of subexpressions,
+    # making a 1 000-term sum superlinear; SymPy reads this when first imported, which is later.
+    os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
     command = requested_command(sys.argv[1:])
     if command not in ("diff", "grad"):
         load_commands([command] if command in COMMAND_MODULES else None)
