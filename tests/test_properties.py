@@ -6,8 +6,9 @@ space so that neighbouring tokens never merge. For every generated input:
 
 1. parsing returns an expression or raises symgrad's own error, never anything else;
 2. ``parse(str(e)) == e``: the printed form reads back to the same expression;
-3. the derivative agrees with a central finite difference computed by mpmath at 50 digits, at
-   random points where the function is smooth (away from the kinks of |u|, relu, max, sign);
+3. the derivative agrees with a central finite difference computed by mpmath at 130 digits that
+   has settled across step sizes, at random points where the function is smooth (away from the
+   kinks of |u|, relu, max, sign);
 4. the step engine's result equals ``sympy.diff`` (exactly, or numerically at the point).
 
 ``from_lark`` draws slowly on this grammar (most draws overrun and are retried), so it runs a
