@@ -162,6 +162,21 @@ def bench_growth(smoke: bool) -> list[Row]:
             rows.append({"section": "growth", "case": f"{shape}, n = {n}", "symgrad_s": seconds,
                          "reference": "linear extrapolation from n = 10", "reference_s": base * n,
                          "note": "ratio ≈ 1 means linear"})
+    # the chain's answer has ~n²/2 nested functions, so printing it cannot be linear: time the
+    # derivation alone (parse + steps + check) to show where the time goes
+    from symgrad.budget import run_guarded
+    from symgrad.parsing import parse
+    from symgrad.steps import derive
+
+    make, sizes = shapes["chain nested n deep"]
+    base = None
+    for n in sizes[:2] if smoke else sizes:
+        text = make(n)
+        seconds = median_time(lambda: run_guarded(lambda: derive(parse(text)), 60), 1 if smoke else 3)
+        base = base or seconds / n
+        rows.append({"section": "growth", "case": f"chain nested n deep, n = {n}: derivation only",
+                     "symgrad_s": seconds, "reference": "linear extrapolation from n = 10",
+                     "reference_s": base * n, "note": "parse + steps + check, no printing"})
     return rows
 
 
