@@ -213,14 +213,10 @@ def tidy(expr: sp.Basic) -> sp.Basic:
         factors = list(node.args)
         for s in [f for f in factors if isinstance(f, sp.sign)]:
             u = s.args[0]
-            for i, f in enumerate(factors):
-                if f == sp.Abs(u) ** -1:
+            for f in factors:
+                if f in (sp.Abs(u), sp.Abs(u) ** -1):
                     factors.remove(s)
-                    factors[factors.index(f)] = u**-1
-                    break
-                if f == sp.Abs(u):
-                    factors.remove(s)
-                    factors[factors.index(f)] = u
+                    factors[factors.index(f)] = u if f == sp.Abs(u) else u**-1
                     break
         return sp.Mul(*factors)
 

@@ -7,7 +7,6 @@ numpy's least squares for line fits, SymPy's `doit()` of the sum with the data s
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 

@@ -47,7 +47,6 @@ from sympy.printing.numpy import JaxPrinter, NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from symgrad.errors import InputError, Unsupported
-from symgrad.functions import relu, sigmoid, softplus
 
 BACKENDS = ("numpy", "math", "jax", "torch")
 """The backends, in the order the documentation lists them."""
