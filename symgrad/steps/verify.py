@@ -141,10 +141,15 @@ def compare(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None = None, samples: i
     cd = _concrete(domain) if domain is not None else None
     free = ca.free_symbols | cb.free_symbols | (cd.free_symbols if cd is not None else set())
     symbols = sorted(free, key=lambda s: s.name)
+    # real analysis: |u| is differentiated as u′·u/|u|, which needs u itself real; |sec⁻¹ y| is
+    # real at y = 0.5 while sec⁻¹ 0.5 is not, so such points are outside the formula's domain
+    inside_abs = [a.args[0] for a in cd.atoms(sp.Abs)] if cd is not None else []
     agreeing = 0
     for point in _points(symbols, samples):  # type: ignore[arg-type]
         check("comparing at sample points")
         if cd is not None and not _real(_value(cd, point)):
+            continue
+        if any(not _real(_value(u, point)) for u in inside_abs):
             continue
         va, vb = _value(ca, point), _value(cb, point)
         if va is None or vb is None:
