@@ -128,7 +128,7 @@ def bench_corpus(smoke: bool) -> list[Row]:
     ]
 
 
-def _worked_derivation() -> Callable[[str], object]:
+def _worked_derivation() -> Callable[..., object]:
     """parse -> steps -> plain text, as ``symgrad diff`` does (without process start-up)."""
     from typer.testing import CliRunner
 
@@ -136,8 +136,8 @@ def _worked_derivation() -> Callable[[str], object]:
 
     runner = CliRunner()
 
-    def run(text: str) -> object:
-        result = runner.invoke(app, ["diff", text, "--format", "plain"])
+    def run(text: str, *options: str) -> object:
+        result = runner.invoke(app, ["diff", text, "--format", "plain", *options])
         if result.exit_code != 0:
             raise RuntimeError(f"symgrad diff {text!r} failed: {result.output}")
         return result.stdout
@@ -145,38 +145,34 @@ def _worked_derivation() -> Callable[[str], object]:
     return run
 
 
+ML_CHAIN = ("sigmoid", "tanh", "softplus", "atan")
+
+
 def bench_growth(smoke: bool) -> list[Row]:
+    """Whole worked derivations (parse, steps, check, plain text) of inputs n = 10, 100, 1000 big;
+    the reference is the n = 10 time scaled linearly, so a ratio near 1 means linear growth.
+
+    A chain 64 or more deep has its answer written in the names of its links (written out it would
+    hold n²/2 nested functions, so no printer could be linear); ``--no-steps`` rows show that the
+    answer alone grows the same way."""
     rows = []
     worked = _worked_derivation()
-    # a chain deeper than the parser's depth limit (400) is refused, so it is measured up to 300
     shapes = {
-        "sum of n terms": (lambda n: " + ".join(f"sin({k} x)" for k in range(1, n + 1)), (10, 100, 1000)),
-        "chain nested n deep": (lambda n: "sin(" * n + "x" + ")" * n, (10, 100, 300)),
+        "sum of n terms": lambda n: " + ".join(f"sin({k} x)" for k in range(1, n + 1)),
+        "chain sin(sin(…(x)…)) n deep": lambda n: "sin(" * n + "x" + ")" * n,
+        "chain σ(tanh(softplus(atan(…)))) n deep": lambda n: "".join(f"{ML_CHAIN[k % 4]}(" for k in range(n)) + "x" + ")" * n,
+        "chain sin(…) n deep, --no-steps": lambda n: "sin(" * n + "x" + ")" * n,
     }
-    for shape, (make, sizes) in shapes.items():
+    for shape, make in shapes.items():
+        extra = ("--no-steps",) if "no-steps" in shape else ()
         base = None
-        for n in sizes[:2] if smoke else sizes:
+        for n in (10, 100) if smoke else (10, 100, 1000):
             text = make(n)
-            seconds = median_time(lambda: worked(text), 1 if smoke or n >= 1000 else 3)
+            seconds = median_time(lambda: worked(text, *extra), 1 if smoke or n >= 1000 else 3)
             base = base or seconds / n
             rows.append({"section": "growth", "case": f"{shape}, n = {n}", "symgrad_s": seconds,
                          "reference": "linear extrapolation from n = 10", "reference_s": base * n,
-                         "note": "ratio ≈ 1 means linear"})
-    # the chain's answer has ~n²/2 nested functions, so printing it cannot be linear: time the
-    # derivation alone (parse + steps + check) to show where the time goes
-    from symgrad.budget import run_guarded
-    from symgrad.parsing import parse
-    from symgrad.steps import derive
-
-    make, sizes = shapes["chain nested n deep"]
-    base = None
-    for n in sizes[:2] if smoke else sizes:
-        text = make(n)
-        seconds = median_time(lambda: run_guarded(lambda: derive(parse(text)), 60), 1 if smoke else 3)
-        base = base or seconds / n
-        rows.append({"section": "growth", "case": f"chain nested n deep, n = {n}: derivation only",
-                     "symgrad_s": seconds, "reference": "linear extrapolation from n = 10",
-                     "reference_s": base * n, "note": "parse + steps + check, no printing"})
+                         "note": "ratio ≈ 1 means linear; symgrad diff, parse + steps + check + plain text"})
     return rows
 
 

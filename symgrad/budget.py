@@ -54,7 +54,7 @@ STACK_SIZE = 512 * 1024 * 1024
 
 RECURSION_LIMIT = 30_000
 """Python frames allowed in that thread: SymPy recurses several frames per level of an expression,
-and the parser lets through trees 400 levels deep."""
+and the parser lets through trees 1 100 levels deep."""
 
 GRACE = 2.0
 """Seconds the watchdog waits, after the budget ran out, for the interrupted work to unwind."""

@@ -305,6 +305,7 @@ def evaluate(
     *,
     what: str = "the result",
     domain_of: sp.Basic | None = None,
+    links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
 ) -> Value:
     """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real.
 
@@ -320,7 +321,12 @@ def evaluate(
     'the result is undefined at x=0: heaviside has a jump at 0'
     >>> evaluate(x**2, {x: sp.Rational(1, 2)})
     Value(value=0.25, note=None)
+
+    ``links``: the names ``expr`` is written in (``Derivation.links`` of a deep chain), each
+    evaluated at the point first, innermost first.
     """
+    if links:
+        return _evaluate_linked(expr, point, what, domain_of, links)
     missing = sorted((s for s in expr.free_symbols if s not in point), key=natural_key)
     if missing:
         names = ", ".join(str(s) for s in missing)
@@ -331,6 +337,27 @@ def evaluate(
         if kind == "undefined":
             return Value(None, f"{what} does not exist at {at}, because {own.note}")
     return _evaluate(expr, point, what, at)[0]
+
+
+def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, domain_of: sp.Basic | None,
+                     links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Value:
+    """``evaluate`` for an answer in the names of a deep chain's links: each link at 30 digits,
+    innermost first, then the answer with those values (linear in the depth)."""
+    from symgrad.steps.verify import link_values
+
+    named = {u for u, _ in links}
+    missing = sorted((s for s in expr.free_symbols | (domain_of.free_symbols if domain_of is not None else set())
+                      if s not in point and s not in named), key=natural_key)
+    if missing:
+        names = ", ".join(str(s) for s in missing)
+        raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
+    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
+    linked = link_values(links, {k: sp.Float(v, 30) for k, v in point.items()}, 30)
+    if linked.problem == "too large":
+        return Value(None, f"{what} cannot be computed at {at}: a link of the chain is beyond 10^300 there")
+    if linked.values is None:
+        return Value(None, f"{what} does not exist at {at}, because the function is not real there (outside its domain)")
+    return _evaluate_number(expr.xreplace(linked.values), {}, what, at)[0]  # subs would substitute one name at a time
 
 
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
@@ -415,6 +442,7 @@ def evaluate_all(
     labels: Sequence[str],
     *,
     domain_of: sp.Basic | None = None,
+    links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
 ) -> list[Value]:
     """``evaluate`` for each expression, with its label in any note."""
-    return [evaluate(e, point, what=label, domain_of=domain_of) for e, label in zip(exprs, labels)]
+    return [evaluate(e, point, what=label, domain_of=domain_of, links=links) for e, label in zip(exprs, labels)]

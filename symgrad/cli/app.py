@@ -8,7 +8,8 @@ import that module at the bottom of this file.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
 
@@ -119,10 +120,14 @@ def diff(
             return
         var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
         calculus.check_order(order)
-        derivation = derive(e, var, order)  # also with --no-steps: the same checked result, steps not shown
+        # also with --no-steps: the same checked result, steps not shown; a chain too deep to write
+        # out has its answer in the names of its links (derivation.links)
+        derivation = derive(e, var, order, name_links=True)
         result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None
-        value = calculus.evaluate(result, point, what="the derivative", domain_of=e) if point is not None else None
+        value = None
+        if point is not None:
+            value = calculus.evaluate(result, point, what="the derivative", domain_of=e, links=derivation.links)
         variables = calculus.variables(e)
         if f is Format.json:
             data = {
@@ -137,6 +142,10 @@ def diff(
                 "notes": list(parsed.notes),
                 "check": derivation.check,
             }
+            if derivation.links:
+                from symgrad.steps.derivation import links_json
+
+                data["links"] = links_json(derivation.links)
             if steps:
                 data["steps"] = derivation.to_json()["steps"]
             if value is not None:
@@ -148,7 +157,8 @@ def diff(
         middle = Document(tuple(derivation_blocks(derivation, partial=len(e.free_symbols) > 1))) if steps else None
         if not steps and not derivation.agrees:
             middle = Document(tuple(derivation_blocks(derivation))[-1:])
-        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value, middle=middle),
+        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value, middle=middle,
+                                       links=derivation.links),
              standalone=standalone)
 
     run(fmt, debug, body, timeout)
@@ -183,18 +193,19 @@ def grad(
         from symgrad.parsing import parse_full
         from symgrad.render.narrate import grad_document
         from symgrad.render.steps import partials_document
-        from symgrad.steps import derive
 
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         variables = calculus.resolve_variables(wrt, e)
         check_standalone(standalone, f)
-        derivations = [derive(e, v) for v in variables]  # --no-steps hides the steps, same result
+        # --no-steps hides the steps, same result; deep chains are answered in their links' names
+        derivations = named_partials(e, variables)
+        links = tuple({u: definition for d in derivations for u, definition in d.links}.items())
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
         values = (
-            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables], domain_of=e)
+            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables], domain_of=e, links=links)
             if point is not None
             else None
         )
@@ -209,6 +220,10 @@ def grad(
                 "notes": list(parsed.notes),
                 "partials": [_partial_json(d, steps) for d in derivations],
             }
+            if links:
+                from symgrad.steps.derivation import links_json
+
+                data["links"] = links_json(links)
             if values is not None:
                 data["value"] = [v.value for v in values]
                 notes = [v.note for v in values if v.note]
@@ -217,7 +232,8 @@ def grad(
             emit(f, data=data)
             return
         middle = partials_document(derivations, steps=steps)
-        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values, middle=middle),
+        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values, middle=middle,
+                                       links=links),
              standalone=standalone)
 
     run(fmt, debug, body, timeout)
@@ -227,6 +243,23 @@ def check_standalone(standalone: bool, f: Format) -> None:
     """``--standalone`` only makes sense for LaTeX: say so rather than ignore it."""
     if standalone and f is not Format.latex:
         raise InputError("--standalone makes a LaTeX document", suggestion="add --format latex")
+
+
+def named_partials(e: Any, variables: Sequence[Any]) -> list[Any]:
+    """Each partial derivative of ``e``, a deep chain's answer in the names of its links; a chain
+    shared by two partials keeps its names, a chain of its own gets names no other partial uses,
+    so one name means one thing in every partial."""
+    from symgrad.steps import derive
+
+    meaning: dict[Any, Any] = {}
+    derivations = []
+    for v in variables:
+        d = derive(e, v, name_links=True)
+        if any(meaning.get(u, definition) != definition for u, definition in d.links):
+            d = derive(e, v, name_links=True, avoid={u.name for u in meaning})
+        meaning.update(d.links)
+        derivations.append(d)
+    return derivations
 
 
 def _partial_json(derivation: object, steps: bool) -> dict[str, object]:

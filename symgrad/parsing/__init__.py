@@ -29,8 +29,20 @@ MAX_INPUT_LENGTH = 200_000
 MAX_NESTING = 1000
 """Brackets nested in one another; deeper is never handwriting."""
 
-MAX_TREE_DEPTH = 400
-"""Depth of the expression tree (functions of functions…): SymPy recurses on it."""
+MAX_TREE_DEPTH = 1100
+"""Depth of the expression tree (functions of functions…) in symgrad's commands, which run in a
+thread with room for SymPy's recursion (``symgrad.budget``); elsewhere see ``depth_limit``."""
+
+FRAMES_PER_LEVEL = 4
+"""Python frames SymPy's printers and constructors use per level of a tree, about."""
+
+
+def depth_limit() -> int:
+    """The deepest tree this thread can work with: ``MAX_TREE_DEPTH``, or less where Python's
+    recursion limit is lower (250 levels at its default of 1 000 frames)."""
+    import sys
+
+    return min(MAX_TREE_DEPTH, sys.getrecursionlimit() // FRAMES_PER_LEVEL)
 
 
 @record
@@ -160,9 +172,12 @@ def check_arguments(expr: sympy.Basic) -> None:
 
     from symgrad.errors import BudgetExceeded
     from symgrad.magnitude import too_large
+    from symgrad.parsing.build import is_constant
+
+    constants: dict[sympy.Basic, bool] = {}
 
     half = (sp.Rational(1, 2), sp.Rational(-1, 2))  # printed as sqrt(…), read back as a function
-    for node in sp.preorder_traversal(expr):
+    for node in nodes(expr):
         if isinstance(node, sp.Function):
             args = node.args
         elif isinstance(node, sp.Pow) and node.exp in half:
@@ -170,7 +185,7 @@ def check_arguments(expr: sympy.Basic) -> None:
         else:
             continue
         for arg in args:
-            if arg.is_number and not arg.is_Rational:
+            if is_constant(arg, constants) and not arg.is_Rational:
                 problem = too_large(arg, as_argument=True)
                 if problem:
                     raise BudgetExceeded(
@@ -192,7 +207,7 @@ def check_printable(expr: sympy.Basic) -> None:
 
     from symgrad.errors import ComputeError
 
-    for node in sp.preorder_traversal(expr):
+    for node in nodes(expr):
         if not isinstance(node, sp.Add):
             continue
         for term in node.args:
@@ -211,16 +226,34 @@ def check_printable(expr: sympy.Basic) -> None:
 
 
 def check_depth(expr: sympy.Basic, text: str = "") -> None:
-    """Refuse trees deeper than ``MAX_TREE_DEPTH``, measured without recursion."""
+    """Refuse trees deeper than ``depth_limit()``, measured without recursion."""
+    limit = depth_limit()
     stack = [(expr, 1)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_TREE_DEPTH:
-            raise ParseError(
-                f"the expression is nested more than {MAX_TREE_DEPTH} levels deep", text, None,
-                suggestion="symgrad limits depth so that SymPy cannot overflow Python's stack",
-            )
+        if depth > limit:
+            hint = "symgrad limits depth so that SymPy cannot overflow Python's stack"
+            if limit < MAX_TREE_DEPTH:
+                hint += (f"; symgrad's commands allow {MAX_TREE_DEPTH} levels, and so does "
+                         "symgrad.budget.run_guarded(lambda: parse(text))")
+            raise ParseError(f"the expression is nested more than {limit} levels deep", text, None, suggestion=hint)
         stack.extend((arg, depth + 1) for arg in node.args)
+
+
+def nodes(expr: sympy.Basic) -> list[sympy.Basic]:
+    """Every distinct node of ``expr``, parents first, without recursion (SymPy's
+    ``preorder_traversal`` recurses once per level)."""
+    seen: set[int] = set()
+    out = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        out.append(node)
+        stack.extend(reversed(node.args))
+    return out
 
 
 _TOKEN_WORDS = {

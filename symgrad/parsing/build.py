@@ -122,10 +122,14 @@ class Builder:
         self.text = ""
         self.notes: list[str] = []
         self._symbols: dict[str, sp.Symbol] = {}
+        self._constants: dict[sp.Basic, bool] = {}
+        self._undefined: dict[sp.Basic, bool] = {}
 
     def _reset(self, text: str, notes: list[str]) -> None:
         self.text = text
         self.notes = notes
+        self._constants = {}
+        self._undefined = {}
 
     def _error(self, message: str, token: Token | None, suggestion: str | None = None) -> ParseError:
         pos = token.start_pos if token is not None else None
@@ -230,7 +234,7 @@ class Builder:
         """An undefined value (ln(0) is zoo) must stop here, with a caret: past this point SymPy
         turns it into intervals (atan(zoo)) or fails inside its own number code ('NaN' has no _mpf_)."""
         for value in values:
-            if isinstance(value, sp.Basic) and value.has(sp.zoo, sp.nan):
+            if isinstance(value, sp.Basic) and has_undefined(value, self._undefined):
                 raise self._error(
                     f"{what} is undefined here: it contains {'nan' if value.has(sp.nan) else 'complex infinity'} "
                     "(as ln(0) or tan(π/2) are)", tok,
@@ -252,8 +256,9 @@ class Builder:
                     f"(about {_count(lg_digits)} digits; the limit is {int(MAX_POWER_BITS * math.log10(2)):,})",
                     tok,
                 )
-        if exponent.is_number:
-            self._check_size(sp.Pow(base, exponent, evaluate=False) if base.is_number else exponent, tok, "^")
+        if is_constant(exponent, self._constants):
+            self._check_size(sp.Pow(base, exponent, evaluate=False) if is_constant(base, self._constants) else exponent,
+                             tok, "^")
         return sp.Pow(base, exponent)
 
     def _check_size(self, node: sp.Expr, tok: Token, role: str) -> None:
@@ -362,7 +367,7 @@ class Builder:
         if spec.name == "log":
             if count == 2:
                 base = args[1]
-                if base.is_number and (base.is_nonpositive or base == 1):
+                if is_constant(base, self._constants) and (base.is_nonpositive or base == 1):
                     raise self._error(f"log base {base} is not a valid base", func)
             else:
                 self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
@@ -370,9 +375,12 @@ class Builder:
             if isinstance(arg, sp.Tuple) and spec.name in _SCALAR_ONLY:
                 raise self._error(f"{name}(…) takes numbers, not the list {sp.sstr(arg)}", func,
                                   "a list in parentheses, (a, b), can only hold the arguments of a function")
-            if arg.is_number:
+            if is_constant(arg, self._constants):
                 self._check_size(arg, func, name)
-        result = self._built(lambda: spec.build(*args), func)
+        if count == 1 and inert(spec.build, args[0], self._constants):
+            result = spec.build(args[0], evaluate=False)  # what SymPy would build, without its cost
+        else:
+            result = self._built(lambda: spec.build(*args), func)
         if spec.explain is not None:
             note = spec.explain(*args)
             if note:
@@ -417,6 +425,110 @@ def _count(lg: float) -> str:
     from symgrad.magnitude import _count as count
 
     return count(lg)
+
+
+def _remembered(expr: sp.Basic, memo: dict[sp.Basic, bool], leaf: Any, combine: Any) -> bool:
+    """A property of ``expr`` computed bottom-up without recursion, each node once: ``leaf(node)``
+    decides a node by itself (or returns None), else ``combine`` (all/any) of its arguments' values.
+    ``memo`` keeps every node's value, so one parse asks about each subtree once."""
+    stack = [expr]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        value = leaf(node)
+        if value is not None:
+            memo[node] = value
+            stack.pop()
+            continue
+        pending = [a for a in node.args if a not in memo]
+        if pending:
+            stack.extend(pending)
+            continue
+        memo[node] = combine(memo[a] for a in node.args)
+        stack.pop()
+    return memo[expr]
+
+
+def _number_leaf(node: sp.Basic) -> bool | None:
+    if not node.args or getattr(type(node), "is_number", None) is not sp.Expr.is_number:
+        return bool(getattr(node, "is_number", False))  # leaves, and classes with their own rule
+    return None
+
+
+def is_constant(expr: sp.Basic, memo: dict[sp.Basic, bool]) -> bool:
+    """``expr.is_number``, remembered for every node of the tree (``memo`` is shared by one parse).
+
+    SymPy's ``is_number`` walks the whole tree on every call; asked at each level of a chain n
+    deep, that is n²/2 visits. With the memo each node is visited once.
+
+    >>> x = sp.Symbol("x")
+    >>> memo = {}
+    >>> is_constant(sp.sin(sp.pi / 7), memo), is_constant(sp.sin(sp.sin(x)), memo), memo[sp.sin(x)]
+    (True, False, False)
+    """
+    return _remembered(expr, memo, _number_leaf, all)
+
+
+def _undefined_leaf(node: sp.Basic) -> bool | None:
+    if node is sp.zoo or node is sp.nan:
+        return True
+    return False if not node.args else None
+
+
+def has_undefined(expr: sp.Basic, memo: dict[sp.Basic, bool]) -> bool:
+    """``expr.has(zoo, nan)``, remembered for every node (``memo`` is shared by one parse): asked
+    at every level of a chain n deep, ``has`` alone would visit n²/2 nodes.
+
+    >>> x = sp.Symbol("x")
+    >>> memo = {}
+    >>> has_undefined(sp.sin(sp.sin(x)), memo), has_undefined(sp.sin(x) + sp.zoo, memo), memo[sp.sin(x)]
+    (False, True, False)
+    """
+    return _remembered(expr, memo, _undefined_leaf, any)
+
+
+_INERT_NAMES = ("sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "coth", "sech", "csch", "exp", "log",
+                "atan", "acot", "asinh", "sigmoid", "softplus")
+_TRIG = ("sin", "cos", "tan", "cot", "sec", "csc")
+_HYPERBOLIC = ("sinh", "cosh", "tanh", "coth", "sech", "csch")
+_INVERSE_PAIRS = (
+    {("exp", "log"), ("log", "exp")}
+    | {(f, g) for f in _TRIG for g in ("atan", "acot")}  # sin(atan(u)) = u/√(u² + 1)
+    | {(f, "asinh") for f in _HYPERBOLIC}  # cosh(asinh(u)) = √(u² + 1)
+)
+"""Pairs F(G(u)) that SymPy rewrites (``tests/test_deep.py`` finds them all among ``_INERT_NAMES``)."""
+
+_inert_classes: dict[str, type] = {}
+
+
+def inert_class(name: str) -> type | None:
+    """The class of the function ``name`` in ``_INERT_NAMES``: SymPy's, or symgrad's σ and softplus."""
+    if not _inert_classes:
+        from symgrad import functions
+
+        _inert_classes.update({n: getattr(functions, n, None) or getattr(sp, n) for n in _INERT_NAMES})
+    return _inert_classes.get(name)
+
+
+def inert(build: Any, arg: sp.Basic, memo: dict[sp.Basic, bool]) -> bool:
+    """True when SymPy's evaluation of ``build(arg)`` cannot change it: F(G(…)) with F and G among
+    the functions above (not a pair of ``_INVERSE_PAIRS``) and G(…) not a constant.
+
+    SymPy's constructors ask the argument's assumptions, and answering them walks the argument's
+    whole tree, so building a chain n deep costs n² (a chain 1000 deep: 5 s). For these pairs the
+    evaluation finds nothing to do: every rule of their ``eval`` needs a number, a sign that can be
+    pulled out (never out of a function call) or an inverse function inside
+    (``tests/test_deep.py`` checks every pair against SymPy), so symgrad builds the same object
+    directly.
+    """
+    outer = getattr(build, "__name__", "")
+    inner = type(arg).__name__
+    return (
+        isinstance(build, type) and inert_class(outer) is build and inert_class(inner) is type(arg)
+        and (outer, inner) not in _INVERSE_PAIRS and not is_constant(arg, memo)
+    )
 
 
 def finish(node: Any) -> sp.Basic:

@@ -28,8 +28,11 @@ EXTRA_BLOCKS: dict[tuple[str, type], Callable[..., Any]] = {}
 """(backend name, block class) -> formatter, for block kinds defined outside this module."""
 
 
-def latex_of(expr: sp.Basic) -> str:
-    """LaTeX for an expression, σ for sigmoid and ln for the natural log."""
+def latex_of(expr: sp.Basic, as_built: bool = False) -> str:
+    """LaTeX for an expression, σ for sigmoid and ln for the natural log (``as_built``: in the
+    order of its arguments, see ``oneline``)."""
+    if as_built:
+        return sp.latex(expr, ln_notation=True, order="none")
     return sp.latex(expr, ln_notation=True)
 
 
@@ -51,7 +54,7 @@ def to_plain(doc: Document) -> str:
             lines.append(f"input: {block.source.strip()}  →  {oneline(block.expr)}")
             lines.extend(f"  note: {n}" for n in block.notes)
         elif isinstance(block, Equation):
-            lines.append(f"{block.lhs.plain} = {oneline(block.rhs)}")
+            lines.append(f"{block.lhs.plain} = {oneline(block.rhs, block.as_built)}")
         elif isinstance(block, Vector):
             lines.append(f"{block.lhs.plain} = ({', '.join(oneline(e) for e in block.entries)})")
         elif isinstance(block, NumberLine):
@@ -124,7 +127,7 @@ def to_latex(doc: Document, standalone: bool = False) -> str:
             lines.append(r"Input \texttt{%s} read as $%s$.\par" % (_latex_text(block.source.strip()), latex_of(block.expr)))
             lines.extend(r"\emph{Note:} %s\par" % _latex_text(n) for n in block.notes)
         elif isinstance(block, Equation):
-            body = f"{block.lhs.latex} = {latex_of(block.rhs)}"
+            body = f"{block.lhs.latex} = {latex_of(block.rhs, block.as_built)}"
             lines.append(r"\[ \boxed{%s} \]" % body if block.final else r"\[ %s \]" % body)
         elif isinstance(block, Vector):
             entries = r" \\ ".join(latex_of(e) for e in block.entries)
@@ -158,7 +161,7 @@ def to_markdown(doc: Document) -> str:
             if block.notes:
                 lines.append("")
         elif isinstance(block, Equation):
-            body = f"{block.lhs.latex} = {latex_of(block.rhs)}"
+            body = f"{block.lhs.latex} = {latex_of(block.rhs, block.as_built)}"
             lines += [f"$$\\boxed{{{body}}}$$" if block.final else f"$${body}$$", ""]
         elif isinstance(block, Vector):
             entries = r" \\ ".join(latex_of(e) for e in block.entries)
@@ -172,8 +175,10 @@ def to_markdown(doc: Document) -> str:
 
 
 # Rich ---------------------------------------------------------------------------------------
-def pretty(expr: sp.Basic) -> str:
+def pretty(expr: sp.Basic, as_built: bool = False) -> str:
     """SymPy's 2-D Unicode form (fractions stacked, powers raised)."""
+    if as_built:
+        return sp.pretty(expr, use_unicode=True, wrap_line=False, order="none")
     return sp.pretty(expr, use_unicode=True, wrap_line=False)
 
 
@@ -194,7 +199,7 @@ def to_rich(doc: Document, console: Any) -> None:
                 console.print(RichText("  note: " + note, style="dim italic"))
         elif isinstance(block, (Equation, Vector)):
             if isinstance(block, Equation):
-                math = _side_by_side(block.lhs.plain + " = ", pretty(block.rhs))
+                math = _side_by_side(block.lhs.plain + " = ", pretty(block.rhs, block.as_built))
             else:
                 math = _side_by_side(block.lhs.plain + " = ", pretty(sp.Matrix(block.entries)))
             if block.final:

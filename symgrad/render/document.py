@@ -54,6 +54,8 @@ class Equation:
     lhs: Label
     rhs: sp.Basic
     final: bool = False
+    as_built: bool = False
+    """Print ``rhs`` in the order of its arguments (a deep chain's answer, factor by factor)."""
 
 
 @record

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from symgrad.calculus import Value
-from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Vector
+from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Text, Vector
 from symgrad.render.oneline import oneline, symbol_text
 
 
@@ -50,19 +50,35 @@ def diff_document(
     point: dict[sp.Symbol, sp.Expr] | None = None,
     value: Value | None = None,
     middle: Document | None = None,
+    links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
 ) -> Document:
-    """The derivative of ``expr``: how it was read, [the steps,] the answer, [its value]."""
+    """The derivative of ``expr``: how it was read, [the steps,] the answer [in the names of a
+    deep chain's links, then what each name stands for], [its value]."""
     partial = len(expr.free_symbols) > 1
     label = derivative_label(var, order, partial)
     lhs = Label(f"{label.plain} [{oneline(expr)}]", r"%s\left[%s\right]" % (label.latex, sp.latex(expr, ln_notation=True)))
     blocks: list[object] = [interpretation(source, expr, notes)]
     if middle is not None:
         blocks.extend(middle.blocks)
-    blocks.append(Equation(lhs, result, final=True))
+    if links:
+        from symgrad.render.steps import chain_ordered
+
+        shown = chain_ordered(result, links)
+        blocks.append(Equation(lhs, shown if shown is not None else result, final=True, as_built=shown is not None))
+        blocks.append(links_text(links))
+    else:
+        blocks.append(Equation(lhs, result, final=True))
     if point is not None and value is not None:
         at = at_text(point)
         blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex, at.latex)), value.value, value.note))
     return Document(tuple(blocks), title=f"Derivative of {oneline(expr)}")
+
+
+def links_text(links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Text:
+    """"where u = sin(v), v = sin(w), …": what the names in a deep chain's answer stand for."""
+    said = ", ".join(f"{symbol_text(u.name)} = {oneline(definition)}" for u, definition in links)
+    return Text(f"where {said} (names for the links of a chain too deep to write out: the derivative of "
+                f"a chain n functions deep, written out, has about n²/2 of them)")
 
 
 def grad_document(
@@ -74,8 +90,10 @@ def grad_document(
     point: dict[sp.Symbol, sp.Expr] | None = None,
     values: Sequence[Value] | None = None,
     middle: Document | None = None,
+    links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
 ) -> Document:
-    """The gradient: how it was read, each partial [with its steps], the vector, [its value]."""
+    """The gradient: how it was read, each partial [with its steps], the vector [, what the names
+    of a deep chain's links stand for], [its value]."""
     blocks: list[object] = [interpretation(source, expr, notes)]
     if middle is not None:
         blocks.extend(middle.blocks)
@@ -87,6 +105,8 @@ def grad_document(
     latex_names = ", ".join(sp.latex(v) for v in variables)
     grad_label = Label(f"∇f({names})", r"\nabla f(%s)" % latex_names)
     blocks.append(Vector(grad_label, tuple(partials), final=True))
+    if links:
+        blocks.append(links_text(links))
     if point is not None and values is not None:
         at = at_text(point)
         notes_text = "; ".join(v.note for v in values if v.note) or None

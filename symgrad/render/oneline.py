@@ -141,10 +141,14 @@ def _subscript(text: str) -> str:
 
 
 _printer = OneLinePrinter({"order": None})
+_as_built = OneLinePrinter({"order": "none"})
 
 
-def oneline(expr: sp.Basic) -> str:
-    """``expr`` as one line of Unicode math."""
+def oneline(expr: sp.Basic, as_built: bool = False) -> str:
+    """``expr`` as one line of Unicode math (``as_built``: products and sums in the order of their
+    arguments, as an unevaluated ``Mul`` keeps a chain's factors, instead of SymPy's order)."""
+    if as_built:
+        return _as_built.doprint(expr).replace("**", "^")
     if isinstance(expr, (list, tuple, sp.Tuple)):
         return "(" + ", ".join(oneline(e) for e in expr) + ")"
     try:

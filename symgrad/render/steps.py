@@ -251,6 +251,31 @@ def _d_name(u: sp.Symbol, var: sp.Symbol) -> Label:
     return Label(f"d{symbol_text(u.name)}/d{symbol_text(var.name)}", r"\frac{d%s}{d%s}" % (sp.latex(u), sp.latex(var)))
 
 
+def chain_ordered(result: sp.Basic, links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> sp.Basic | None:
+    """A deep chain's answer with its factors in the order of the chain, F′(u)·G′(v)·…, as an
+    unevaluated product (SymPy would sort them by name: u, u1, u10, u100, …); None unless
+    ``result`` is exactly such a product, one factor per link and one for the innermost function.
+
+    >>> u, v, x = sp.symbols("u v x")
+    >>> chain_ordered(sp.cos(u) * sp.cos(v) * sp.cos(x), [(u, sp.sin(v)), (v, sp.sin(x))]).args
+    (cos(u), cos(v), cos(x))
+    """
+    names = {u for u, _ in links}
+    by_name: dict[sp.Symbol, sp.Basic] = {}
+    rest = []
+    for factor in sp.Mul.make_args(result):
+        mine = factor.free_symbols & names
+        if len(mine) > 1 or (mine and mine.issubset(by_name)):
+            return None
+        if mine:
+            by_name[mine.pop()] = factor
+        else:
+            rest.append(factor)
+    if len(by_name) != len(names) or len(rest) > 1:
+        return None
+    return sp.Mul(*(by_name[u] for u, _ in links), *rest, evaluate=False)
+
+
 def _is_link(step: Step) -> bool:
     return step.rule == "chain" and bool(getattr(step, "link", False))
 

@@ -18,7 +18,7 @@ sigmoid(x)*(1 - sigmoid(x))
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from symgrad.records import record
 from typing import Any, Union
@@ -29,7 +29,7 @@ from symgrad.errors import ComputeError, InputError
 from symgrad.steps.rules import SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
 from symgrad.steps.strategies import Builder, derive_step
-from symgrad.steps.verify import compare
+from symgrad.steps.verify import compare, compare_linked
 
 ExprLike = Union[str, sp.Basic]
 VarLike = Union[str, sp.Symbol]
@@ -54,6 +54,10 @@ class Derivation:
     result: sp.Expr
     check: str
     reference: sp.Expr
+    links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    """The names ``result`` is written in, outermost first, each with what it stands for in the
+    next one's name (the last in the variables): only for chains of ``NAMED_CHAIN`` links or more,
+    when ``derive(…, name_links=True)`` asked for it. Empty: ``result`` is in the variables."""
 
     @property
     def wrt(self) -> sp.Symbol:
@@ -82,6 +86,8 @@ class Derivation:
             "check": self.check,
             "steps": [s.to_json() for s in self.steps],
         }
+        if self.links:
+            data["links"] = links_json(self.links)
         if self.check == "mismatch":
             data["reference"] = str(self.reference)
         return data
@@ -98,9 +104,14 @@ class Derivation:
         return backends.to_markdown(derivation_document(self))
 
 
+def links_json(links: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[dict[str, str]]:
+    """``[{"name": "u", "expression": "sin(v)"}, …]``, outermost first (see ``Derivation.links``)."""
+    return [{"name": u.name, "expression": str(definition)} for u, definition in links]
+
+
 @contextmanager
 def deep_recursion(limit: int = 20_000) -> Iterator[None]:
-    """Room for trees as deep as the parser allows (a chain nested 400 deep needs ~1 200 frames)."""
+    """Room for trees as deep as the parser allows (a chain nested 1 100 deep needs ~4 000 frames)."""
     old = sys.getrecursionlimit()
     if old < limit:
         sys.setrecursionlimit(limit)
@@ -130,7 +141,7 @@ def _stages(e: sp.Expr, wrt: VarLike | Sequence[VarLike] | None, order: int) -> 
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, *, strict: bool = False,
-           steps: bool = True) -> Derivation:
+           steps: bool = True, name_links: bool = False, avoid: Iterable[str] = ()) -> Derivation:
     """The worked derivative of ``expr`` (text through the grammar, or SymPy) by ``wrt``.
 
     ``wrt`` is one variable (default: x, else the first), or several for a mixed partial
@@ -146,12 +157,24 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     >>> quick = derive("x cos(pi x)", steps=False)
     >>> quick.result == d.result, [s.rule for s in quick.steps]
     (True, ['table'])
+
+    ``name_links=True`` (one derivative only) writes the answer of a chain ``NAMED_CHAIN`` or more
+    links deep in the names of its links, listed in ``links``: the written-out answer of a chain n
+    deep has n²/2 nested functions, the named one n. It is checked link by link against SymPy's
+    derivative of each link (``verify.compare_linked``), else against 50-digit finite differences.
+    ``avoid``: names the links must not take (those of another derivation shown beside this one).
+
+    >>> deep = derive("sin(" * 70 + "x" + ")" * 70, name_links=True)
+    >>> deep.result.args[:2], deep.links[0], deep.links[-1], deep.check
+    ((cos(p), cos(q)), (u, sin(v)), (u62, sin(x)), 'exact')
     """
     from symgrad.calculus import as_expr, chain_diff, tidy
 
     e = as_expr(expr)
     stages = _stages(e, wrt, order)
-    builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)})
+    builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
+                      name_links=name_links and len(stages) == 1)
+    links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     roots: list[Step] = []
     current: sp.Expr = e
     worst = "exact"
@@ -174,9 +197,17 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             if final != step.result:
                 step = SimplifyStep(expr=current, wrt=var, result=final, before=step.result,
                                     substeps=(step,), id=builder.new_id())
-            # chain_diff is sympy.diff (same result) without its cubic cost on deep chains
-            reference = tidy(chain_diff(current, var))
-            verdict = compare(final, reference, domain=current)
+            links, tops = _links(step)
+            if links:
+                # written out, SymPy's answer would have n²/2 nested functions: the named answer is
+                # checked against the chain rule with SymPy's derivative of every link, or else
+                # against high-precision finite differences of the function
+                reference = final
+                verdict = compare_linked(final.xreplace(tops), links, current.xreplace(tops), var)
+            else:
+                # chain_diff is sympy.diff (same result) without its cubic cost on deep chains
+                reference = tidy(chain_diff(current, var))
+                verdict = compare(final, reference, domain=current)
             kind = {"exact": "exact", "numeric": "numeric", "unknown": "unverified"}.get(verdict.kind, "mismatch")
             if kind == "mismatch" and strict:
                 raise StepsDisagree(
@@ -188,4 +219,13 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             roots.append(step)
             current = final
     return Derivation(expr=e, variables=tuple(stages), steps=tuple(roots), result=current,
-                      check=worst, reference=reference)
+                      check=worst, reference=reference, links=links)
+
+
+def _links(root: Step) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], dict[sp.Expr, sp.Symbol]]:
+    """The named links of the step tree, outermost first (see ``Derivation.links``), and each named
+    chain's outermost inner function with its name."""
+    from symgrad.steps.rules import ChainStep
+
+    chains = [s for s in root.walk() if isinstance(s, ChainStep) and s.named]
+    return tuple((s.u, s.definition) for s in chains), {s.inner: s.u for s in chains if not s.link}

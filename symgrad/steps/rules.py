@@ -60,6 +60,10 @@ class Step:
         """The rule-specific fields (the chain rule's ``u``, …), for JSON and the narrator."""
         return {}
 
+    def expression_text(self) -> str:
+        """``expr`` as JSON gives it."""
+        return str(self.expr)
+
     def walk(self) -> list[Step]:
         """This step and all below it, parents first (iterative: trees may be hundreds deep)."""
         out: list[Step] = []
@@ -76,14 +80,18 @@ class Step:
             "id": self.id,
             "rule": self.rule,
             "title": self.title,
-            "expression": str(self.expr),
+            "expression": self.expression_text(),
             "wrt": self.wrt.name,
             "result": str(self.result),
         }
         for key, value in self.data().items():
             out[key] = value if isinstance(value, (str, int)) else str(value)
-        out["substeps"] = [s.to_json() for s in self.substeps]
+        out["substeps"] = [s.to_json() for s in self.json_substeps()]
         return out
+
+    def json_substeps(self) -> Sequence[Step]:
+        """The substeps JSON nests under this step."""
+        return self.substeps
 
 
 # leaves ---------------------------------------------------------------------------------------
@@ -284,14 +292,64 @@ class ChainStep(Step):
     unmultiplied, and the outermost chain multiplies all the factors at once. SymPy sorts a product
     each time one is built; doing it at every link of a chain n deep costs n³ comparisons."""
 
+    named: bool = False
+    """A step of a chain so long that its answer is written in the names of its links (see
+    ``strategies.NAMED_CHAIN``): written out, the answer of a chain n deep has n²/2 nested
+    functions. A named link's result is F′(u)·du/dx, with du/dx left as ``Derivative(u, x)``;
+    the top of the chain multiplies the links' F′(u) once. ``definition`` says what u stands for."""
+
     def combine(self, results: Sequence[sp.Expr]) -> sp.Expr:
+        if self.named:
+            if self.link:
+                return results[0] * sp.Derivative(self.u, self.wrt)
+            factors = [results[0]]
+            step: Step = self.substeps[1]
+            while isinstance(step, ChainStep) and step.named:
+                factors.append(step.substeps[0].result)
+                step = step.substeps[1]
+            return sp.Mul(*factors, step.result)
         outer = results[0].xreplace({self.u: self.inner})
         if self.link:
             return sp.Mul(outer, results[1], evaluate=False)
         return outer * results[1]
 
+    @property
+    def definition(self) -> sp.Expr:
+        """What ``u`` stands for: the inner function, in the next link's name if it has one."""
+        inner_step = self.substeps[1] if len(self.substeps) > 1 else None
+        if self.named and isinstance(inner_step, ChainStep) and inner_step.named:
+            return inner_step.outer
+        return self.inner
+
     def data(self) -> dict[str, sp.Basic | str | int]:
+        if self.named:
+            return {"u": self.u, "inner": self.definition, "outer": self.outer}
         return {"u": self.u, "inner": self.inner, "outer": self.outer}
+
+    def expression_text(self) -> str:
+        # a named link is given in the links' names: written out, the links of a chain n deep
+        # would repeat n²/2 nested functions
+        return str(self.outer) if self.named and self.link else str(self.expr)
+
+    def json_substeps(self) -> Sequence[Step]:
+        # a named chain is flat in JSON, as in the narration: nested n deep, it would be more than
+        # JSON readers accept (Python's json stops at about 1 000 levels)
+        if self.named and isinstance(self.substeps[1], ChainStep) and self.substeps[1].named:
+            return self.substeps[:1]
+        return self.substeps
+
+    def to_json(self) -> dict[str, Any]:
+        out = super().to_json()
+        if self.named:
+            out["named"] = True
+            if not self.link:
+                chain = []
+                step = self.substeps[1]
+                while isinstance(step, ChainStep) and step.named:
+                    chain.append(step.to_json())
+                    step = step.substeps[1]
+                out["chain"] = chain
+        return out
 
 
 @record(kw_only=True)

@@ -62,12 +62,16 @@ class Builder:
     The only mutable object of the engine; it never leaves ``derive``.
     """
 
-    def __init__(self, taken: set[str] | None = None) -> None:
+    def __init__(self, taken: set[str] | None = None, name_links: bool = False) -> None:
         self.next_id = 1
         self.memo: dict[tuple[sp.Expr, sp.Symbol], Step] = {}
         self.depth = 0
         self.taken = set(taken or ())
+        self.name_links = name_links
+        """Whether chains of ``NAMED_CHAIN`` links or more get their answer in the links' names."""
         self._u: dict[int, sp.Symbol] = {}
+        self._used: set[str] = set()
+        self._counter = 0
 
     def new_id(self) -> int:
         sid = self.next_id
@@ -78,14 +82,23 @@ class Builder:
         """The name for the inner function of a chain at the current nesting: u, then v, w, …"""
         sym = self._u.get(self.depth)
         if sym is None:
-            free = [n for n in _U_NAMES if n not in self.taken]
-            used = set(s.name for s in self._u.values())
-            free = [n for n in free if n not in used]
-            name = free[0] if free else next(
-                f"u{i}" for i in range(1, 10_000) if f"u{i}" not in self.taken and f"u{i}" not in used
-            )
-            sym = self._u[self.depth] = sp.Symbol(name, real=True)
+            sym = self._u[self.depth] = self._new_symbol()
         return sym
+
+    def link_symbol(self) -> sp.Symbol:
+        """A name for one link of a named chain: used nowhere else in the derivation, since the
+        answer refers to it."""
+        return self._new_symbol()
+
+    def _new_symbol(self) -> sp.Symbol:
+        name = next((n for n in _U_NAMES if n not in self.taken and n not in self._used), None)
+        while name is None:
+            self._counter += 1
+            candidate = f"u{self._counter}"
+            if candidate not in self.taken and candidate not in self._used:
+                name = candidate
+        self._used.add(name)
+        return sp.Symbol(name, real=True)
 
 
 def _make(cls: type[Step], substeps: Sequence[Step], **fields: Any) -> Step:
@@ -249,6 +262,11 @@ def log_differentiation_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) 
 LONG_CHAIN = 12
 """Chains at least this deep multiply their factors once, at the top (see ``ChainStep.link``)."""
 
+NAMED_CHAIN = 64
+"""Chains at least this deep get their answer in the names of their links, when the caller asks
+for it (``Builder.name_links``; ``symgrad diff`` does): written out, the answer of a chain 64 deep
+already has about 2 000 nested functions, and n²/2 for n deep."""
+
 
 def _chain_view(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, Callable[[sp.Expr], sp.Expr]] | None:
     """``unary(expr, x)`` when ``expr`` is F(u(x)) with u(x) not x itself: a chain rule applies."""
@@ -268,33 +286,37 @@ def _chain_depth(expr: sp.Expr, x: sp.Symbol, at_least: int) -> int:
     return depth
 
 
-def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool = False) -> Step | None:
+def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool = False,
+                  named: bool = False) -> Step | None:
     """F(x) by its rule, or F(u(x)) by the chain rule with F's rule for the outer step.
 
-    ``link``: this chain is the inner function of a chain (see ``ChainStep.link``)."""
+    ``link``: this chain is the inner function of a chain (see ``ChainStep.link``); ``named``:
+    of a chain whose answer is written in the names of its links (see ``ChainStep.named``)."""
     view = unary(expr, x)
     if view is None:
         return None
     arg, outer_of = view
     if arg == x and outer_of(x) == expr:  # not |xᵉ| = |x|ᵉ: that is a rewrite, shown as a chain
         return _leaf(expr, x, sid)
-    u = b.u_symbol()
-    outer = outer_of(u)
     # a long chain is walked link by link without the memo: its links are all different anyway
     long_chain = _chain_view(arg, x) is not None and (link or _chain_depth(expr, x, LONG_CHAIN) >= LONG_CHAIN)
+    if long_chain and not link and b.name_links:
+        named = _chain_depth(expr, x, NAMED_CHAIN) >= NAMED_CHAIN
+    u = b.link_symbol() if named else b.u_symbol()
+    outer = outer_of(u)
     b.depth += 1
     try:
         outer_step = derive_step(outer, u, b)
         if long_chain:
             check("the worked derivation")
-            inner_step = function_rule(arg, x, b, b.new_id(), link=True)
+            inner_step = function_rule(arg, x, b, b.new_id(), link=True, named=named)
             assert inner_step is not None  # _chain_view said it is a chain
         else:
             inner_step = derive_step(arg, x, b)
     finally:
         b.depth -= 1
     return _make(ChainStep, [outer_step, inner_step], expr=expr, wrt=x, u=u, inner=arg, outer=outer, id=sid,
-                 link=link)
+                 link=link, named=named)
 
 
 def max_min_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:

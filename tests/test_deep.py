@@ -1,0 +1,188 @@
+"""Deep chains: built in linear time, answered in the names of their links, checked independently.
+
+The oracles: SymPy's own evaluated constructors (the parser builds the same trees without their
+quadratic cost), ``sympy.diff`` (the named answer, written out again, is SymPy's derivative) and
+mpmath's numerical differentiation of the composite function at 40 digits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import mpmath
+import pytest
+import sympy as sp
+
+from symgrad.budget import run_guarded
+from symgrad.parsing import MAX_TREE_DEPTH, depth_limit, parse
+from symgrad.functions import sigmoid
+from symgrad.parsing.build import _INERT_NAMES, _INVERSE_PAIRS, inert, inert_class, is_constant
+from symgrad.steps import derive
+from symgrad.steps.strategies import NAMED_CHAIN
+
+x = sp.Symbol("x", real=True)
+p = sp.Symbol("p", positive=True)
+
+MP = {"sin": mpmath.sin, "cos": mpmath.cos, "tanh": mpmath.tanh, "exp": mpmath.exp, "atan": mpmath.atan,
+      "sigmoid": lambda t: 1 / (1 + mpmath.exp(-t)), "softplus": lambda t: mpmath.log(1 + mpmath.exp(t))}
+
+
+def chain_text(names: list[str]) -> str:
+    return "".join(f"{n}(" for n in names) + "x" + ")" * len(names)
+
+
+def mp_chain(names: list[str]):
+    def f(t):
+        for n in reversed(names):
+            t = MP[n](t)
+        return t
+
+    return f
+
+
+def guarded(fn):
+    return run_guarded(fn, 120)
+
+
+def expanded(result: sp.Expr, links) -> sp.Expr:
+    """The named answer written out: each name replaced by what it stands for, innermost first."""
+    values: dict[sp.Symbol, sp.Expr] = {}
+    for u, definition in reversed(links):
+        values[u] = definition.xreplace(values)
+    return result.xreplace(values)
+
+
+@pytest.mark.parametrize("outer", _INERT_NAMES)
+def test_inert_pairs_build_what_sympy_builds(outer):
+    """Every pair the builder constructs without evaluation: SymPy's evaluation changes nothing;
+    every pair it leaves to SymPy is one SymPy does rewrite (the list is exact, not cautious)."""
+    rewritten = set()
+    for inner_name in _INERT_NAMES:
+        for arg in (x, p, 2 * x + 1, -x, x**2, sp.pi * x, sp.sin(x), sigmoid(x), sp.exp(-x)):
+            inner = inert_class(inner_name)(arg)
+            if not isinstance(inner, inert_class(inner_name)):
+                continue  # SymPy rewrote the inner call itself (cos(-x) = cos(x)): nothing to test
+            built = inert_class(outer)(inner, evaluate=False)
+            evaluated = inert_class(outer)(inner)
+            if (outer, inner_name) in _INVERSE_PAIRS:
+                if built != evaluated:
+                    rewritten.add(inner_name)
+                assert not inert(inert_class(outer), inner, {})
+            else:
+                assert inert(inert_class(outer), inner, {})
+                assert built == evaluated, (outer, inner)
+    assert rewritten == {i for o, i in _INVERSE_PAIRS if o == outer}
+
+
+def test_inverse_pairs_and_constants_are_evaluated():
+    assert parse("exp(log(x))") == x
+    assert not inert(sp.exp, sp.log(x), {})
+    assert not inert(sp.sin, sp.sin(sp.Integer(1)), {})  # a constant: SymPy may evaluate it
+    assert parse("sin(sin(0))") == 0
+
+
+def test_is_constant_agrees_with_sympy():
+    memo: dict = {}
+    for e in (sp.sin(sp.pi / 7), sp.sin(sp.sin(x)), sp.Integer(3) * sp.E, sp.exp(x) + 1, sp.Sum(x, (x, 1, 3)),
+              sp.Function("f")(1)):
+        assert is_constant(e, memo) == bool(e.is_number), e
+
+
+def test_parser_builds_sympy_trees_for_mixed_chains():
+    names = ["sin", "exp", "cos", "tanh", "sin", "cos", "exp"] * 2  # SymPy itself takes 100 s at 21 deep
+    ours = guarded(lambda: parse(chain_text(names)))
+    theirs = parse("x")
+    for n in reversed(names):
+        theirs = getattr(sp, n)(theirs)
+    assert ours == theirs
+
+
+def test_depth_limit_follows_the_recursion_limit():
+    assert depth_limit() <= MAX_TREE_DEPTH
+    with pytest.raises(Exception, match="levels deep"):
+        parse("sin(" * (depth_limit() + 5) + "x" + ")" * (depth_limit() + 5))
+    # the commands' thread has room
+    assert guarded(lambda: parse("sin(" * 1000 + "x" + ")" * 1000).count(sp.sin)) == 1000
+
+
+def test_named_answer_is_sympys_derivative_written_out():
+    names = ["sin", "tanh", "cos", "exp"] * 17  # 68 deep, past NAMED_CHAIN
+    assert len(names) >= NAMED_CHAIN
+    e = guarded(lambda: parse(chain_text(names)))
+    d = guarded(lambda: derive(e, name_links=True))
+    assert d.links and d.check == "exact"
+    assert len(d.links) == len(names) - 1
+    assert len({u for u, _ in d.links}) == len(d.links)  # every name once
+    assert d.links[-1][1].free_symbols == {sp.Symbol("x", real=True)} or d.links[-1][1].has(sp.Symbol("x"))
+    full = guarded(lambda: expanded(d.result, d.links))
+    reference = guarded(lambda: sp.diff(e, x))
+    point = {s: sp.Float("0.3", 30) for s in full.free_symbols}
+    assert abs(complex(full.evalf(30, subs=point)) - complex(reference.evalf(30, subs=point))) < 1e-20
+
+
+def test_without_name_links_the_answer_is_written_out():
+    e = guarded(lambda: parse(chain_text(["sin"] * 70)))
+    d = guarded(lambda: derive(e))
+    assert not d.links and d.result.free_symbols == e.free_symbols
+
+
+def test_short_chains_are_not_named():
+    d = derive(chain_text(["sin"] * (NAMED_CHAIN - 1)), name_links=True)
+    assert not d.links
+
+
+@pytest.mark.parametrize("names", [["sin"] * 1000, ["sigmoid", "tanh", "softplus", "atan"] * 30])
+def test_deep_chain_value_matches_mpmath(cli, names):
+    """diff --at: the named answer evaluated link by link, against mpmath's numerical derivative."""
+    out = cli("diff", chain_text(names), "--at", "x=0.3", "--no-steps", "--format", "json")
+    data = json.loads(out.stdout)
+    mpmath.mp.dps = 40
+    expected = mpmath.diff(mp_chain(names), mpmath.mpf("0.3"))
+    assert data["value"] == pytest.approx(float(expected), rel=1e-10)
+    assert data["check"] == "exact"
+
+
+def test_deep_chain_json_is_flat_and_names_its_links(cli):
+    n = 1000
+    out = cli("diff", chain_text(["sin"] * n), "--format", "json")
+    data = json.loads(out.stdout)  # Python's json reads it: the steps are not nested 1000 deep
+    links = data["links"]
+    assert [link["name"] for link in links][:3] == ["u", "v", "w"]
+    assert links[0]["expression"] == "sin(v)" and links[-1]["expression"] == "sin(x)"
+    assert len(links) == n - 1
+    top = data["steps"][0]
+    # the top step and the n - 2 links below it; the innermost sin(x) is a table entry
+    assert top["named"] is True and len(top["chain"]) == n - 2
+    assert top["chain"][0]["expression"] == "sin(v)" and top["chain"][0]["result"] == "cos(v)*Derivative(v, x)"
+    assert len(out.stdout) < 2_000_000  # linear: a few hundred bytes per link
+    factors = data["result"].split("*")
+    assert len(factors) == n and "cos(x)" in factors
+
+
+def test_deep_chain_plain_output_in_chain_order(cli):
+    out = cli("diff", chain_text(["sin"] * 80), "--format", "plain")
+    answer = [line for line in out.stdout.splitlines() if line.startswith("d/dx [")][-1]
+    assert re.search(r"\] = cos\(u\)·cos\(v\)·cos\(w\)·cos\(p\)·", answer)
+    assert answer.endswith("·cos(u₇₂)·cos(x)")
+    where = [line for line in out.stdout.splitlines() if line.startswith("where ")]
+    assert where and where[0].startswith("where u = sin(v), v = sin(w), w = sin(p)")
+    assert "u₇₂ = sin(x)" in where[0]
+
+
+def test_grad_shares_names_and_keeps_them_apart(cli):
+    deep = 70
+    shared = cli("grad", "sin(" * deep + "x y" + ")" * deep, "--format", "json", "--no-steps")
+    data = json.loads(shared.stdout)
+    names = [link["name"] for link in data["links"]]
+    # one chain, one set of names for both partials: sin(x y) is a link too, u₇₀ = x·y
+    assert len(names) == len(set(names)) == deep
+    apart = cli("grad", "sin(" * deep + "x" + ")" * deep + " + cos(" * 1 + "cos(" * (deep - 1) + "y" + ")" * deep,
+                "--format", "json", "--no-steps", "--at", "x=0.3,y=0.7")
+    data = json.loads(apart.stdout)
+    names = [link["name"] for link in data["links"]]
+    assert len(names) == len(set(names)) == 2 * (deep - 1)  # two chains: names of their own
+    mpmath.mp.dps = 40
+    fx = mpmath.diff(mp_chain(["sin"] * deep), mpmath.mpf("0.3"))
+    fy = mpmath.diff(mp_chain(["cos"] * deep), mpmath.mpf("0.7"))
+    assert data["value"] == pytest.approx([float(fx), float(fy)], rel=1e-10)
