@@ -47,10 +47,16 @@ CONTEXT: dict[str, float] = {}
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call)."""
+    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call), each with
+    SymPy's cache emptied first: a repeated call must not be answered from the previous one's
+    results, which would flatter symgrad and SymPy alike."""
+    from sympy.core.cache import clear_cache
+
+    clear_cache()
     fn()
     times = []
     for _ in range(repeats):
+        clear_cache()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -150,30 +156,60 @@ ML_CHAIN = ("sigmoid", "tanh", "softplus", "atan")
 
 def bench_growth(smoke: bool) -> list[Row]:
     """Whole worked derivations (parse, steps, check, plain text) of inputs n = 10, 100, 1000 big;
-    the reference is the n = 10 time scaled linearly, so a ratio near 1 means linear growth.
+    the reference is the time of the size before (n/10) scaled linearly, so a ratio near 1 means
+    linear growth (above 1: fixed costs spread over more terms; below 1: the time grows faster than n). The
+    note gives bare SymPy's time for the same input (build the tree, ``diff``, ``str``) where it
+    finishes in reasonable time.
 
     A chain 64 or more deep has its answer written in the names of its links (written out it would
-    hold n²/2 nested functions, so no printer could be linear); ``--no-steps`` rows show that the
-    answer alone grows the same way."""
+    hold n²/2 nested functions, so no printer could be linear)."""
+    import sympy as sp
+
     rows = []
     worked = _worked_derivation()
-    shapes = {
-        "sum of n terms": lambda n: " + ".join(f"sin({k} x)" for k in range(1, n + 1)),
-        "chain sin(sin(…(x)…)) n deep": lambda n: "sin(" * n + "x" + ")" * n,
-        "chain σ(tanh(softplus(atan(…)))) n deep": lambda n: "".join(f"{ML_CHAIN[k % 4]}(" for k in range(n)) + "x" + ")" * n,
-        "chain sin(…) n deep, --no-steps": lambda n: "sin(" * n + "x" + ")" * n,
+    x = sp.Symbol("x", real=True)
+    shapes: dict[str, tuple[Callable[[int], str], Callable[[int], sp.Expr] | None, int]] = {
+        "sum of n terms": (lambda n: " + ".join(f"sin({k} x)" for k in range(1, n + 1)),
+                           lambda n: sp.Add(*[sp.sin(k * x) for k in range(1, n + 1)]), 1000),
+        "chain sin(sin(…(x)…)) n deep": (lambda n: "sin(" * n + "x" + ")" * n, _sympy_chain(["sin"], x), 100),
+        "chain σ(tanh(softplus(atan(…)))) n deep": (
+            lambda n: "".join(f"{ML_CHAIN[k % 4]}(" for k in range(n)) + "x" + ")" * n,
+            _sympy_chain(list(ML_CHAIN), x), 10),
     }
-    for shape, make in shapes.items():
-        extra = ("--no-steps",) if "no-steps" in shape else ()
-        base = None
+    for shape, (make, sympy_make, sympy_upto) in shapes.items():
+        previous: tuple[int, float] | None = None
         for n in (10, 100) if smoke else (10, 100, 1000):
             text = make(n)
-            seconds = median_time(lambda: worked(text, *extra), 1 if smoke or n >= 1000 else 3)
-            base = base or seconds / n
+            repeats = 1 if smoke else 3
+            seconds = median_time(lambda: worked(text), repeats)
+            note = f"{seconds / n * 1e3:.2f} ms per {'term' if shape.startswith('sum') else 'level'}"
+            if sympy_make is not None and n <= sympy_upto and not smoke:
+                bare = median_time(lambda: str(sp.diff(sympy_make(n), x)), repeats)
+                note += f"; bare SymPy (build, diff, str): {fmt_seconds(bare)}"
+            reference = None
+            if previous is not None:
+                reference = previous[1] * n / previous[0]
             rows.append({"section": "growth", "case": f"{shape}, n = {n}", "symgrad_s": seconds,
-                         "reference": "linear extrapolation from n = 10", "reference_s": base * n,
-                         "note": "ratio ≈ 1 means linear; symgrad diff, parse + steps + check + plain text"})
+                         "reference": "linear extrapolation from the n before" if reference else "–",
+                         "reference_s": reference, "note": note})
+            previous = (n, seconds)
     return rows
+
+
+def _sympy_chain(names: list[str], x: Any) -> Callable[[int], Any]:
+    """F₁(F₂(…(x)…)) n deep built by SymPy's own constructors, the functions repeating ``names``."""
+    import sympy as sp
+
+    from symgrad import functions
+
+    def make(n: int) -> Any:
+        e = x
+        for k in reversed(range(n)):
+            name = names[k % len(names)]
+            e = (getattr(functions, name, None) or getattr(sp, name))(e)
+        return e
+
+    return make
 
 
 def bench_module(name: str, smoke: bool) -> list[Row]:
