@@ -11,6 +11,9 @@ values, ``_eval_rewrite_as_exp`` (or another closed form) and printer hooks, the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sympy
 from sympy import Function, Heaviside, S, exp, log
 
@@ -48,8 +51,13 @@ class sigmoid(Function):  # noqa: N801 - SymPy's convention: functions are lower
     def _eval_rewrite_as_exp(self, arg: sympy.Expr, **kwargs: object) -> sympy.Expr:
         return 1 / (1 + exp(-arg))
 
-    def _eval_evalf(self, prec: int) -> sympy.Expr:
-        return (1 / (1 + exp(-self.args[0])))._eval_evalf(prec)
+    def _eval_mpmath(self) -> tuple[Callable[[Any], Any], tuple[sympy.Expr, ...]]:
+        # numerically, with SymPy's Function._eval_evalf: the argument is evaluated once. Through
+        # the symbolic 1/(1 + e^(−u)) evalf would evaluate u again at each retry, which nested
+        # costs exponential time (σ(tanh(σ(…))) 16 deep: seconds)
+        import mpmath
+
+        return (lambda a: 1 / (1 + mpmath.exp(-a))), self.args
 
     def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real
@@ -144,8 +152,10 @@ class softplus(Function):  # noqa: N801
 
     _eval_rewrite_as_log = _eval_rewrite_as_exp
 
-    def _eval_evalf(self, prec: int) -> sympy.Expr:
-        return log(1 + exp(self.args[0]))._eval_evalf(prec)
+    def _eval_mpmath(self) -> tuple[Callable[[Any], Any], tuple[sympy.Expr, ...]]:
+        import mpmath  # see sigmoid; log1p keeps softplus(−800) = e^(−800) instead of 0
+
+        return (lambda a: mpmath.log1p(mpmath.exp(a))), self.args
 
     def _eval_is_real(self) -> bool | None:
         return self.args[0].is_real

@@ -186,3 +186,68 @@ def test_grad_shares_names_and_keeps_them_apart(cli):
     fx = mpmath.diff(mp_chain(["sin"] * deep), mpmath.mpf("0.3"))
     fy = mpmath.diff(mp_chain(["cos"] * deep), mpmath.mpf("0.7"))
     assert data["value"] == pytest.approx([float(fx), float(fy)], rel=1e-10)
+
+
+def _named(names: list[str]):
+    e = guarded(lambda: parse(chain_text(names)))
+    d = guarded(lambda: derive(e, name_links=True))
+    from symgrad.steps.derivation import _links
+
+    links, tops = _links(d.steps[0])
+    return e, d, links, e.xreplace(tops)
+
+
+def test_linked_check_catches_one_wrong_factor():
+    """The link-by-link oracle is not a formality: one factor changed among 200 is caught, with a
+    point where the answer and the finite difference of the function differ."""
+    from symgrad.steps.verify import compare_linked
+
+    e, d, links, function = _named(["sin", "tanh"] * 100)
+    var = d.variables[0]
+    assert compare_linked(d.result, links, function, var).kind == "exact"
+    u = links[57][0]
+    wrong = d.result.xreplace({sp.cos(u): sp.sin(u)}) if d.result.has(sp.cos(u)) else d.result.xreplace(
+        {1 - sp.tanh(u) ** 2: 1 + sp.tanh(u) ** 2})
+    assert wrong != d.result
+    verdict = guarded(lambda: compare_linked(wrong, links, function, var))
+    assert verdict.kind == "different" and verdict.point and verdict.left != pytest.approx(verdict.right)
+
+
+def test_linked_check_falls_back_to_finite_differences():
+    """An answer right in value but not the chain rule's factors: numeric, by central differences."""
+    from symgrad.steps.verify import compare_linked
+
+    e, d, links, function = _named(["sin"] * 70)
+    var = d.variables[0]
+    other_form = d.result * (sp.sin(var) ** 2 + sp.cos(var) ** 2)  # equal everywhere, not the same factors
+    assert guarded(lambda: compare_linked(other_form, links, function, var)).kind == "numeric"
+
+
+def test_exp_tower_is_checked_exactly_and_refuses_its_value(cli):
+    """exp(exp(…(x)…)) 100 deep: no finite difference exists at any point (the links pass 10³⁰⁰
+    by the fourth level), yet the answer is checked exactly and --at says why it has no value
+    instead of computing for ever."""
+    out = cli("diff", chain_text(["exp"] * 100), "--at", "x=0.3", "--no-steps", "--format", "json",
+              "--timeout", "30")
+    data = json.loads(out.stdout)
+    assert data["check"] == "exact"
+    assert data["value"] is None and "beyond 10^300" in data["note"]
+
+
+def test_mixed_ml_chain_1000_deep(cli):
+    """σ(tanh(softplus(atan(…)))) 1000 deep: read in linear time (the builder's inert pairs),
+    answered in names, checked exactly, and its value agrees with mpmath."""
+    names = ["sigmoid", "tanh", "softplus", "atan"] * 250
+    out = cli("diff", chain_text(names), "--at", "x=0.3", "--no-steps", "--format", "json")
+    data = json.loads(out.stdout)
+    assert data["check"] == "exact" and len(data["links"]) == 999
+    # about 10^-356: below a float, and below what any finite difference can resolve, so the oracle
+    # is forward-mode differentiation in mpmath with the textbook derivatives, innermost first
+    mpmath.mp.dps = 40
+    slope = {"sigmoid": lambda t: MP["sigmoid"](t) * (1 - MP["sigmoid"](t)), "tanh": lambda t: 1 - mpmath.tanh(t) ** 2,
+             "softplus": MP["sigmoid"], "atan": lambda t: 1 / (1 + t**2)}
+    value, expected = mpmath.mpf("0.3"), mpmath.mpf(1)
+    for name in reversed(names):
+        value, expected = MP[name](value), expected * slope[name](value)
+    assert data["value"] == 0.0
+    assert f"about 10^{int(mpmath.nint(mpmath.log10(expected)))}," in data["note"]

@@ -29,7 +29,7 @@ from symgrad.errors import ComputeError, InputError
 from symgrad.steps.rules import SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
 from symgrad.steps.strategies import Builder, derive_step
-from symgrad.steps.verify import compare, compare_linked
+from symgrad.steps.verify import chain_rule_reference, compare, compare_linked
 
 ExprLike = Union[str, sp.Basic]
 VarLike = Union[str, sp.Symbol]
@@ -202,8 +202,10 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
                 # written out, SymPy's answer would have n²/2 nested functions: the named answer is
                 # checked against the chain rule with SymPy's derivative of every link, or else
                 # against high-precision finite differences of the function
-                reference = final
-                verdict = compare_linked(final.xreplace(tops), links, current.xreplace(tops), var)
+                function = current.xreplace(tops)
+                by_links = chain_rule_reference(links, function, var)
+                reference = final if by_links is None else by_links  # in the names too
+                verdict = compare_linked(final.xreplace(tops), links, function, var, reference=by_links)
             else:
                 # chain_diff is sympy.diff (same result) without its cubic cost on deep chains
                 reference = tidy(chain_diff(current, var))
