@@ -24,6 +24,7 @@ import argparse
 import importlib
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,10 +47,11 @@ CONTEXT: dict[str, float] = {}
 """Numbers one section hands to another (the bare-SymPy start-up time, for the targets)."""
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls (after one warm-up call), each with
-    SymPy's cache emptied first: a repeated call must not be answered from the previous one's
-    results, which would flatter symgrad and SymPy alike."""
+def median_time(fn: Callable[[], object], repeats: int,
+                summary: Callable[[list[float]], float] = statistics.median) -> float:
+    """Median (or ``summary``) wall time of ``fn()`` over ``repeats`` calls (after one warm-up
+    call), each with SymPy's cache emptied first: a repeated call must not be answered from the
+    previous one's results, which would flatter symgrad and SymPy alike."""
     from sympy.core.cache import clear_cache
 
     clear_cache()
@@ -60,7 +62,7 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return summary(times)
 
 
 def _process_time(cmd: list[str]) -> float:
@@ -70,7 +72,7 @@ def _process_time(cmd: list[str]) -> float:
 
 
 def bench_startup(smoke: bool) -> list[Row]:
-    runs = 3 if smoke else 15
+    runs = 3 if smoke else 31
     script = Path(sys.executable).with_name("symgrad")  # the console script people run, if installed
     launcher = [str(script)] if script.exists() else [sys.executable, "-m", "symgrad"]
     symgrad_cmd = [*launcher, "grad", "y**2 - x**2", "--format", "plain"]
@@ -86,12 +88,41 @@ def bench_startup(smoke: bool) -> list[Row]:
         ref.append(_process_time(sympy_cmd))
     ours_s, ref_s = statistics.median(ours), statistics.median(ref)
     CONTEXT["sympy_startup_s"] = ref_s
-    return [{
+    rows = [{
         "section": "start-up", "case": 'symgrad grad "y**2 - x**2" (whole process)',
         "symgrad_s": ours_s, "reference": "python -c 'import sympy; diff'",
         "reference_s": ref_s,
         "note": f"median of {runs}, alternated; symgrad takes {ours_s / ref_s:.2f}× bare SymPy (target ≤ 1.15×)",
     }]
+    if not smoke and shutil.which("valgrind"):
+        # wall time on a shared machine moves by ±10 % from run to run; instructions do not
+        python_cmd = [sys.executable, str(script)] if script.exists() else [sys.executable, "-m", "symgrad"]
+        # valgrind runs ~30× slower than the machine: the time budget must not end the command
+        ours_i = _instructions([*python_cmd, "grad", "y**2 - x**2", "--format", "plain", "--timeout", "3600"])
+        ref_i = _instructions(sympy_cmd)
+        if ours_i and ref_i:
+            rows.append({
+                "section": "start-up", "case": 'symgrad grad "y**2 - x**2": instructions executed',
+                "symgrad_s": None, "symgrad_text": f"{ours_i / 1e9:.3f} G", "reference": "the same bare-SymPy command",
+                "reference_s": None, "reference_text": f"{ref_i / 1e9:.3f} G", "ratio": ref_i / ours_i,
+                "note": f"valgrind --tool=callgrind, repeatable to the instruction; symgrad executes "
+                        f"{ours_i / ref_i:.3f}× bare SymPy's instructions",
+            })
+    return rows
+
+
+def _instructions(cmd: list[str]) -> int | None:
+    """Instructions a whole process executes, counted by callgrind (the same every run)."""
+    import re
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # a fixed hash seed: set and dict orders (and with them SymPy's paths) are the same each run
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        proc = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/out", *cmd],
+                              capture_output=True, text=True, cwd=ROOT, env=env)
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    return int(found.group(1)) if proc.returncode == 0 and found else None
 
 
 def bench_corpus(smoke: bool) -> list[Row]:
@@ -159,7 +190,7 @@ def bench_growth(smoke: bool) -> list[Row]:
     the reference is the time of the size before (n/10) scaled linearly, so a ratio near 1 means
     linear growth (above 1: fixed costs spread over more terms; below 1: the time grows faster than n). The
     note gives bare SymPy's time for the same input (build the tree, ``diff``, ``str``) where it
-    finishes in reasonable time.
+    finishes in reasonable time. Both are the fastest of 5 cold calls.
 
     A chain 64 or more deep has its answer written in the names of its links (written out it would
     hold n²/2 nested functions, so no printer could be linear)."""
@@ -180,11 +211,13 @@ def bench_growth(smoke: bool) -> list[Row]:
         previous: tuple[int, float] | None = None
         for n in (10, 100) if smoke else (10, 100, 1000):
             text = make(n)
-            repeats = 1 if smoke else 3
-            seconds = median_time(lambda: worked(text), repeats)
+            repeats = 1 if smoke else 5
+            # the fastest of 5: on a shared machine the noise only ever adds time, and a growth
+            # ratio compares two sizes, so one slow call would read as non-linear growth
+            seconds = median_time(lambda: worked(text), repeats, min)
             note = f"{seconds / n * 1e3:.2f} ms per {'term' if shape.startswith('sum') else 'level'}"
             if sympy_make is not None and n <= sympy_upto and not smoke:
-                bare = median_time(lambda: str(sp.diff(sympy_make(n), x)), repeats)
+                bare = median_time(lambda: str(sp.diff(sympy_make(n), x)), repeats, min)
                 note += f"; bare SymPy (build, diff, str): {fmt_seconds(bare)}"
             reference = None
             if previous is not None:
@@ -238,10 +271,12 @@ def table(rows: list[Row]) -> str:
     ]
     for r in rows:
         ours, ref = r.get("symgrad_s"), r.get("reference_s")
-        ratio = f"{ref / ours:.2f}×" if ours and ref else "–"
+        ratio = f"{ref / ours:.2f}×" if ours and ref else f"{r['ratio']:.2f}×" if r.get("ratio") else "–"
+        ours_text = r.get("symgrad_text") or fmt_seconds(ours)
+        ref_text = r.get("reference_text") or fmt_seconds(ref)
         lines.append(
-            f"| {r['section']} | {r['case']} | {fmt_seconds(ours)} | {r.get('reference', '')} | "
-            f"{fmt_seconds(ref)} | {ratio} | {r.get('note', '')} |"
+            f"| {r['section']} | {r['case']} | {ours_text} | {r.get('reference', '')} | "
+            f"{ref_text} | {ratio} | {r.get('note', '')} |"
         )
     return "\n".join(lines)
 
