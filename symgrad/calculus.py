@@ -343,7 +343,7 @@ def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
                      links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Value:
     """``evaluate`` for an answer in the names of a deep chain's links: each link at 30 digits,
     innermost first, then the answer with those values (linear in the depth)."""
-    from symgrad.steps.verify import link_values
+    from symgrad.steps.verify import link_values, linked_value
 
     named = {u for u, _ in links}
     missing = sorted((s for s in expr.free_symbols | (domain_of.free_symbols if domain_of is not None else set())
@@ -357,7 +357,11 @@ def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
         return Value(None, f"{what} cannot be computed at {at}: a link of the chain is beyond 10^300 there")
     if linked.values is None:
         return Value(None, f"{what} does not exist at {at}, because the function is not real there (outside its domain)")
-    return _evaluate_number(expr.xreplace(linked.values), {}, what, at)[0]  # subs would substitute one name at a time
+    number = linked_value(expr, linked.values, 30)
+    if number is None:
+        return Value(None, f"{what} cannot be evaluated at {at}: a factor is not a real number there, "
+                           "or its terms cancel beyond 30 digits")
+    return _evaluate_number(number, {}, what, at)[0]
 
 
 def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:

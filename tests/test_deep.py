@@ -251,3 +251,34 @@ def test_mixed_ml_chain_1000_deep(cli):
         value, expected = MP[name](value), expected * slope[name](value)
     assert data["value"] == 0.0
     assert f"about 10^{int(mpmath.nint(mpmath.log10(expected)))}," in data["note"]
+
+
+def test_linked_value_keeps_digits_where_factors_cancel(cli):
+    """tanh(…(tanh(40x))…) 70 deep at x = 1: the innermost factor is 40(1 − tanh²40) ≈ 10⁻³³, which
+    30-digit Floats put into 1 − tanh² would round to 0; the value must be the true 7.9·10⁻³⁶."""
+    out = cli("diff", "tanh(" * 70 + "40 x" + ")" * 70, "--at", "x=1", "--no-steps", "--format", "json")
+    data = json.loads(out.stdout)
+    assert data["links"] and data["check"] == "exact"
+    mpmath.mp.dps = 60
+    value, slope = mpmath.mpf(40), mpmath.mpf(40)  # forward mode: (tanh u)′ = 1 − tanh² u, by hand
+    for _ in range(70):
+        value, slope = mpmath.tanh(value), slope * (1 - mpmath.tanh(value) ** 2)
+    assert data["value"] == pytest.approx(float(slope), rel=1e-10)
+    assert 1e-36 < data["value"] < 1e-35
+
+
+@pytest.mark.parametrize("depth", [16, 63])
+def test_written_out_chains_are_evaluated_link_by_link(cli, depth):
+    """Chains of 12 to 63 links are answered written out, but --at evaluates them link by link (as
+    evalf would evaluate all n²/2 nested functions of the written-out answer: seconds at 63)."""
+    names = (["sigmoid", "tanh", "softplus", "atan"] * 16)[:depth]
+    out = cli("diff", chain_text(names), "--at", "x=0.3", "--no-steps", "--format", "json", "--timeout", "5")
+    data = json.loads(out.stdout)
+    assert "links" not in data and data["result"].count("sigmoid(") > depth  # written out
+    mpmath.mp.dps = 50
+    assert data["value"] == pytest.approx(float(mpmath.diff(mp_chain(names), mpmath.mpf("0.3"))), rel=1e-10)
+    grad = json.loads(cli("grad", chain_text(names).replace("x)", "x y)", 1), "--at", "x=0.3,y=2", "--no-steps",
+                          "--format", "json", "--timeout", "5").stdout)
+    f = mp_chain(names)
+    assert grad["value"] == pytest.approx([float(mpmath.diff(lambda t: f(t * 2), mpmath.mpf("0.3"))),
+                                           float(mpmath.diff(lambda t: f(mpmath.mpf("0.3") * t), 2))], rel=1e-10)

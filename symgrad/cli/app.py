@@ -127,7 +127,15 @@ def diff(
         point = calculus.parse_point(at, e) if at is not None else None
         value = None
         if point is not None:
-            value = calculus.evaluate(result, point, what="the derivative", domain_of=e, links=derivation.links)
+            # a chain of 12 links or more is evaluated link by link, linear in its depth, also
+            # where its answer is written out (evalf would evaluate its n²/2 nested functions)
+            numeric = derivation
+            if order == 1 and derivation.long_chain and not derivation.links:
+                from symgrad.steps.strategies import LONG_CHAIN
+
+                numeric = derive(e, var, name_links=True, named_from=LONG_CHAIN)
+            value = calculus.evaluate(numeric.result, point, what="the derivative", domain_of=e,
+                                      links=numeric.links)
         variables = calculus.variables(e)
         if f is Format.json:
             data = {
@@ -204,11 +212,16 @@ def grad(
         links = tuple({u: definition for d in derivations for u, definition in d.links}.items())
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
-        values = (
-            calculus.evaluate_all(partials, point, [f"∂f/∂{v.name}" for v in variables], domain_of=e, links=links)
-            if point is not None
-            else None
-        )
+        values = None
+        if point is not None:
+            numeric = derivations
+            if any(d.long_chain for d in derivations) and not links:  # see diff
+                from symgrad.steps.strategies import LONG_CHAIN
+
+                numeric = named_partials(e, variables, named_from=LONG_CHAIN)
+            values = calculus.evaluate_all(
+                [d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables], domain_of=e,
+                links=tuple({u: definition for d in numeric for u, definition in d.links}.items()))
         if f is Format.json:
             data = {
                 "command": "grad",
@@ -245,7 +258,7 @@ def check_standalone(standalone: bool, f: Format) -> None:
         raise InputError("--standalone makes a LaTeX document", suggestion="add --format latex")
 
 
-def named_partials(e: Any, variables: Sequence[Any]) -> list[Any]:
+def named_partials(e: Any, variables: Sequence[Any], named_from: int = 0) -> list[Any]:
     """Each partial derivative of ``e``, a deep chain's answer in the names of its links; a chain
     shared by two partials keeps its names, a chain of its own gets names no other partial uses,
     so one name means one thing in every partial."""
@@ -254,9 +267,9 @@ def named_partials(e: Any, variables: Sequence[Any]) -> list[Any]:
     meaning: dict[Any, Any] = {}
     derivations = []
     for v in variables:
-        d = derive(e, v, name_links=True)
+        d = derive(e, v, name_links=True, named_from=named_from)
         if any(meaning.get(u, definition) != definition for u, definition in d.links):
-            d = derive(e, v, name_links=True, avoid={u.name for u in meaning})
+            d = derive(e, v, name_links=True, avoid={u.name for u in meaning}, named_from=named_from)
         meaning.update(d.links)
         derivations.append(d)
     return derivations

@@ -60,6 +60,13 @@ class Derivation:
     when ``derive(…, name_links=True)`` asked for it. Empty: ``result`` is in the variables."""
 
     @property
+    def long_chain(self) -> bool:
+        """Whether a chain of ``LONG_CHAIN`` links or more was walked link by link (``ChainStep.link``)."""
+        from symgrad.steps.rules import ChainStep
+
+        return any(isinstance(s, ChainStep) and s.link for root in self.steps for s in root.walk())
+
+    @property
     def wrt(self) -> sp.Symbol:
         """The variable of the first derivative (all of them, unless it is a mixed partial)."""
         return self.variables[0]
@@ -141,7 +148,7 @@ def _stages(e: sp.Expr, wrt: VarLike | Sequence[VarLike] | None, order: int) -> 
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, *, strict: bool = False,
-           steps: bool = True, name_links: bool = False, avoid: Iterable[str] = ()) -> Derivation:
+           steps: bool = True, name_links: bool = False, avoid: Iterable[str] = (), named_from: int = 0) -> Derivation:
     """The worked derivative of ``expr`` (text through the grammar, or SymPy) by ``wrt``.
 
     ``wrt`` is one variable (default: x, else the first), or several for a mixed partial
@@ -163,6 +170,8 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     deep has n²/2 nested functions, the named one n. It is checked link by link against SymPy's
     derivative of each link (``verify.compare_linked``), else against 50-digit finite differences.
     ``avoid``: names the links must not take (those of another derivation shown beside this one).
+    ``named_from``: name chains from this many links on instead (``LONG_CHAIN`` at the least):
+    evaluating an answer link by link is linear, written out it is not.
 
     >>> deep = derive("sin(" * 70 + "x" + ")" * 70, name_links=True)
     >>> deep.result.args[:2], deep.links[0], deep.links[-1], deep.check
@@ -173,7 +182,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     e = as_expr(expr)
     stages = _stages(e, wrt, order)
     builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
-                      name_links=name_links and len(stages) == 1)
+                      name_links=name_links and len(stages) == 1, named_from=named_from)
     links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     roots: list[Step] = []
     current: sp.Expr = e

@@ -62,13 +62,15 @@ class Builder:
     The only mutable object of the engine; it never leaves ``derive``.
     """
 
-    def __init__(self, taken: set[str] | None = None, name_links: bool = False) -> None:
+    def __init__(self, taken: set[str] | None = None, name_links: bool = False, named_from: int = 0) -> None:
         self.next_id = 1
         self.memo: dict[tuple[sp.Expr, sp.Symbol], Step] = {}
         self.depth = 0
         self.taken = set(taken or ())
         self.name_links = name_links
-        """Whether chains of ``NAMED_CHAIN`` links or more get their answer in the links' names."""
+        """Whether chains of ``named_from`` links or more get their answer in the links' names."""
+        self.named_from = named_from or NAMED_CHAIN
+        """From how many links a chain is named (at least ``LONG_CHAIN``)."""
         self._u: dict[int, sp.Symbol] = {}
         self._used: set[str] = set()
         self._counter = 0
@@ -301,7 +303,7 @@ def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool 
     # a long chain is walked link by link without the memo: its links are all different anyway
     long_chain = _chain_view(arg, x) is not None and (link or _chain_depth(expr, x, LONG_CHAIN) >= LONG_CHAIN)
     if long_chain and not link and b.name_links:
-        named = _chain_depth(expr, x, NAMED_CHAIN) >= NAMED_CHAIN
+        named = _chain_depth(expr, x, b.named_from) >= b.named_from
     u = b.link_symbol() if named else b.u_symbol()
     outer = outer_of(u)
     b.depth += 1
