@@ -231,15 +231,12 @@ def bench_growth(smoke: bool) -> list[Row]:
 
 def _sympy_chain(names: list[str], x: Any) -> Callable[[int], Any]:
     """F₁(F₂(…(x)…)) n deep built by SymPy's own constructors, the functions repeating ``names``."""
-    import sympy as sp
-
-    from symgrad import functions
+    from symgrad.parsing.build import inert_class  # SymPy's class, or symgrad's σ and softplus
 
     def make(n: int) -> Any:
         e = x
         for k in reversed(range(n)):
-            name = names[k % len(names)]
-            e = (getattr(functions, name, None) or getattr(sp, name))(e)
+            e = inert_class(names[k % len(names)])(e)  # called, so SymPy evaluates as it builds
         return e
 
     return make

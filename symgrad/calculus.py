@@ -325,13 +325,15 @@ def evaluate(
     ``links``: the names ``expr`` is written in (``Derivation.links`` of a deep chain), each
     evaluated at the point first, innermost first.
     """
-    if links:
-        return _evaluate_linked(expr, point, what, domain_of, links)
-    missing = sorted((s for s in expr.free_symbols if s not in point), key=natural_key)
+    named = {u for u, _ in links}
+    needed = expr.free_symbols.union(*(definition.free_symbols for _, definition in links))
+    missing = sorted((s for s in needed if s not in point and s not in named), key=natural_key)
     if missing:
         names = ", ".join(str(s) for s in missing)
         raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
     at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
+    if links:
+        return _evaluate_linked(expr, point, what, at, links)
     if domain_of is not None:
         own, kind = _evaluate(domain_of, {k: v for k, v in point.items() if k in domain_of.free_symbols}, "the function", at)
         if kind == "undefined":
@@ -339,19 +341,13 @@ def evaluate(
     return _evaluate(expr, point, what, at)[0]
 
 
-def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, domain_of: sp.Basic | None,
+def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str,
                      links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Value:
     """``evaluate`` for an answer in the names of a deep chain's links: each link at 30 digits,
-    innermost first, then the answer with those values (linear in the depth)."""
+    innermost first, then the answer with those values (linear in the depth). The links are the
+    function itself, so a point outside its domain shows as a link that is not real."""
     from symgrad.steps.verify import link_values, linked_value
 
-    named = {u for u, _ in links}
-    missing = sorted((s for s in expr.free_symbols | (domain_of.free_symbols if domain_of is not None else set())
-                      if s not in point and s not in named), key=natural_key)
-    if missing:
-        names = ", ".join(str(s) for s in missing)
-        raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
-    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
     linked = link_values(links, {k: sp.Float(v, 30) for k, v in point.items()}, 30)
     if linked.problem == "too large":
         return Value(None, f"{what} cannot be computed at {at}: a link of the chain is beyond 10^300 there")

@@ -127,13 +127,7 @@ def diff(
         point = calculus.parse_point(at, e) if at is not None else None
         value = None
         if point is not None:
-            # a chain of 12 links or more is evaluated link by link, linear in its depth, also
-            # where its answer is written out (evalf would evaluate its n²/2 nested functions)
-            numeric = derivation
-            if order == 1 and derivation.long_chain and not derivation.links:
-                from symgrad.steps.strategies import LONG_CHAIN
-
-                numeric = derive(e, var, name_links=True, named_from=LONG_CHAIN)
+            numeric = valued_derivations(e, [var], [derivation])[0] if order == 1 else derivation
             value = calculus.evaluate(numeric.result, point, what="the derivative", domain_of=e,
                                       links=numeric.links)
         variables = calculus.variables(e)
@@ -209,19 +203,14 @@ def grad(
         check_standalone(standalone, f)
         # --no-steps hides the steps, same result; deep chains are answered in their links' names
         derivations = named_partials(e, variables)
-        links = tuple({u: definition for d in derivations for u, definition in d.links}.items())
+        links = merged_links(derivations)
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
         values = None
         if point is not None:
-            numeric = derivations
-            if any(d.long_chain for d in derivations) and not links:  # see diff
-                from symgrad.steps.strategies import LONG_CHAIN
-
-                numeric = named_partials(e, variables, named_from=LONG_CHAIN)
-            values = calculus.evaluate_all(
-                [d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables], domain_of=e,
-                links=tuple({u: definition for d in numeric for u, definition in d.links}.items()))
+            numeric = valued_derivations(e, variables, derivations)
+            values = calculus.evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
+                                           domain_of=e, links=merged_links(numeric))
         if f is Format.json:
             data = {
                 "command": "grad",
@@ -273,6 +262,23 @@ def named_partials(e: Any, variables: Sequence[Any], named_from: int = 0) -> lis
         meaning.update(d.links)
         derivations.append(d)
     return derivations
+
+
+def merged_links(derivations: Sequence[Any]) -> tuple[tuple[Any, Any], ...]:
+    """The links of several derivations (``Derivation.links``), each name once."""
+    return tuple({u: definition for d in derivations for u, definition in d.links}.items())
+
+
+def valued_derivations(e: Any, variables: Sequence[Any], derivations: Sequence[Any]) -> Sequence[Any]:
+    """The derivations to evaluate at a point: ``derivations`` themselves, unless one of them
+    writes out a chain of ``LONG_CHAIN`` links or more; then the same partials with every such
+    chain named, since evaluated link by link the answer is linear in the depth, while evalf of
+    the written-out one evaluates its n²/2 nested functions (seconds for a σ chain 63 deep)."""
+    if not any(d.long_chain and not d.links for d in derivations):
+        return derivations
+    from symgrad.steps.strategies import LONG_CHAIN
+
+    return named_partials(e, variables, named_from=LONG_CHAIN)
 
 
 def _partial_json(derivation: object, steps: bool) -> dict[str, object]:

@@ -26,7 +26,7 @@ from typing import Any, Union
 import sympy as sp
 
 from symgrad.errors import ComputeError, InputError
-from symgrad.steps.rules import SimplifyStep, Step, TableStep
+from symgrad.steps.rules import ChainStep, SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
 from symgrad.steps.strategies import Builder, derive_step
 from symgrad.steps.verify import chain_rule_reference, compare, compare_linked
@@ -62,8 +62,6 @@ class Derivation:
     @property
     def long_chain(self) -> bool:
         """Whether a chain of ``LONG_CHAIN`` links or more was walked link by link (``ChainStep.link``)."""
-        from symgrad.steps.rules import ChainStep
-
         return any(isinstance(s, ChainStep) and s.link for root in self.steps for s in root.walk())
 
     @property
@@ -236,7 +234,5 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
 def _links(root: Step) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], dict[sp.Expr, sp.Symbol]]:
     """The named links of the step tree, outermost first (see ``Derivation.links``), and each named
     chain's outermost inner function with its name."""
-    from symgrad.steps.rules import ChainStep
-
     chains = [s for s in root.walk() if isinstance(s, ChainStep) and s.named]
     return tuple((s.u, s.definition) for s in chains), {s.inner: s.u for s in chains if not s.link}
