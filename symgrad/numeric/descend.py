@@ -599,7 +599,7 @@ def problem(
             notes.append("--seed has no effect here: every step uses all rows (give --batch-size to shuffle)")
         info = None
         if table is not None:
-            info = {"file": table.source, "rows": table.rows, "columns": list(loss.columns),
+            info = {"file": table.source if isinstance(data, D.Table) else str(data), "rows": table.rows, "columns": list(loss.columns),
                     "batch_size": bound.batch_size or table.rows, "seed": seed}
         gradient = tuple(sp.diff(e, v) for v in loss.parameters)
         check_constants(*gradient, what="∇f")
