@@ -182,7 +182,7 @@ def mismatch(ours: list[list[float]], theirs: list[list[float]]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _compiled(text: str):
     return compile(text, backend="math", what=["value_and_grad"])
 

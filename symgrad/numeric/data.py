@@ -278,7 +278,8 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
         raise InputError(f"the loss also depends on {', '.join(map(str, rest))}, which is not among the variables",
                          suggestion=f"add {rest[0]} to --wrt")
     if not parameters:
-        raise InputError("the loss has no parameters to fit")
+        raise InputError("the loss has no parameters to fit: every name in it is data or an index",
+                         suggestion="fit a parameter, like w in sum((y_i - w x_i)^2, i, 1, n)")
     columns = tuple(sorted(column_symbols, key=lambda c: calculus.natural_key(sp.Symbol(c))))
     return DataLoss(expr, parameters, columns, tuple(terms), outer, tuple(size_symbols), column_symbols)
 
@@ -400,7 +401,7 @@ class DataObjective:
             if term.index is not None:
                 args.append(numbers.astype(float))
             flags: list[str] = []
-            with np.errstate(all="call", under="ignore", call=lambda kind, _flag: flags.append(kind)):
+            with np.errstate(all="call", under="ignore", call=lambda kind, _flag, flags=flags: flags.append(kind)):
                 value, grad = fn(*args, *point, *size)
                 shape = (len(numbers),)
                 value = np.broadcast_to(value, shape)
