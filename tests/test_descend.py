@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symgrad.errors import InputError
 from symgrad.numeric import data as D
@@ -94,6 +96,26 @@ def test_stable_gradient_descent_on_a_parabola_converges(a: float, lr: float) ->
     run = descend(_vg(f"{a} x^2"), (1.0,), gd(lr=lr), steps=5000)
     assert run.stopped == "steps" and run.converged and run.note is None
     assert abs(run.final.point[0]) < 1e-12
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(a=st.floats(0.01, 100.0), factor=st.floats(-3.0, -1.02))
+def test_property_unstable_steps_on_parabolas_diverge_before_any_overflow(a: float, factor: float) -> None:
+    # x ← (1 − 2a·lr)·x = factor·x: |factor| > 1 is unstable, whatever the curvature
+    lr = (1 - factor) / (2 * a)
+    run = descend(_vg(f"{a!r} x^2"), (1.0,), gd(lr=lr), steps=20000)
+    assert run.stopped == "diverged" and run.cause == "growth", run.note
+    assert abs(run.final.point[0]) < 1e100
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(a=st.floats(0.01, 100.0), factor=st.floats(-0.98, 0.98), momentum=st.sampled_from([0.0, 0.5, 0.9, 0.99]),
+       start=st.floats(-1e6, 1e6).filter(lambda v: abs(v) > 1e-6))
+def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: float, momentum: float, start: float) -> None:
+    # heavy ball on a·x² is stable for 0 < lr·2a < 2(1 + μ): this lr is inside for every μ ≥ 0
+    lr = (1 - factor) / (2 * a)
+    run = descend(_vg(f"{a!r} (x - 3)^2"), (start,), sgd(lr=lr, momentum=momentum), steps=3000)
+    assert run.stopped == "steps", run.note
 
 
 @pytest.mark.parametrize(("text", "start", "make", "minimum"), [
@@ -742,3 +764,12 @@ def test_cli_data_loss_without_data_is_bad_input(cli) -> None:
     res = cli("descend", "sum((y_i - w x_i)^2, i, 1, n)")
     assert res.exit_code == 2
     assert "the loss sums over data (x_i, y_i): give the data with --data" in res.stderr
+
+
+def test_limits_and_constants_are_bad_input(cli) -> None:
+    res = cli("descend", "x^2", "--start", "x=1", "--start", "x=2", "--steps", "6000000")
+    assert res.exit_code == 2
+    assert "2 starts × 6,000,000 steps is more than 10,000,000 updates in all" in res.stderr
+    res = cli("descend", "pi^2")
+    assert res.exit_code == 2
+    assert "f = π² is a constant" in res.stderr and "export" not in res.stderr

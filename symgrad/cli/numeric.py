@@ -92,7 +92,7 @@ def descend(
 
     def body(f: Format) -> None:
         from symgrad import calculus
-        from symgrad.numeric.descend import check_steps, check_tolerance, problem
+        from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
         from symgrad.numeric.descend import descend as run_descent
         from symgrad.numeric.report import descent_document
         from symgrad.parsing import parse_full
@@ -112,6 +112,10 @@ def descend(
         variables = prob.variables
         notes = (*parsed.notes, *prob.notes)
         starts = _starts(start, variables)
+        if steps * len(starts) > MAX_STEPS:
+            # every iterate is kept (the table, the plot, the JSON): bound them all together
+            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_STEPS:,} updates in all",
+                             suggestion="fewer --steps or fewer --start")
         names = [symbol_text(v.name) for v in variables]
         progress = _Progress(steps * len(starts))
         runs = []

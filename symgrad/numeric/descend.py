@@ -50,7 +50,7 @@ CAUSES = ("overflow", "domain", "pole", "precision", "growth")
 MAX_STEPS = 10_000_000
 """More steps than this is a typo; the time budget would stop such a run anyway."""
 
-GROWTH_WINDOWS = (20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 10240)
+GROWTH_WINDOWS = tuple(20 * 2**k for k in range(20))  # 20, 40, 80, … up to MAX_STEPS
 """The windows (in updates) over which ``running_away`` compares the run with itself."""
 
 
