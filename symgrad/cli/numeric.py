@@ -2,8 +2,9 @@
 
 Stage: CLI. Thin as every command: options -> ``symgrad.numeric`` -> a document or a JSON dict ->
 ``common.emit``. Registered by the import at the bottom of ``symgrad/cli/app.py``. To add an
-optimizer option, add it to ``symgrad.numeric.optimizers`` (the factory's keyword) and one
-``typer.Option`` here, passed through ``_optimizer``.
+optimizer option, add it to ``symgrad.numeric.optimizers`` (the factory's keyword, and its range
+in ``_RANGES``: values are checked there only) and one ``typer.Option`` here, passed through
+``_optimizer``. ``descend`` builds its problem with ``symgrad.numeric.descend.problem``.
 """
 
 from __future__ import annotations
