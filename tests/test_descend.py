@@ -777,3 +777,13 @@ def test_limits_and_constants_are_bad_input(cli) -> None:
     res = cli("descend", "pi^2")
     assert res.exit_code == 2
     assert "f = π² is a constant" in res.stderr and "export" not in res.stderr
+
+
+def test_an_update_that_fails_says_why(cli) -> None:
+    # torch allows eps = 0; at a zero gradient Adam's step is then 0/0
+    res = cli("descend", "x^2", "--optimizer", "adam", "--eps", "0", "--start", "x=0", "--format", "json")
+    assert res.exit_code == 1
+    run = res.json()["runs"][0]
+    assert run["cause"] == "pole" and "its eps is 0" in run["note"]
+    res = cli("descend", "x^2", "--optimizer", "adam", "--eps", "0", "--start", "x=0", "--format", "plain")
+    assert "smaller learning rate" not in res.stdout

@@ -109,6 +109,7 @@ class Run:
     stopped: str
     note: str | None = None
     cause: str | None = None
+    smaller_steps_help: bool = True  # for a divergence: would a smaller learning rate help?
 
     @property
     def final(self) -> Iterate:
@@ -458,6 +459,7 @@ def descend(
     trajectory = [Iterate(0, params, value, norm)]
     farthest = [0.0]
     stopped, note, cause = "steps", None, None
+    helps = True
     for step in range(1, steps + 1):
         if tol is not None and norm < tol:
             stopped = "tolerance"
@@ -469,13 +471,14 @@ def descend(
         try:
             params, state = optimizer.update(grad, state, params)
         except (ArithmeticError, ValueError) as exc:
-            stopped, cause = "diverged", "overflow"
-            note = f"the update from {where(previous, names)} failed ({exc}): the next iterate has no value"
+            stopped = "diverged"
+            cause, note, helps = _update_failed(optimizer, where(previous, names), exc)
             break
         if not all(map(math.isfinite, params)):
             stopped, cause = "diverged", "overflow"
             note = (f"the update from {where(previous, names)} (where ‖∇f‖ = {norm:.3g}) overflowed: the next "
                     "iterate is beyond the range of floating-point numbers") + _unbounded(trajectory, maximize)
+            helps = not improving(trajectory, maximize)
             break
         try:
             value, grad, norm = _evaluate(value_and_grad, params, step)
@@ -484,6 +487,7 @@ def descend(
             note = _diverged_note(exc, where(params, names), where(previous, names))
             if cause == "overflow":
                 note += _unbounded(trajectory, maximize)
+                helps = not improving(trajectory, maximize)
             break
         trajectory.append(Iterate(step, params, value, norm))
         distance = _distance(params, trajectory[0].point)
@@ -505,7 +509,20 @@ def descend(
             stopped = "tolerance"
     if stopped == "steps":
         note = running_away(trajectory, farthest, maximize, falling=True)
-    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause)
+    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
+
+
+def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[str, str, bool]:
+    """(cause, note, would smaller steps help) for an optimizer update that raised."""
+    name = optimizer.name
+    if isinstance(exc, ZeroDivisionError):
+        if optimizer.options.get("eps") == 0:
+            return ("pole", f"{name}'s update from {at} divides by zero (its eps is 0, so a zero gradient gives "
+                            "0/0; a positive eps avoids it)", False)
+        return "pole", f"{name}'s update from {at} divides by zero", True
+    if isinstance(exc, OverflowError):
+        return "overflow", f"{name}'s update from {at} overflowed: its numbers are beyond the range of floats", True
+    return "domain", f"{name}'s update from {at} has no value (a square root of a negative number in its formulas)", True
 
 
 def _bad_start(exc: Undefined, at: str) -> Exception:

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import sympy as sp
 
-from symgrad.numeric.descend import Iterate, Run, improving
+from symgrad.numeric.descend import Iterate, Run
 from symgrad.render import backends
 from symgrad.render.document import Document, Heading, Interpretation, Label, Text, Vector
 from symgrad.render.oneline import symbol_text
@@ -77,7 +77,7 @@ def iterate_table(variables: Sequence[sp.Symbol], run: Run) -> Table:
     return Table(header, tuple(row(it) for it in shorten(run.trajectory)))
 
 
-def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None, maximize: bool = False) -> list[Text]:
+def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None) -> list[Text]:
     """What became of a run: its last point and why it stopped (with a hint where one helps)."""
     final = run.final
     where = f"{point_text(variables, final.point)}, f={number(final.value)}, ‖∇f‖={final.grad_norm:.3g}"
@@ -86,8 +86,8 @@ def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None, maximize
         lines = [Text(f"converged: ‖∇f‖ fell below the tolerance after {steps} at {where}")]
     elif run.stopped == "diverged":
         hint = "; try a smaller learning rate" + (f", e.g. --lr {lr / 10:g}" if lr else "")
-        if run.cause == "overflow" and improving(run.trajectory, maximize):
-            hint = ""  # f ran off to ±∞ while improving: a smaller step would only take longer
+        if not run.smaller_steps_help:
+            hint = ""  # f ran off to ±∞ while improving, or eps = 0: a smaller step would not help
         lines = [Text(f"diverged after {steps}: {run.note}. Last good point: {where}{hint}", "warning")]
     elif run.stopped == "interrupted":
         lines = [Text(f"interrupted after {steps} at {where}", "warning")]
@@ -137,7 +137,7 @@ def descent_document(
         blocks.append(iterate_table(variables, run))
         values = [it.value for it in run.trajectory]
         blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
-        blocks.extend(outcome(variables, run, lr, bool(optimizer.options.get("maximize"))))
+        blocks.extend(outcome(variables, run, lr))
     for k, point in enumerate(not_started, len(runs) + 1):
         blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started (interrupted)", "warning"))
     if len(runs) > 1:
