@@ -517,8 +517,8 @@ def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[s
     name = optimizer.name
     if isinstance(exc, ZeroDivisionError):
         if optimizer.options.get("eps") == 0:
-            return ("pole", f"{name}'s update from {at} divides by zero (its eps is 0, so a zero gradient gives "
-                            "0/0; a positive eps avoids it)", False)
+            why = "its eps is 0, so a zero gradient gives 0/0; a positive eps avoids it"
+            return "pole", f"{name}'s update from {at} divides by zero ({why})", False
         return "pole", f"{name}'s update from {at} divides by zero", True
     if isinstance(exc, OverflowError):
         return "overflow", f"{name}'s update from {at} overflowed: its numbers are beyond the range of floats", True
