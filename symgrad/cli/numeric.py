@@ -48,7 +48,7 @@ def descend(
     start: Annotated[list[str] | None, typer.Option("--start", help="A starting point, e.g. x=0.5,y=1; repeat --start for several runs (default: all zeros).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help=f"One of {OPTIMIZER_NAMES}.")] = "gd",
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).", show_default=False)] = None,
-    steps: Annotated[int, typer.Option("--steps", help="Number of updates (0 to 10,000,000).")] = 100,
+    steps: Annotated[int, typer.Option("--steps", help="Number of updates (0 to 1,000,000).")] = 100,
     tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.", show_default=False)] = None,
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).", show_default=False)] = None,
     momentum: Annotated[float | None, _opt("--momentum", "sgd, rmsprop: momentum factor (0).")] = None,

@@ -47,10 +47,11 @@ STOP_REASONS = ("steps", "tolerance", "diverged", "interrupted")
 CAUSES = ("overflow", "domain", "pole", "precision", "growth")
 """Why a run diverged (``Run.cause``)."""
 
-MAX_STEPS = 10_000_000
-"""More steps than this is a typo; the time budget would stop such a run anyway."""
+MAX_STEPS = 1_000_000
+"""Updates of one run (and, in the CLI, of all runs together): every iterate is kept (for the
+table, the plot and the JSON), about 200 bytes each; more is a typo, or a job for other tools."""
 
-GROWTH_WINDOWS = tuple(20 * 2**k for k in range(20))  # 20, 40, 80, … up to MAX_STEPS
+GROWTH_WINDOWS = tuple(20 * 2**k for k in range(16))  # 20, 40, 80, … up to MAX_STEPS
 """The windows (in updates) over which ``running_away`` compares the run with itself."""
 
 
