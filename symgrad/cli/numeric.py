@@ -2,14 +2,17 @@
 
 Stage: CLI. Thin as every command: options -> ``symgrad.numeric`` -> a document or a JSON dict ->
 ``common.emit``. Registered by the import at the bottom of ``symgrad/cli/app.py``. To add an
-optimizer option, add it to ``symgrad.numeric.optimizers`` (the factory's keyword) and one
-``typer.Option`` here, passed through ``_optimizer``.
+optimizer option, add it to ``symgrad.numeric.optimizers`` (the factory's keyword, and its range
+in ``_RANGES``: values are checked there only) and one ``typer.Option`` here, passed through
+``_optimizer``. ``descend`` builds its problem with ``symgrad.numeric.descend.problem``.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,17 +48,17 @@ def descend(
     start: Annotated[list[str] | None, typer.Option("--start", help="A starting point, e.g. x=0.5,y=1; repeat --start for several runs (default: all zeros).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help=f"One of {OPTIMIZER_NAMES}.")] = "gd",
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).", show_default=False)] = None,
-    steps: Annotated[int, typer.Option("--steps", min=0, help="Number of updates.")] = 100,
-    tol: Annotated[float | None, typer.Option("--tol", min=0.0, help="Stop when ‖∇f‖ falls below this.", show_default=False)] = None,
+    steps: Annotated[int, typer.Option("--steps", help="Number of updates (0 to 1,000,000).")] = 100,
+    tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.", show_default=False)] = None,
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).", show_default=False)] = None,
     momentum: Annotated[float | None, _opt("--momentum", "sgd, rmsprop: momentum factor (0).")] = None,
-    dampening: Annotated[float | None, _opt("--dampening", "sgd: dampening of the momentum (0).")] = None,
+    dampening: Annotated[float | None, _opt("--dampening", "sgd: dampening of the momentum, 0 to 1 (0).")] = None,
     nesterov: Annotated[bool, _flag("--nesterov", "sgd: Nesterov momentum.")] = False,
     weight_decay: Annotated[float | None, _opt("--weight-decay", "L2 penalty (0; adamw: 0.01, decoupled).")] = None,
     lr_decay: Annotated[float | None, _opt("--lr-decay", "adagrad: learning-rate decay (0).")] = None,
     initial_accumulator_value: Annotated[float | None, _opt("--initial-accumulator-value", "adagrad: starting sum of squares (0).")] = None,
     eps: Annotated[float | None, _opt("--eps", "Term added to denominators (1e-8; adagrad: 1e-10).")] = None,
-    alpha: Annotated[float | None, _opt("--alpha", "rmsprop: smoothing constant (0.99).")] = None,
+    alpha: Annotated[float | None, _opt("--alpha", "rmsprop: smoothing constant, 0 to 1 (0.99).")] = None,
     centered: Annotated[bool, _flag("--centered", "rmsprop: normalize by the estimated variance.")] = False,
     betas: Annotated[str | None, _opt("--betas", "adam, adamw, nadam, adamax: two decay rates, e.g. 0.9,0.999.")] = None,
     amsgrad: Annotated[bool, _flag("--amsgrad", "adam, adamw: the AMSGrad variant.")] = False,
@@ -63,8 +66,8 @@ def descend(
     decoupled_weight_decay: Annotated[bool, _flag("--decoupled-weight-decay", "nadam: AdamW-style weight decay.")] = False,
     maximize: Annotated[bool, _flag("--maximize", "Climb instead: maximize f.")] = False,
     data: Annotated[Path | None, typer.Option("--data", help="CSV file whose columns give the indexed variables of a summation loss (x_i, y_i).", show_default=False)] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Rows per step with --data (default: all rows; 1 is stochastic descent).", show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for shuffling the rows (reproducible mini-batches).", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Rows per step with --data (default: all rows; 1 is stochastic descent).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for shuffling the rows with --batch-size (reproducible mini-batches).", show_default=False)] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip install 'symgrad[plot]').", show_default=False)] = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 60.0,
@@ -74,7 +77,7 @@ def descend(
 
     The gradient is derived exactly and compiled once; each step is torch.optim's update
     formula (same option names and defaults). A run stops after --steps updates, when ‖∇f‖ < --tol,
-    or when it diverges (exit code 1).
+    or when it diverges (exit code 1). Ctrl-C stops it and prints the iterates so far (exit 130).
 
     Examples:
 
@@ -86,19 +89,19 @@ def descend(
 
       symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05 --batch-size 8 --seed 0
     """
+    ctrl_c = _CtrlC()
 
     def body(f: Format) -> None:
-        import sympy as sp
-
         from symgrad import calculus
-        from symgrad.numeric import data as data_mod
-        from symgrad.numeric.compile import compile as compile_expr
+        from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
         from symgrad.numeric.descend import descend as run_descent
-        from symgrad.numeric.descend import objective
         from symgrad.numeric.report import descent_document
         from symgrad.parsing import parse_full
+        from symgrad.render.oneline import symbol_text
 
         text = read_expression(expr)
+        check_steps(steps)
+        check_tolerance(tol)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         opt = _optimizer(optimizer, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
@@ -106,78 +109,122 @@ def descend(
                          initial_accumulator_value=initial_accumulator_value, eps=eps, alpha=alpha,
                          centered=centered, betas=betas, amsgrad=amsgrad, momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
-        data_info: dict[str, Any] | None = None
-        full_value = None
-        if data_mod.has_data(e):
-            if data is None:
-                raise InputError("the loss sums over data (x_i, y_i): give the data with --data file.csv")
-            loss = data_mod.split(e, wrt)
-            table = data_mod.read_csv(data, loss.columns)
-            value_and_grad = data_mod.DataObjective(loss, table, batch_size, seed)
-            variables = loss.parameters
-            gradient = [sp.diff(e, v) for v in variables]
-            full_value = value_and_grad.full_value
-            data_info = {"file": str(data), "rows": table.rows, "columns": list(loss.columns),
-                         "batch_size": value_and_grad.batch_size or table.rows, "seed": seed}
-        else:
-            if data is not None or batch_size is not None:
-                raise InputError("--data and --batch-size are for losses that sum over data, like sum((y_i - w x_i)^2, i, 1, n)")
-            compiled = compile_expr(e, wrt, backend="math", what=["value", "value_and_grad"])
-            variables, gradient = compiled.variables, list(compiled.gradient)
-            value_and_grad = objective(compiled)
-            fn = compiled.f
-            full_value = lambda point: fn(*point)  # noqa: E731
+        prob = problem(e, wrt, data, batch_size, seed)
+        variables = prob.variables
+        notes = (*parsed.notes, *prob.notes)
         starts = _starts(start, variables)
-        progress = _Progress(f, steps * len(starts))
+        if steps * len(starts) > MAX_STEPS:
+            # every iterate is kept (the table, the plot, the JSON): bound them all together
+            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_STEPS:,} updates in all",
+                             suggestion="fewer --steps or fewer --start")
+        names = [symbol_text(v.name) for v in variables]
+        progress = _Progress(steps * len(starts))
         runs = []
         try:
-            for k, point in enumerate(starts):
-                runs.append(run_descent(value_and_grad, point, opt, steps=steps, tol=tol,
-                                        progress=lambda done, k=k: progress.update(k * steps + done)))
+            with ctrl_c.listening():
+                for k, point in enumerate(starts):
+                    runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
+                                            interrupt=ctrl_c.event,
+                                            progress=lambda done, k=k: progress.update(k * steps + done)))
+                    if runs[-1].stopped == "interrupted":
+                        break
         finally:
             progress.close()
+        interrupted = ctrl_c.event.is_set()
         plot_file = None
-        if plot is not None:
+        if plot is not None and not interrupted:
             from symgrad.numeric.plot import plot_runs
 
-            plot_file = str(plot_runs(plot, e, variables, runs, full_value, title=text))
-        diverged = any(r.stopped == "diverged" or not r.trajectory for r in runs)
+            plot_file = str(plot_runs(plot, e, variables, runs, prob.full_value, title=text))
+        diverged = any(r.stopped == "diverged" for r in runs)
         if f is Format.json:
             out: dict[str, Any] = {
                 "command": "descend",
                 "input": text,
                 "expression": str(e),
                 "variables": [v.name for v in variables],
-                "gradient": [str(g) for g in gradient],
+                "gradient": [str(g) for g in prob.gradient],
                 "optimizer": opt.name,
                 "options": {k: list(v) if isinstance(v, tuple) else v for k, v in opt.options.items()},
                 "runs": [_run_json(r) for r in runs],
-                "notes": list(parsed.notes),
+                "notes": list(notes),
             }
-            if data_info is not None:
-                out["data"] = data_info
+            if prob.data is not None:
+                out["data"] = prob.data
             if plot_file is not None:
                 out["plot"] = plot_file
+            if interrupted:
+                out["interrupted"] = True
+                out["not_started"] = [list(p) for p in starts[len(runs):]]
             emit(f, data=out)
         else:
             data_line = None
-            if data_info is not None:
-                batch = "all rows each step" if data_info["batch_size"] == data_info["rows"] else f"batches of {data_info['batch_size']} (seed {seed})"
-                data_line = f"data: {data_info['file']}, {data_info['rows']} rows, {batch}"
-            doc = descent_document(text, e, parsed.notes, variables, gradient, opt, runs, data_line)
+            if prob.data is not None:
+                info = prob.data
+                batch = "all rows each step" if info["batch_size"] == info["rows"] else f"batches of {info['batch_size']} (seed {info['seed']})"
+                data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
+            doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
+                                   not_started=starts[len(runs):] if interrupted else ())
             emit(f, document=doc)
             if plot_file is not None:
                 sys.stderr.write(f"plot saved to {plot_file}\n")
+        # after the output is written; SystemExit passes the error boundary untouched
+        if interrupted:
+            sys.stderr.write("interrupted" + (": no plot saved\n" if plot is not None else "\n"))
+            raise SystemExit(130)
         if diverged:
-            # after the output is written; SystemExit passes the error boundary untouched
             raise SystemExit(1)
 
-    run(fmt, debug, body, timeout)
+    with ctrl_c.installed():
+        run(fmt, debug, body, timeout)
+
+
+class _CtrlC:
+    """Ctrl-C during the runs: stop at the next step and print what was computed (exit 130).
+
+    The command's work runs in a worker thread, and Python runs signal handlers in the main thread,
+    which only waits: the handler sets an event the descent loop reads at each step. Outside the
+    runs, or pressed a second time, Ctrl-C interrupts at once as in every command.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+        self.active = False
+
+    def handler(self, signum: int, frame: object) -> None:
+        if self.active and not self.event.is_set():
+            self.event.set()
+            return
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach only the main thread: nothing to install
+            return
+        previous = signal.signal(signal.SIGINT, self.handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+    @contextmanager
+    def listening(self) -> Iterator[None]:
+        self.active = True
+        try:
+            yield
+        finally:
+            self.active = False
 
 
 def _optimizer(name: str, *, betas: str | None, nesterov: bool, centered: bool, amsgrad: bool,
                decoupled_weight_decay: bool, maximize: bool, **numbers: float | None) -> Any:
-    from symgrad.numeric.optimizers import OPTIMIZERS, make, option_names
+    from symgrad.numeric.optimizers import make
 
     options: dict[str, Any] = dict(numbers)
     if betas is not None:
@@ -190,20 +237,16 @@ def _optimizer(name: str, *, betas: str | None, nesterov: bool, centered: bool, 
     for key, flag in (("nesterov", nesterov), ("centered", centered), ("amsgrad", amsgrad),
                       ("decoupled_weight_decay", decoupled_weight_decay), ("maximize", maximize)):
         options[key] = True if flag else None
-    key = name.strip().lower()
-    if key in OPTIMIZERS:
-        allowed = option_names(key)
-        for option, value in options.items():
-            if value is not None and option not in allowed:
-                takes = ", ".join("--" + a.replace("_", "-") for a in allowed)
-                raise InputError(f"--{option.replace('_', '-')} is not an option of {key}", suggestion=f"{key} takes {takes}")
-    return make(key, **options)
+    return make(name, spell=lambda option: "--" + option.replace("_", "-"), **options)
 
 
 def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[float, ...]]:
+    import math
+
     import sympy as sp
 
     from symgrad import calculus
+    from symgrad.magnitude import describe
     from symgrad.render.oneline import symbol_text
 
     if not texts:
@@ -214,7 +257,8 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
         point = calculus.parse_point(text, probe)
         extra = [s for s in point if s not in variables]
         if extra:
-            raise InputError(f"--start gives a value for {extra[0]}, which is not a variable of the descent")
+            raise InputError(f"--start {text} gives a value for {symbol_text(str(extra[0]))}, which is not a variable "
+                             "of the descent", suggestion="the variables are " + ", ".join(symbol_text(v.name) for v in variables))
         missing = [v for v in variables if v not in point]
         if missing:
             raise InputError(f"--start {text} gives no value for {symbol_text(missing[0].name)}",
@@ -222,8 +266,9 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
         values = []
         for v in variables:
             number = calculus.evaluate(point[v], {}, what=f"the start of {v}")
-            if number.value is None:
-                raise InputError(f"the start value of {v} is not a real number: {number.note}")
+            if number.value is None or not math.isfinite(number.value):
+                raise InputError(f"--start {text} gives {symbol_text(v.name)} = {describe(point[v])}, which is not a "
+                                 "real number a float can hold", suggestion=f"for example --start {v.name}=0.5")
             values.append(number.value)
         starts.append(tuple(values))
     return starts
@@ -236,21 +281,26 @@ def _run_json(r: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "start": list(r.start),
         "trajectory": [it(i) for i in r.trajectory],
-        "stopped": r.stopped if r.trajectory else "diverged",
-        "final": it(r.final) if r.trajectory else None,
+        "stopped": r.stopped,
+        "converged": r.converged,
+        "final": it(r.final),
     }
+    if r.cause:
+        data["cause"] = r.cause
     if r.note:
         data["note"] = r.note
     return data
 
 
 class _Progress:
-    """A Rich progress bar on standard error, shown only when a run takes more than a moment."""
+    """A Rich progress bar on standard error when it is a terminal, shown once a run takes more than a moment."""
 
     DELAY = 0.5
 
-    def __init__(self, fmt: Format, total: int) -> None:
-        self.enabled = fmt is Format.rich and sys.stderr.isatty()
+    def __init__(self, total: int) -> None:
+        import os
+
+        self.enabled = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
         self.total = total
         self.began = time.monotonic()
         self.bar: Any = None
@@ -266,7 +316,8 @@ class _Progress:
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(TextColumn("descending"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
-                                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                                TimeRemainingColumn(), TextColumn("Ctrl-C stops and shows the iterates so far"),
+                                console=Console(stderr=True), transient=True)
             self.bar.start()
             self.task = self.bar.add_task("descend", total=self.total)
         self.bar.update(self.task, completed=done)

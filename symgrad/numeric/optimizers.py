@@ -10,8 +10,9 @@ Parameters and gradients are tuples of Python floats (one per variable): descent
 handful of parameters, and plain floats are both exact and much faster than small arrays.
 
 To add an optimizer: write its state ``NamedTuple``, a factory ``name(lr=..., ...) -> Optimizer``
-that validates its options like torch does and defines ``init`` and ``update``, and register it
-in ``OPTIMIZERS``; then add its first step by hand and a trajectory against torch to
+that passes its options to ``_validate`` (a new numeric option gets its range in ``_RANGES``:
+every option is checked there, for the API and the CLI alike) and defines ``init`` and
+``update``, and register it in ``OPTIMIZERS``; then add its first step by hand and a trajectory against torch to
 ``tests/test_optimizers.py``.
 
 >>> opt = sgd(lr=0.1, momentum=0.9)
@@ -82,19 +83,66 @@ class NAdamState(NamedTuple):
 
 
 # shared pieces --------------------------------------------------------------------------------
-def _check(ok: bool, message: str) -> None:
-    # torch raises ValueError with these words; for symgrad they are bad options (exit 2)
-    if not ok:
-        raise InputError(message)
+_RANGES: dict[str, tuple[float, float | None, str]] = {
+    # option: (lowest, highest or None, the rule in words). torch's own checks are the lower
+    # bounds; symgrad also refuses infinities and NaN (they make every iterate NaN) and, for the
+    # two averaging weights, values above 1 (a negative weight: a square average below zero)
+    "lr": (0.0, None, "a finite number ≥ 0"),
+    "momentum": (0.0, None, "a finite number ≥ 0"),
+    "dampening": (0.0, 1.0, "a number from 0 to 1"),
+    "weight_decay": (0.0, None, "a finite number ≥ 0"),
+    "lr_decay": (0.0, None, "a finite number ≥ 0"),
+    "initial_accumulator_value": (0.0, None, "a finite number ≥ 0"),
+    "eps": (0.0, None, "a finite number ≥ 0"),
+    "alpha": (0.0, 1.0, "a number from 0 to 1"),
+    "momentum_decay": (0.0, None, "a finite number ≥ 0"),
+}
+"""The numeric options and their ranges: every optimizer's options are checked here and only here."""
 
 
-def _check_betas(betas: tuple[float, float]) -> tuple[float, float]:
-    if len(betas) != 2:
-        raise InputError(f"betas takes two numbers, like 0.9,0.999, not {len(betas)}")
-    b1, b2 = float(betas[0]), float(betas[1])
-    _check(0.0 <= b1 < 1.0, f"Invalid beta parameter at index 0: {b1} (it must be in [0, 1))")
-    _check(0.0 <= b2 < 1.0, f"Invalid beta parameter at index 1: {b2} (it must be in [0, 1))")
-    return b1, b2
+def _quoted(option: str) -> str:
+    return f"'{option}'"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate(options: Mapping[str, Any], spell: Callable[[str], str] = _quoted) -> None:
+    """Refuse any option outside its range (``_RANGES``; ``betas`` in [0, 1)) as bad input.
+
+    ``spell`` names an option as the caller's user writes it (``--weight-decay`` on the command line).
+
+    >>> _validate({"lr": float("inf")})
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: 'lr' must be a finite number ≥ 0, not inf
+    """
+    for name, value in options.items():
+        if name == "betas":
+            betas = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+            if len(betas) != 2:
+                raise InputError(f"{spell(name)} takes two numbers, like 0.9,0.999, not {len(betas)}")
+            for k, b in enumerate(betas):
+                if not (_is_number(b) and 0.0 <= b < 1.0):
+                    raise InputError(f"{spell(name)} must be two numbers in [0, 1), not {_shown(betas)}",
+                                     suggestion=f"beta number {k + 1} is {_shown(b)}; torch's default is 0.9,0.999")
+        elif name in _RANGES:
+            low, high, rule = _RANGES[name]
+            ok = _is_number(value) and math.isfinite(value) and value >= low and (high is None or value <= high)
+            if not ok:
+                raise InputError(f"{spell(name)} must be {rule}, not {_shown(value)}")
+        elif not isinstance(value, bool):
+            raise InputError(f"{spell(name)} is a flag: true or false, not {_shown(value)}")
+    if options.get("nesterov") and not (options.get("momentum", 0) > 0 and options.get("dampening", 0) == 0):
+        raise InputError(f"Nesterov momentum needs {spell('momentum')} above 0 and {spell('dampening')} 0",
+                         suggestion=f"for example {spell('momentum')} 0.9")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_shown(v) for v in value)
+    return f"{value:g}" if _is_number(value) else repr(value)
 
 
 def _lerp(start: float, end: float, weight: float) -> float:
@@ -136,12 +184,9 @@ def sgd(
     >>> opt.update((2.0,), opt.init((1.0,)), (1.0,))[0]   # 1 − 0.1·(2 + 0.9·2)
     (0.62,)
     """
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-    _check(not nesterov or (momentum > 0 and dampening == 0), "Nesterov momentum requires a momentum and zero dampening")
     options = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
                "nesterov": nesterov, "maximize": maximize}
+    _validate(options)
 
     def init(params: Vector) -> SGDState:
         return SGDState(None)
@@ -167,6 +212,7 @@ def gd(lr: float = 1e-3) -> Optimizer:
     >>> opt.update((2.0,), opt.init((1.0,)), (1.0,))[0]
     (0.8,)
     """
+    _validate({"lr": lr})
     inner = sgd(lr)
     return Optimizer("gd", {"lr": lr}, inner.init, inner.update)
 
@@ -187,13 +233,9 @@ def adagrad(
     >>> opt.update((2.0,), opt.init((1.0,)), (1.0,))[0]   # 1 − 0.5·2/(2 + 1e-10)
     (0.500000000025,)
     """
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(lr_decay >= 0.0, f"Invalid lr_decay value: {lr_decay}")
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-    _check(initial_accumulator_value >= 0.0, f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
     options = {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                "initial_accumulator_value": initial_accumulator_value, "eps": eps, "maximize": maximize}
+    _validate(options)
 
     def init(params: Vector) -> AdagradState:
         return AdagradState(0, (float(initial_accumulator_value),) * len(params))
@@ -227,13 +269,9 @@ def rmsprop(
     >>> opt.update((2.0,), opt.init((1.0,)), (1.0,))[0]   # 1 − 0.01·2/(√(0.01·4) + 1e-8)
     (0.9000000049999998,)
     """
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-    _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-    _check(alpha >= 0.0, f"Invalid alpha value: {alpha}")
     options = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay, "momentum": momentum,
                "centered": centered, "maximize": maximize}
+    _validate(options)
 
     def init(params: Vector) -> RMSpropState:
         zero = _zeros(params)
@@ -262,10 +300,9 @@ def rmsprop(
 # Adam and AdamW -------------------------------------------------------------------------------
 def _adam(name: str, lr: float, betas: tuple[float, float], eps: float, weight_decay: float, amsgrad: bool,
           maximize: bool, decoupled: bool) -> Optimizer:
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-    beta1, beta2 = _check_betas(betas)
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+    _validate({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
+               "maximize": maximize})
+    beta1, beta2 = float(betas[0]), float(betas[1])
     options = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay, "amsgrad": amsgrad,
                "maximize": maximize}
 
@@ -352,11 +389,9 @@ def nadam(
     >>> round(opt.update((2.0,), opt.init((1.0,)), (1.0,))[0][0], 9)   # 1 − 0.1 − 0.1·μ₂·0.2/(2·(1 − μ₁μ₂))
     0.894354823
     """
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-    beta1, beta2 = _check_betas(betas)
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
-    _check(momentum_decay >= 0.0, f"Invalid momentum_decay value: {momentum_decay}")
+    _validate({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+               "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize})
+    beta1, beta2 = float(betas[0]), float(betas[1])
     options = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay,
                "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize}
 
@@ -406,10 +441,8 @@ def adamax(
     >>> opt.update((2.0,), opt.init((1.0,)), (1.0,))[0]   # 1 − 0.1·(0.2/0.1)/(2 + 1e-8)
     (0.9000000005,)
     """
-    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-    beta1, beta2 = _check_betas(betas)
-    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+    _validate({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay, "maximize": maximize})
+    beta1, beta2 = float(betas[0]), float(betas[1])
     options = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay, "maximize": maximize}
 
     def init(params: Vector) -> AdamaxState:
@@ -447,22 +480,25 @@ def option_names(name: str) -> tuple[str, ...]:
     >>> option_names("rmsprop")
     ('lr', 'alpha', 'eps', 'weight_decay', 'momentum', 'centered', 'maximize')
     """
-    import inspect
-
-    return tuple(inspect.signature(OPTIMIZERS[name]).parameters)
+    return tuple(_signature(name).parameters)
 
 
-def make(name: str, **options: Any) -> Optimizer:
+def make(name: str, *, spell: Callable[[str], str] = _quoted, **options: Any) -> Optimizer:
     """The optimizer called ``name`` with ``options`` (None means torch's default).
 
-    Unknown names and options that the optimizer does not take are input errors.
+    Unknown names, options the optimizer does not take and values outside an option's range are
+    input errors; ``spell`` names options as the caller's user writes them (the CLI: ``--lr``).
 
     >>> make("adam", lr=0.1, amsgrad=True).options["amsgrad"]
     True
     >>> make("adam", centered=True)
     Traceback (most recent call last):
     ...
-    symgrad.errors.InputError: adam has no option 'centered'
+    symgrad.errors.InputError: 'centered' is not an option of adam
+    >>> make("sgd", spell=lambda o: "--" + o.replace("_", "-"), weight_decay=float("nan"))
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.InputError: --weight-decay must be a finite number ≥ 0, not nan
     """
     key = name.strip().lower()
     if key not in OPTIMIZERS:
@@ -471,6 +507,15 @@ def make(name: str, **options: Any) -> Optimizer:
     given = {k: v for k, v in options.items() if v is not None}
     for option in given:
         if option not in allowed:
-            takes = ", ".join(allowed)
-            raise InputError(f"{key} has no option '{option}'", suggestion=f"{key} takes {takes}")
+            takes = ", ".join(spell(a) for a in allowed)
+            raise InputError(f"{spell(option)} is not an option of {key}", suggestion=f"{key} takes {takes}")
+    # checked here with the caller's spelling; the factory checks again (for direct calls) and passes
+    defaults = {k: v.default for k, v in _signature(key).parameters.items()}
+    _validate({**defaults, **given}, spell)
     return OPTIMIZERS[key](**given)
+
+
+def _signature(name: str) -> Any:
+    import inspect
+
+    return inspect.signature(OPTIMIZERS[name])

@@ -77,17 +77,26 @@ def iterate_table(variables: Sequence[sp.Symbol], run: Run) -> Table:
     return Table(header, tuple(row(it) for it in shorten(run.trajectory)))
 
 
-def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None) -> Text:
-    if not run.trajectory:
-        return Text(f"diverged: {run.note}", "warning")
+def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None) -> list[Text]:
+    """What became of a run: its last point and why it stopped (with a hint where one helps)."""
     final = run.final
     where = f"{point_text(variables, final.point)}, f={number(final.value)}, ‖∇f‖={final.grad_norm:.3g}"
+    steps = f"{final.step} step{'s' * (final.step != 1)}"
     if run.stopped == "tolerance":
-        return Text(f"converged: ‖∇f‖ fell below the tolerance after {final.step} steps at {where}")
-    if run.stopped == "diverged":
-        hint = f"; try a smaller learning rate, e.g. --lr {lr / 10:g}" if lr else "; try a smaller learning rate"
-        return Text(f"diverged after {final.step} steps: {run.note}. Last finite point: {where}{hint}", "warning")
-    return Text(f"stopped after {final.step} steps at {where}")
+        lines = [Text(f"converged: ‖∇f‖ fell below the tolerance after {steps} at {where}")]
+    elif run.stopped == "diverged":
+        hint = "; try a smaller learning rate" + (f", e.g. --lr {lr / 10:g}" if lr else "")
+        if not run.smaller_steps_help:
+            hint = ""  # f ran off to ±∞ while improving, or eps = 0: a smaller step would not help
+        lines = [Text(f"diverged after {steps}: {run.note}. Last good point: {where}{hint}", "warning")]
+    elif run.stopped == "interrupted":
+        lines = [Text(f"interrupted after {steps} at {where}", "warning")]
+    else:
+        settled = "" if run.converged else " (not converged yet)"
+        lines = [Text(f"stopped after {steps} at {where}{settled}")]
+    if run.note and run.stopped != "diverged":
+        lines.append(Text(run.note, "note"))
+    return lines
 
 
 def _distinct(points: list[tuple[float, ...]]) -> int:
@@ -107,8 +116,12 @@ def descent_document(
     optimizer: Any,
     runs: Sequence[Run],
     data_line: str | None = None,
+    not_started: Sequence[Sequence[float]] = (),
 ) -> Document:
-    """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run."""
+    """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run.
+
+    ``not_started``: the starts an interruption left out (they are listed, not run).
+    """
     names = ", ".join(symbol_text(v.name) for v in variables)
     blocks: list[object] = [
         Interpretation(source, expr, tuple(notes)),
@@ -121,20 +134,28 @@ def descent_document(
     lr = optimizer.options.get("lr")
     for k, run in enumerate(runs, 1):
         blocks.append(Heading(f"run {k} from {point_text(variables, run.start)}"))
-        if run.trajectory:
-            blocks.append(iterate_table(variables, run))
-            values = [it.value for it in run.trajectory]
-            blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
-        blocks.append(outcome(variables, run, lr))
+        blocks.append(iterate_table(variables, run))
+        values = [it.value for it in run.trajectory]
+        blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
+        blocks.extend(outcome(variables, run, lr))
+    for k, point in enumerate(not_started, len(runs) + 1):
+        blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started (interrupted)", "warning"))
     if len(runs) > 1:
-        ends = [run for run in runs if run.trajectory]
-        lines = [f"from {point_text(variables, r.start)} to {point_text(variables, r.final.point)} (f={number(r.final.value)})"
-                 for r in ends]
         blocks.append(Heading("summary"))
-        blocks.extend(Text(line) for line in lines)
-        if _distinct([r.final.point for r in ends]) > 1:
-            blocks.append(Text("the runs ended at different points: different starts can lead to different minima", "note"))
+        blocks.extend(Text(f"from {point_text(variables, r.start)} to {point_text(variables, r.final.point)} "
+                           f"(f={number(r.final.value)}, {_state(r)})") for r in runs)
+        settled = [r for r in runs if r.converged]
+        if len(settled) > 1 and _distinct([r.final.point for r in settled]) > 1:
+            which = "the runs" if len(settled) == len(runs) else "the runs that converged"
+            blocks.append(Text(f"{which} converged to different points: different starts can lead to different "
+                               "minima", "note"))
     return Document(tuple(blocks), title="symgrad descend")
+
+
+def _state(run: Run) -> str:
+    if run.converged:
+        return "converged"
+    return {"diverged": "diverged", "interrupted": "interrupted"}.get(run.stopped, "not converged")
 
 
 def _option_text(value: object) -> str:
