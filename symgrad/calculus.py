@@ -168,6 +168,13 @@ def chain_diff(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
     """
     if order != 1:
         return expr if order == 0 else chain_diff(chain_diff(expr, var), var, order - 1)
+    from symgrad.abstract import canonical
+
+    # SymPy writes f′(g(x)) as Derivative(f(g(x)), g(x)) and f′(x²) with a Dummy: one form instead
+    return canonical(_chain_diff(expr, var))
+
+
+def _chain_diff(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
     factors: list[sp.Basic] = []
     node = expr
     while True:

@@ -292,7 +292,7 @@ def narrate_chain(step: Step, n: _Narration) -> dict[str, Any]:
         # the top of the chain too: the result in x (n nested factors) is said once, as the answer
         return {"says": says, "rhs": Times((outer_step.result, du))}
     says = ("let ", Is(u, inner), "; differentiate ", outer, " by ", u, ", then multiply by ", du)
-    via = Times((outer_step.result.xreplace({u: inner}), inner_step.result))
+    via = Times((step.at_inner(outer_step.result), inner_step.result))  # type: ignore[attr-defined]
     return {"says": says, "via": via}
 
 
@@ -336,7 +336,15 @@ def narrate_sum_over(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_abstract_function(step: Step, n: _Narration) -> dict[str, Any]:
-    return {"says": (f"{step.expr.func} is an unknown function: its derivative is written {step.expr.func}′",)}
+    from symgrad.abstract import prime, view
+
+    seen = view(step.expr)
+    if seen is not None:  # f′(x) differentiated again
+        name, order = symbol_text(seen[0].__name__), seen[1]
+        return {"says": (f"{name}{prime(order)} is a derivative of the unknown function {name}: "
+                         f"its derivative is written {name}{prime(order + 1)}",)}
+    name = symbol_text(step.expr.func.__name__)
+    return {"says": (f"{name} is an unknown function: its derivative is written {name}′",)}
 
 
 def narrate_table(step: Step, n: _Narration) -> dict[str, Any]:
@@ -570,9 +578,18 @@ def plain_piece(p: Piece) -> str:
     return oneline(p)
 
 
+def _bare_factor(f: Piece) -> bool:
+    """Whether a factor reads unambiguously without brackets: x, sin(x), x², f′(x²)."""
+    from symgrad.abstract import view
+
+    return isinstance(f, sp.Basic) and bool(
+        f.is_Atom or f.is_Function or view(f) is not None
+        or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function)))
+
+
 def _plain_factor(f: Piece) -> str:
     text = plain_piece(f)
-    if isinstance(f, sp.Basic) and (f.is_Atom or f.is_Function or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function))):
+    if _bare_factor(f):
         return text
     if isinstance(f, Label):
         return text
@@ -603,7 +620,7 @@ def latex_piece(p: Piece, math: bool = False) -> str:
 
 def _latex_factor(f: Piece) -> str:
     text = latex_piece(f, True)
-    if isinstance(f, sp.Basic) and (f.is_Atom or f.is_Function or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function))):
+    if _bare_factor(f):
         return text
     if isinstance(f, Label):
         return text
