@@ -46,6 +46,17 @@ class InputError(SymgradError):
     exit_code = 2
 
 
+class SymgradWarning(UserWarning):
+    """A note on a result returned as a bare expression (``symgrad.derivative``): how the input
+    was read, or that a variable named does not occur in it. ``derive`` keeps the same notes in
+    ``Derivation.notes``; the commands print them."""
+
+
+class ExpressionTypeError(InputError, TypeError):
+    """A library function was given something that is not an expression or a variable (``None``,
+    a list, an equation): an ``InputError``, and a ``TypeError`` as Python's own functions raise."""
+
+
 class ParseError(InputError):
     """The expression cannot be read; knows where, so it can draw a caret under the place.
 

@@ -86,7 +86,11 @@ def hessian(
         h = hs.hessian(e, wrt)
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             h = hs.hessian(e, h.variables, steps=True)
-        numeric = hs.numeric_hessian(h, calculus.parse_point(at, e)) if at is not None else None
+        point = calculus.parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
+                                  if wrt is not None else ()),
+                 *(calculus.point_notes(point, e) if point else ())]
+        numeric = hs.numeric_hessian(h, point) if point is not None else None
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "hessian",
@@ -98,7 +102,7 @@ def hessian(
                 "latex": [[_latex(c) for c in row] for row in h.matrix],
                 "entries": [{"wrt": [h.variables[en.row].name, h.variables[en.col].name], "result": str(en.expr)}
                             for en in h.entries],
-                "notes": list(parsed.notes),
+                "notes": notes,
             }
             if numeric is not None:
                 data["value"] = [list(row) for row in numeric.values]
@@ -108,7 +112,7 @@ def hessian(
                     data["note"] = numeric.note
             emit(f, data=data)
             return
-        emit(f, document=hessian_document(text, h, parsed.notes, numeric))
+        emit(f, document=hessian_document(text, h, notes, numeric))
 
     run(fmt, debug, body, timeout)
 
@@ -149,6 +153,9 @@ def jacobian(
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
+        notes = [*parsed.notes, *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
+                                  if wrt is not None else ()),
+                 *(calculus.point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point) if point is not None else (None, None)
         if f is Format.json:
             data: dict[str, Any] = {
@@ -158,7 +165,7 @@ def jacobian(
                 "variables": [v.name for v in j.variables],
                 "jacobian": [[str(c) for c in row] for row in j.matrix],
                 "latex": [[_latex(c) for c in row] for row in j.matrix],
-                "notes": list(parsed.notes),
+                "notes": notes,
             }
             if values is not None:
                 data["value"] = [list(row) for row in values]
@@ -166,7 +173,7 @@ def jacobian(
                     data["note"] = note
             emit(f, data=data)
             return
-        emit(f, document=jacobian_document(text, together, j, parsed.notes, values,
+        emit(f, document=jacobian_document(text, together, j, notes, values,
                                            tuple(point.items()) if point else None, note))
 
     run(fmt, debug, body, timeout)
@@ -258,6 +265,7 @@ def emit_mixed_partial(
                    "repeat a variable instead: --wrt x,x,y is ∂³f/∂x²∂y")
     m = mixed_partial(e, wrt, steps=steps)
     point = calculus.parse_point(at, e) if at is not None else None
+    notes = [*notes, *m.notes, *(calculus.point_notes(point, e) if point else ())]
     value = calculus.evaluate(m.result, point, what="the derivative") if point is not None else None
     if f is Format.json:
         data: dict[str, Any] = {

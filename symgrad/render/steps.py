@@ -461,12 +461,31 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
     return blocks
 
 
-def derivation_document(derivation: Derivation, partial: bool | None = None) -> Document:
-    """A document of the steps alone (for Jupyter and the Python API)."""
+def derivation_document(derivation: Derivation, partial: bool | None = None, answer: bool = False) -> Document:
+    """A document of the steps alone (for Jupyter and the Python API); ``answer``: then the
+    answer, labelled with the derivative it is (``answer_label``)."""
     from symgrad.steps.derivation import deep_recursion
 
     with deep_recursion():
-        return Document(tuple(derivation_blocks(derivation, partial)), title=f"Derivative of {oneline(derivation.expr)}")
+        blocks = derivation_blocks(derivation, partial)
+        if answer:
+            from symgrad.render.document import Equation
+
+            blocks.append(Equation(answer_label(derivation, partial), derivation.result, final=True))
+            if derivation.links:
+                from symgrad.render.narrate import links_text
+
+                blocks.append(links_text(derivation.links))
+        return Document(tuple(blocks), title=f"Derivative of {oneline(derivation.expr)}")
+
+
+def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
+    """d²/dx² [σ(x)], ∂²/∂x∂y [x²·y³]: the derivative the derivation's result is, applied to its expression."""
+    from symgrad.render.narrate import derivative_label
+
+    if partial is None:
+        partial = len(derivation.expr.free_symbols) > 1
+    return derivative_label(derivation.variables, partial=partial, expr=derivation.expr)
 
 
 def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> Document:
@@ -490,12 +509,10 @@ def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> 
 def check_document(source: str, answer_text: str, result: Any, notes: Sequence[str] = ()) -> Document:
     """``symgrad check``: the verdict, a point where the answer differs, the step it went wrong at,
     and the correct derivation."""
-    from symgrad.render.document import Equation, Interpretation, Label as L
-    from symgrad.render.narrate import derivative_label
+    from symgrad.render.document import Equation, Interpretation
 
     d = result.derivation
-    label = derivative_label(d.wrt, d.order, partial=len(d.expr.free_symbols) > 1)
-    lhs = L(f"{label.plain} [{oneline(d.expr)}]", r"%s\left[%s\right]" % (label.latex, backends.latex_of(d.expr)))
+    lhs = answer_label(d)
     blocks: list[object] = [Interpretation(source, d.expr, tuple(notes)), Interpretation(answer_text, result.answer, ())]
     if result.correct:
         how = "symbolically" if result.method == "exact" else "at every sample point (numerically)"
@@ -534,16 +551,17 @@ def table_document(rows: Sequence[Any]) -> Document:
 
 
 def derivation_latex(derivation: Derivation, mathjax: bool = False) -> str:
-    """The derivation as LaTeX; ``mathjax=True`` gives one display formula for Jupyter."""
-    blocks = derivation_blocks(derivation)
+    """The derivation as LaTeX, ending with its answer; ``mathjax=True`` gives one display formula
+    for Jupyter."""
     if not mathjax:
-        return backends.to_latex(Document(tuple(blocks)))
+        return backends.to_latex(derivation_document(derivation, answer=True))
+    blocks = derivation_blocks(derivation)
     rows: list[str] = []
     for block in blocks:
         if isinstance(block, StepsBlock):
             for node in _walk(block.roots):
                 rows.append(_latex_row(node, tagged=True))
-    rows.append(r"\frac{d}{d%s}\left[%s\right] &= %s" % (sp.latex(derivation.wrt), backends.latex_of(derivation.expr), backends.latex_of(derivation.result)))
+    rows.append(r"%s &= %s" % (answer_label(derivation).latex, backends.latex_of(derivation.result)))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
