@@ -53,8 +53,8 @@ def view(node: sp.Basic) -> tuple[Any, int, sp.Expr] | None:
     >>> f = sp.Function("f")
     >>> view(sp.Derivative(f(x), (x, 2)))
     (f, 2, x)
-    >>> view(sp.diff(f(sp.sin(x)), x).args[-1])
-    (f, 1, sin(x))
+    >>> [view(d) for d in sp.diff(f(sp.sin(x)), x).atoms(sp.Subs)]
+    [(f, 1, sin(x))]
     """
     if isinstance(node, sp.Derivative):
         inner = node.expr
@@ -99,15 +99,17 @@ def canonical(expr: sp.Basic) -> sp.Basic:
     """``expr`` with every derivative of an abstract function in the canonical form."""
     if not expr.has(sp.Derivative, sp.Subs):
         return expr
-
-    def is_target(node: sp.Basic) -> bool:
-        return isinstance(node, (sp.Derivative, sp.Subs)) and view(node) is not None
-
-    def rewrite(node: sp.Basic) -> sp.Basic:
-        func, order, point = view(node)  # type: ignore[misc]
-        return derivative_at(func, order, point)
-
-    return expr.replace(is_target, rewrite)
+    mapping = {}
+    for node in expr.atoms(sp.Derivative, sp.Subs):
+        seen = view(node)
+        if seen is None:
+            continue
+        new = derivative_at(seen[0], seen[1], canonical(seen[2]))
+        if type(new) is not type(node) or str(new) != str(node):
+            # by key, not by ==: Subs compares equal whatever its bound variable is called, so
+            # ``replace`` would keep the Dummy
+            mapping[node] = new
+    return expr.xreplace(mapping) if mapping else expr
 
 
 def at(expr: sp.Basic, u: sp.Symbol, inner: sp.Expr) -> sp.Basic:
