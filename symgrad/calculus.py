@@ -379,12 +379,19 @@ def _warn(notes: Sequence[str]) -> None:
     """The notes of a function that returns a bare expression, as warnings (``derive`` keeps them
     in ``Derivation.notes``)."""
     if notes:
+        import os
+        import sys
         import warnings
 
         from symgrad.errors import SymgradWarning
 
+        # point the warning at the caller's line, outside symgrad (as skip_file_prefixes would)
+        package = os.path.dirname(os.path.abspath(__file__))
+        frame, level = sys._getframe(0), 1
+        while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+            frame, level = frame.f_back, level + 1
         for note in notes:
-            warnings.warn(note, SymgradWarning, stacklevel=3)
+            warnings.warn(note, SymgradWarning, stacklevel=level)
 
 
 def _tidy_sums(result: sp.Basic, expr: sp.Basic) -> sp.Basic:

@@ -64,7 +64,7 @@ class MixedPartial:
     def _label(self) -> object:
         from symgrad.render.narrate import derivative_label
 
-        return derivative_label([s.wrt for s in self.stages], partial=True, function="f")
+        return derivative_label([s.wrt for s in self.stages], partial=len(self.expr.free_symbols) > 1, function="f")
 
     def to_json(self) -> dict[str, object]:
         """``wrt`` (as written), ``result``, ``latex`` and ``stages`` (each ``wrt``, ``result`` and maybe ``steps``)."""

@@ -513,7 +513,8 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
 
     d = result.derivation
     lhs = answer_label(d)
-    blocks: list[object] = [Interpretation(source, d.expr, tuple(notes)), Interpretation(answer_text, result.answer, ())]
+    notes = tuple(dict.fromkeys((*notes, *d.notes)))  # also: a variable named that does not occur
+    blocks: list[object] = [Interpretation(source, d.expr, notes), Interpretation(answer_text, result.answer, ())]
     if result.correct:
         how = "symbolically" if result.method == "exact" else "at every sample point (numerically)"
         blocks.append(Text(f"correct: the answer equals the derivative {how}"))
