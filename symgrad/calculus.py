@@ -34,7 +34,8 @@ def as_expr(expr: ExprLike) -> sp.Expr:
 
     SymPy's plain symbols (``sympy.Symbol("x")``, ``sympy.symbols("x y")``) mean the variables of
     the same name, which symgrad takes to be real (``real_variables``). Anything that is not an
-    expression is refused with an ``ExpressionTypeError`` that says what was given.
+    expression is refused with an ``ExpressionTypeError`` that says what was given, and a function
+    that is real on no interval with a ``ComputeError`` (``realness.refuse_unreal``).
 
     >>> x = sp.Symbol("x")
     >>> as_expr(x**2).free_symbols == as_expr("x^2").free_symbols
@@ -61,6 +62,9 @@ def as_expr(expr: ExprLike) -> sp.Expr:
                          suggestion="give one expression; lists are for 'symgrad jacobian'")
     if not isinstance(result, sp.Expr) or isinstance(result, sp.MatrixBase):
         _refuse_expression(expr)
+    from symgrad.realness import refuse_unreal
+
+    refuse_unreal(result)  # (-1)^x, ln(-x² - 1): real on no interval, so no command works with them
     return result
 
 

@@ -1,7 +1,8 @@
 """Real functions only: refuse an expression that is real on no interval, and read 0^u.
 
-Stage: between parsing and differentiation (``calculus.derivative``, ``steps.derive``,
-``multivar.mixed``). symgrad's variables are real and its calculus is real analysis, but SymPy
+Stage: between parsing and the work: ``refuse_unreal`` for every expression given
+(``calculus.as_expr``), ``prepare`` before differentiating (``calculus.derivative``,
+``steps.derive``, ``multivar.mixed``, the ``hessian`` and ``jacobian`` commands). symgrad's variables are real and its calculus is real analysis, but SymPy
 differentiates in the complex plane: (−1)^x has the derivative (−1)^x·iπ, 0^x has 0^x·zoo, and
 ln(−x² − 1) has a real-looking derivative of a function that exists nowhere. Each would be a
 confident answer about a function that is not there. ``prepare`` looks for the forms that are
@@ -161,14 +162,26 @@ def prepare(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
             notes.append(f"{_shown(p)} is 0 where its exponent is positive and undefined where it is negative: "
                          "it is taken as 0, so its derivative is 0 there")
         expr = expr.xreplace({p: sp.S.Zero for p in zeros})
+    refuse_unreal(expr)
+    return expr, tuple(notes)
+
+
+def refuse_unreal(expr: sp.Expr) -> None:
+    """A ComputeError if ``expr`` is real on no interval (see the module docstring); every
+    expression a command or the API is given passes here (``calculus.as_expr``).
+
+    >>> refuse_unreal(sp.log(-sp.Symbol("x", real=True) ** 2 - 1))
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.ComputeError: ln(-x² - 1) is not real anywhere: the domain of ln is u > 0, and u = -x² - 1 is outside it for every real value of its variables
+    """
     problem = _nowhere_real(expr)
     if problem is None and expr.has(sp.I, sp.zoo, sp.nan) and not _real_somewhere(expr):
         what = f"a real function{_of(expr)}" if expr.free_symbols else "a real number"
         problem = f"{_shown(expr)} is not {what}: it has no real value anywhere (i = √−1 is not a real number)"
     if problem is not None:
-        raise ComputeError(problem, suggestion="symgrad differentiates real functions of real variables; "
+        raise ComputeError(problem, suggestion="symgrad works with real functions of real variables; "
                                                "check the signs and the domain of each function")
-    return expr, tuple(notes)
 
 
 def complex_parts(expr: sp.Basic) -> bool:

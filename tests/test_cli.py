@@ -213,3 +213,23 @@ def test_at_names_a_variable_that_does_not_occur(cli) -> None:
     assert res.exit_code == 2
     assert res.json()["error"]["message"] == "the point gives X, which does not occur in the expression"
     assert "did you mean x?" in res.json()["error"]["suggestion"]
+
+
+@pytest.mark.parametrize("args", [["diff", "(-1)^x"], ["grad", "(-1)^x y"], ["hessian", "(-1)^x y"],
+                                  ["jacobian", "(-1)^x, y"], ["critical", "(-1)^x + y^2"],
+                                  ["descend", "(-1)^x", "--steps", "2"], ["export", "(-1)^x", "--backend", "math"],
+                                  ["check", "x^2", "--answer", "(-1)^x"], ["diff", "ln(-x^2 - 1)"]])
+def test_every_command_refuses_a_function_real_on_no_interval(cli, args: list[str]) -> None:
+    res = cli(*args, "--format", "json")
+    assert res.exit_code == 1
+    assert " is not a real" in res.json()["error"]["message"] or "is not real" in res.json()["error"]["message"]
+    assert res.json()["error"]["kind"] == "ComputeError"
+
+
+def test_zero_to_a_varying_power_in_hessian_and_jacobian(cli) -> None:
+    h = cli("hessian", "0^x y + x y", "--format", "json").json()
+    assert h["variables"] == ["x", "y"] and h["hessian"] == [["0", "1"], ["1", "0"]]
+    assert "taken as 0" in h["notes"][0]
+    j = cli("jacobian", "x, 0^x y", "--format", "json").json()
+    assert j["variables"] == ["x", "y"] and j["jacobian"] == [["1", "0"], ["0", "0"]]
+    assert j["expression"] == ["x", "0**x*y"] and "taken as 0" in j["notes"][0]

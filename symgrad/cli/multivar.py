@@ -83,11 +83,12 @@ def hessian(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        h = hs.hessian(e, wrt)
+        ready, how = calculus.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
+        h = hs.hessian(ready, wrt if wrt is not None or ready == e else calculus.variables(e))
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
-            h = hs.hessian(e, h.variables, steps=True)
+            h = hs.hessian(ready, h.variables, steps=True)
         point = calculus.parse_point(at, e) if at is not None else None
-        notes = [*parsed.notes, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
+        notes = [*parsed.notes, *how, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
                                   if wrt is not None else ()),
                  *(calculus.point_notes(point, e) if point else ())]
         numeric = hs.numeric_hessian(h, point) if point is not None else None
@@ -140,6 +141,8 @@ def jacobian(
     """
 
     def body(f: Format) -> None:
+        import sympy as sp
+
         from symgrad import calculus
         from symgrad.multivar import jacobian as jc
         from symgrad.multivar.narrate import jacobian_document
@@ -149,11 +152,17 @@ def jacobian(
         parsed = parse_full(text)
         comps = jc.components_of(parsed.expr)
         together = parsed.expr
-        j = jc.jacobian(comps, wrt, steps=False)
+        prepared = [calculus.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
+        comps, how = [c for c, _ in prepared], [n for _, notes in prepared for n in notes]
+        # the variables stay those of the components as written (0^x·y is 0, but a function of x, y)
+        columns = wrt if wrt is not None or not how else sorted(
+            {s for c in jc.components_of(together) for s in c.free_symbols if isinstance(s, sp.Symbol)},
+            key=calculus.natural_key)
+        j = jc.jacobian(comps, columns, steps=False)
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
-        notes = [*parsed.notes, *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
+        notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
                                   if wrt is not None else ()),
                  *(calculus.point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point) if point is not None else (None, None)
@@ -161,7 +170,7 @@ def jacobian(
             data: dict[str, Any] = {
                 "command": "jacobian",
                 "input": text,
-                "expression": [str(c) for c in comps],
+                "expression": [str(c) for c in jc.components_of(together)],
                 "variables": [v.name for v in j.variables],
                 "jacobian": [[str(c) for c in row] for row in j.matrix],
                 "latex": [[_latex(c) for c in row] for row in j.matrix],
