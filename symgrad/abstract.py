@@ -153,8 +153,12 @@ def chain_factors(expr: sp.Basic) -> tuple[sp.Expr, list[sp.Expr]] | None:
     rest = sp.Mul(*(a for a in expr.args if view(a) is None))
     if any(a.is_Pow and a.exp.is_negative for a in sp.Mul.make_args(rest)) or rest.is_Rational and not rest.is_Integer:
         return None
+    def size_of_point(a: sp.Expr) -> int:
+        seen = view(a)
+        return sum(1 for _ in sp.preorder_traversal(seen[2])) if seen is not None else 0
+
     # the outer function's derivative is taken at the larger point: f′(g(h(x)))·g′(h(x))·h′(x)
-    found.sort(key=lambda a: -sum(1 for _ in sp.preorder_traversal(view(a)[2])))  # type: ignore[index]
+    found.sort(key=size_of_point, reverse=True)
     return rest, found
 
 
