@@ -2,10 +2,14 @@
 
 The public API (each name is loaded on first use, so ``import symgrad`` stays cheap):
 
-- ``parse(text)``: the expression as SymPy reads it;
-- ``derivative(expr_or_text, wrt=None, order=1)``, ``gradient(expr_or_text, wrt=None)``;
+- ``parse(text)``: the expression as symgrad's grammar reads it;
+- ``derivative(expr_or_text, wrt=None, order=1)``, ``gradient(expr_or_text, wrt=None)``,
+  ``variables(expr_or_text)``;
 - ``derive(expr_or_text, wrt=None, order=1)``: the worked derivation (result + step tree);
 - ``compile(expr_or_text, wrt=None, backend="numpy")``: callables for value, gradient, Hessian.
+
+They take text or SymPy objects (plain ``sympy.Symbol("x")`` is the variable x) and return SymPy
+objects in plain symbols, so ``.subs("x", 3)`` works on them (``symgrad.api``).
 """
 
 from __future__ import annotations
@@ -15,14 +19,17 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "parse": "symgrad.parsing",
-    "derivative": "symgrad.calculus",
-    "gradient": "symgrad.calculus",
-    "variables": "symgrad.calculus",
-    "derive": "symgrad.steps",
+    "parse": "symgrad.api",
+    "derivative": "symgrad.api",
+    "gradient": "symgrad.api",
+    "variables": "symgrad.api",
+    "derive": "symgrad.api",
     "compile": "symgrad.numeric.compile",
     "SymgradError": "symgrad.errors",
     "ParseError": "symgrad.errors",
+    "InputError": "symgrad.errors",
+    "ComputeError": "symgrad.errors",
+    "SymgradWarning": "symgrad.errors",
 }
 
 __all__ = ["__version__", *_API]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from fractions import Fraction
 from symgrad.records import record
 from typing import Union
 
@@ -29,17 +30,89 @@ MAX_ORDER = 50
 
 
 def as_expr(expr: ExprLike) -> sp.Expr:
-    """Text through the grammar, or a SymPy expression as it is."""
+    """Text through the grammar; a SymPy expression (or a Python number) in symgrad's variables.
+
+    SymPy's plain symbols (``sympy.Symbol("x")``, ``sympy.symbols("x y")``) mean the variables of
+    the same name, which symgrad takes to be real (``real_variables``). Anything that is not an
+    expression is refused with an ``ExpressionTypeError`` that says what was given, and a function
+    that is real on no interval with a ``ComputeError`` (``realness.refuse_unreal``).
+
+    >>> x = sp.Symbol("x")
+    >>> as_expr(x**2).free_symbols == as_expr("x^2").free_symbols
+    True
+    >>> as_expr(None)
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.ExpressionTypeError: expected an expression (text such as "x^2", or a SymPy expression), got None
+    """
     if isinstance(expr, str):
         from symgrad.parsing import parse
 
         result = parse(expr)
-    else:
+    elif isinstance(expr, sp.Basic):
         result = expr
+        if isinstance(result, sp.Expr) and not isinstance(result, sp.MatrixBase):
+            result = real_variables(result)
+    elif isinstance(expr, bool) or not isinstance(expr, (int, float, Fraction)):
+        result = expr
+    else:
+        result = sp.Integer(expr) if isinstance(expr, int) else sp.Rational(expr) if isinstance(expr, Fraction) else sp.Float(expr)
     if isinstance(result, sp.Tuple):
         raise InputError("expected one expression, got a comma-separated list",
                          suggestion="give one expression; lists are for 'symgrad jacobian'")
-    return result  # type: ignore[return-value]
+    if not isinstance(result, sp.Expr) or isinstance(result, sp.MatrixBase):
+        _refuse_expression(expr)
+    from symgrad.realness import refuse_unreal
+
+    refuse_unreal(result)  # (-1)^x, ln(-x² - 1): real on no interval, so no command works with them
+    return result
+
+
+def _refuse_expression(expr: object) -> None:
+    from symgrad.errors import ExpressionTypeError
+
+    shown = "None" if expr is None else f"{type(expr).__name__} {_short_repr(expr)}"
+    hint = None
+    if isinstance(expr, sp.Equality):
+        hint = "give one side of the equation (the right-hand side of y = …), or lhs - rhs"
+    elif isinstance(expr, (sp.MatrixBase, list, tuple, sp.Tuple)):
+        hint = "give one expression; for a vector function use symgrad.multivar.jacobian"
+    raise ExpressionTypeError(f'expected an expression (text such as "x^2", or a SymPy expression), got {shown}',
+                              suggestion=hint)
+
+
+def _short_repr(value: object) -> str:
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def real_variables(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with SymPy's plain symbols and functions as symgrad's real ones of the same name.
+
+    symgrad's variables are ``Symbol(name, real=True)`` (and f, g, h ``Function(name, real=True)``):
+    its calculus is real analysis, so |x|′ is sign(x), not a formula in re(x) and im(x). A symbol
+    that already says it is real (``positive=True``, ``integer=True``) is kept as it is; one that
+    says it is not (``imaginary=True``) is refused.
+
+    >>> x = sp.Symbol("x")
+    >>> real_variables(sp.Abs(x)).diff(sp.Symbol("x", real=True))
+    sign(x)
+    """
+    from sympy.core.function import AppliedUndef
+
+    mapping: dict[sp.Basic, sp.Basic] = {}
+    for s in expr.atoms(sp.Symbol):
+        if isinstance(s, (sp.Dummy, sp.Wild)) or s.is_real:
+            continue
+        if s.is_real is False:
+            raise InputError(f"the symbol {s.name} is declared not real, but symgrad's variables are real",
+                             suggestion=f"use sympy.Symbol({s.name!r}) or sympy.Symbol({s.name!r}, real=True)")
+        mapping[s] = sp.Symbol(s.name, real=True)
+    result = expr.xreplace(mapping) if mapping else expr
+    plain_functions = {type(f) for f in result.atoms(AppliedUndef) if f.is_real is None}
+    for func in plain_functions:
+        result = result.replace(func, sp.Function(func.__name__, real=True))
+    return result
 
 
 def natural_key(symbol: sp.Basic) -> tuple[object, ...]:
@@ -58,7 +131,11 @@ def variables(expr: ExprLike) -> list[sp.Symbol]:
     >>> variables("theta10 + theta2 * x + y")
     [theta2, theta10, x, y]
     """
-    e = as_expr(expr)
+    return _variables(as_expr(expr))
+
+
+def _variables(e: sp.Basic) -> list[sp.Symbol]:
+    """``variables`` of a SymPy object as it is (also a list of components, for the Jacobian)."""
     free = {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
     if e.has(sp.Sum, sp.Indexed):  # data (x in xᵢ) and sum limits (n) are not variables
         from symgrad.multivar.sums import data_symbols
@@ -68,12 +145,21 @@ def variables(expr: ExprLike) -> list[sp.Symbol]:
 
 
 def resolve_variable(name: VarLike, expr: sp.Basic | None = None) -> sp.Symbol:
-    """The symbol a user means by ``name``: ``θ``, ``theta`` and ``theta_1`` all work.
+    """The symbol a user means by ``name``: ``θ``, ``theta`` and ``theta_1`` all work, and so does
+    a SymPy symbol (plain or not: a variable is known by its name).
 
     If ``expr`` has a symbol of that name, that very symbol is returned (so assumptions match).
     """
-    if isinstance(name, sp.Symbol):
+    if isinstance(name, sp.Symbol) and not isinstance(name, sp.Dummy):
+        if expr is not None:
+            for s in expr.free_symbols:
+                if isinstance(s, sp.Symbol) and s.name == name.name:
+                    return s
+        return name if name.is_real else real_variables(name)  # type: ignore[return-value]
+    if isinstance(name, sp.Dummy):
         return name
+    if not isinstance(name, str):
+        _refuse_variable(name)
     from symgrad.parsing import parse
 
     text = name.strip()
@@ -90,10 +176,20 @@ def resolve_variable(name: VarLike, expr: sp.Basic | None = None) -> sp.Symbol:
     return sym
 
 
+def _refuse_variable(name: object) -> None:
+    from symgrad.errors import ExpressionTypeError
+
+    shown = "None" if name is None else f"{type(name).__name__} {_short_repr(name)}"
+    raise ExpressionTypeError(f'expected a variable (a name such as "x", or a SymPy symbol), got {shown}',
+                              suggestion='several variables: "x,y" or ["x", "y"]')
+
+
 def resolve_variables(names: Iterable[VarLike] | VarLike | None, expr: sp.Basic) -> list[sp.Symbol]:
     """A list of variables from names (or a comma-separated string); all free symbols if None."""
     if names is None:
         return variables(expr)
+    if not isinstance(names, (str, sp.Symbol, Iterable)):
+        _refuse_variable(names)
     if isinstance(names, (str, sp.Symbol)):
         names = [n for n in str(names).split(",") if n.strip()] if isinstance(names, str) else [names]
     result = [resolve_variable(n, expr) for n in names]
@@ -118,18 +214,55 @@ def default_variable(expr: sp.Basic) -> sp.Symbol:
     return free[0]
 
 
-def derivative(expr: ExprLike, wrt: VarLike | None = None, order: int = 1) -> sp.Expr:
-    """The ``order``-th derivative of ``expr`` with respect to ``wrt`` (default: x, or the first variable).
+def stages(expr: sp.Basic, wrt: VarLike | Sequence[VarLike] | None, order: int = 1) -> list[sp.Symbol]:
+    """The variables to differentiate by, one per derivative, in the order they are taken.
+
+    ``wrt`` is one variable (default: x, else the first), taken ``order`` times, or several, as
+    the notation writes them: ``"x,y"`` (or ``["x", "y"]``) is ∂²f/∂x∂y = ∂/∂x (∂f/∂y), so y is
+    taken first. ``derivative``, ``steps.derive``, ``multivar.mixed`` and ``symgrad diff`` all
+    take their order from here.
+
+    >>> stages("x^2 y^3", "x,y"), stages("x^2 y^3", ["x", "x", "y"]), stages("x^2 y^3", "y", 2)
+    ([y, x], [y, x, x], [y, y])
+    """
+    e = expr if isinstance(expr, sp.Basic) else as_expr(expr)
+    check_order(order)
+    if wrt is None:
+        return [default_variable(e)] * order
+    if isinstance(wrt, (str, sp.Symbol)) and not (isinstance(wrt, str) and "," in wrt):
+        return [resolve_variable(wrt, e)] * order
+    if not isinstance(wrt, (str, Sequence)):
+        _refuse_variable(wrt)
+    names = [n for n in wrt.split(",") if n.strip()] if isinstance(wrt, str) else list(wrt)
+    found = [resolve_variable(n, e) for n in names]
+    if not found:
+        raise InputError("no variable given", suggestion="write wrt=\"x,y\" for ∂²f/∂x∂y")
+    if len(found) > 1 and order != 1:
+        raise InputError("give either several variables (a mixed partial) or --order, not both",
+                         suggestion="repeat a variable instead: x,x,y is ∂³f/∂x²∂y")
+    check_order(len(found) * order)
+    return list(reversed(found)) * order
+
+
+def derivative(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1) -> sp.Expr:
+    """The ``order``-th derivative of ``expr`` with respect to ``wrt`` (default: x, or the first
+    variable); several variables give the mixed partial as written (``"x,y"``: ∂²f/∂x∂y, see ``stages``).
 
     >>> derivative("sigmoid(x)")
     sigmoid(x)*(1 - sigmoid(x))
     >>> derivative("x^3 y", wrt="y")
     x**3
+    >>> derivative("x^3 y^2", wrt="x,y")
+    6*x**2*y
     """
     e = as_expr(expr)
-    var = default_variable(e) if wrt is None else resolve_variable(wrt, e)
-    check_order(order)
-    return _tidy_sums(tidy(chain_diff(e, var, order)), e)
+    taken = stages(e, wrt, order)
+    e, notes = prepared(e, taken if wrt is not None else ())
+    _warn(notes)
+    result: sp.Basic = e
+    for var in taken:
+        result = diff_once(result, var)
+    return result
 
 
 def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list[sp.Expr]:
@@ -139,7 +272,130 @@ def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list
     [2*x + 3*y, 3*x]
     """
     e = as_expr(expr)
-    return [_tidy_sums(tidy(chain_diff(e, v)), e) for v in resolve_variables(wrt, e)]
+    taken = resolve_variables(wrt, e)
+    e, notes = prepared(e, taken if wrt is not None else ())
+    _warn(notes)
+    return [diff_once(e, v) for v in taken]
+
+
+def prepared(expr: sp.Expr, named: Sequence[sp.Symbol] = ()) -> tuple[sp.Expr, tuple[str, ...]]:
+    """``expr`` ready to differentiate as a real function (``symgrad.realness.prepare``: refused
+    where it is real on no interval, 0^u read as 0), and the notes to show with the result: how
+    it was read, and each variable of ``named`` (those the user named) that does not occur in it."""
+    from symgrad.realness import prepare
+
+    ready, notes = prepare(expr)
+    return ready, notes + tuple(absent_notes(expr, named))
+
+
+def absent_notes(expr: sp.Basic, named: Iterable[sp.Symbol], what: str = "the derivative by {v} is 0") -> list[str]:
+    """"X does not occur in the expression: the derivative by X is 0 (did you mean x?)", for each
+    variable named that is not in ``expr``: a misspelled name must not pass for a true 0.
+
+    >>> absent_notes(as_expr("x^2"), [sp.Symbol("X", real=True)])
+    ['X does not occur in the expression: the derivative by X is 0 (did you mean x?)']
+    >>> absent_notes(as_expr("x^2 y"), [sp.Symbol("t", real=True)])
+    ['t does not occur in the expression: the derivative by t is 0 (its variables are x, y)']
+    """
+    present = _variables(expr)
+    free = expr.free_symbols
+    notes = []
+    for v in dict.fromkeys(named):
+        if v in free:
+            continue
+        notes.append(f"{v} does not occur in the expression: {what.format(v=v)} ({_did_you_mean(v.name, present)})")
+    return notes
+
+
+def _did_you_mean(name: str, present: Sequence[sp.Symbol]) -> str:
+    """"did you mean x?" (same name but for case, or the closest), else the variables there are."""
+    import difflib
+
+    names = [s.name for s in present]
+    same = [n for n in names if n.lower() == name.lower()]
+    close = same or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}?"
+    if not names:
+        return "it has no variables"
+    return "its variables are " + ", ".join(names) if len(names) > 1 else f"its variable is {names[0]}"
+
+
+def point_notes(point: Mapping[sp.Symbol, sp.Expr], expr: sp.Basic) -> list[str]:
+    """A note for each variable of ``point`` that ``expr`` does not have (its value is not used);
+    an InputError when such a name is a misspelling of a variable the point leaves out.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> point_notes({x: 1, sp.Symbol("y", real=True): 2}, x**2)
+    ['y does not occur in the expression: its value at the point is not used (its variable is x)']
+    """
+    free = expr.free_symbols
+    present = _variables(expr)
+    missing = [s for s in present if s not in point]
+    notes = []
+    for v in point:
+        if v in free:
+            continue
+        hint = _did_you_mean(v.name, missing)
+        if hint.startswith("did you mean"):
+            raise InputError(f"the point gives {v}, which does not occur in the expression",
+                             suggestion=f"{hint} (write --at {hint[13:-1]}=…)")
+        notes.append(f"{v} does not occur in the expression: its value at the point is not used "
+                     f"({_did_you_mean(v.name, present)})")
+    return notes
+
+
+def diff_once(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
+    """d``expr``/d``var`` as a real function, in the form results are given (``tidy``, sums tidied).
+
+    ``sympy.diff`` first (``chain_diff``, linear on deep chains). SymPy works in the complex plane:
+    where it cannot tell that a part is real it writes re(…), im(…) and atan2(0, …)
+    (|asin x|′), or leaves the Derivative unevaluated (sign(ln x)′); then the step engine, which
+    works in real analysis and is checked against SymPy, gives the derivative instead. A result
+    that is still not real is refused (``realness.check_result``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> diff_once(sp.Abs(sp.asin(x)), x)
+    asin(x)/(sqrt(1 - x**2)*Abs(asin(x)))
+    """
+    from symgrad.realness import check_result, complex_parts
+
+    result = _tidy_sums(tidy(chain_diff(expr, var)), expr)
+    if (complex_parts(result) and not complex_parts(expr)) or _unevaluated(result, expr):
+        from symgrad.steps import derive
+
+        result = derive(expr, var).result
+    check_result(result, expr)
+    return result
+
+
+def _unevaluated(result: sp.Basic, expr: sp.Basic) -> bool:
+    """Whether SymPy left a derivative it could not take (not f′ of an unknown function), or wrote
+    an argument as atan2(0, u) (the complex argument of a real u)."""
+    from symgrad.abstract import view
+
+    if result.has(sp.atan2) and not expr.has(sp.atan2):
+        return True
+    return result.has(sp.Derivative) and any(view(d) is None for d in result.atoms(sp.Derivative))
+
+
+def _warn(notes: Sequence[str]) -> None:
+    """The notes of a function that returns a bare expression, as warnings (``derive`` keeps them
+    in ``Derivation.notes``)."""
+    if notes:
+        import os
+        import sys
+        import warnings
+
+        from symgrad.errors import SymgradWarning
+
+        # point the warning at the caller's line, outside symgrad (as skip_file_prefixes would)
+        package = os.path.dirname(os.path.abspath(__file__))
+        frame, level = sys._getframe(0), 1
+        while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+            frame, level = frame.f_back, level + 1
+        for note in notes:
+            warnings.warn(note, SymgradWarning, stacklevel=level)
 
 
 def _tidy_sums(result: sp.Basic, expr: sp.Basic) -> sp.Basic:
@@ -168,6 +424,13 @@ def chain_diff(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
     """
     if order != 1:
         return expr if order == 0 else chain_diff(chain_diff(expr, var), var, order - 1)
+    from symgrad.abstract import canonical
+
+    # SymPy writes f′(g(x)) as Derivative(f(g(x)), g(x)) and f′(x²) with a Dummy: one form instead
+    return canonical(_chain_diff(expr, var))
+
+
+def _chain_diff(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
     factors: list[sp.Basic] = []
     node = expr
     while True:

@@ -46,6 +46,17 @@ class InputError(SymgradError):
     exit_code = 2
 
 
+class SymgradWarning(UserWarning):
+    """A note on a result returned as a bare expression (``symgrad.derivative``): how the input
+    was read, or that a variable named does not occur in it. ``derive`` keeps the same notes in
+    ``Derivation.notes``; the commands print them."""
+
+
+class ExpressionTypeError(InputError, TypeError):
+    """A library function was given something that is not an expression or a variable (``None``,
+    a list, an equation): an ``InputError``, and a ``TypeError`` as Python's own functions raise."""
+
+
 class ParseError(InputError):
     """The expression cannot be read; knows where, so it can draw a caret under the place.
 
@@ -131,11 +142,14 @@ _SYMPY_FAILURES = (ArithmeticError, TypeError, ValueError, NotImplementedError, 
 
 
 def from_sympy(exc: BaseException) -> ComputeError | None:
-    """SymPy's or mpmath's own failure on a constant (``asin(π)``, ``log(1 - 10^-400)``) as a ComputeError.
+    """SymPy's or mpmath's own failure as a ComputeError that says what SymPy could not do.
 
-    SymPy raises TypeError, NotImplementedError or "'NaN' has no _mpf_" when it compares or rounds
-    constants it cannot evaluate; those say nothing is wrong with the input, only that SymPy could
-    not compute, so they map to exit 1. The same exception types raised by symgrad's own code are
+    SymPy raises TypeError, NotImplementedError, ValueError or "'NaN' has no _mpf_" when it
+    compares or rounds constants it cannot evaluate, when a printer has no rule for a function,
+    or when it cannot differentiate something; none of them says the input is wrong, only that
+    SymPy could not finish, so they map to exit 1. The message names the operation that failed,
+    read from where in SymPy it was raised (comparing or evaluating a constant, printing,
+    writing code, differentiating). The same exception types raised by symgrad's own code are
     bugs and stay unmapped (``None``): only the frame that raised decides.
 
     >>> import sympy as sp
@@ -144,6 +158,12 @@ def from_sympy(exc: BaseException) -> ComputeError | None:
     ... except TypeError as exc:
     ...     print(from_sympy(exc).message)
     SymPy could not compute with a constant in this expression (TypeError: Invalid comparison of non-real zoo)
+    >>> from sympy.printing.pycode import PythonCodePrinter
+    >>> try:
+    ...     PythonCodePrinter({"strict": True}).doprint(sp.zeta(3))
+    ... except NotImplementedError as exc:
+    ...     print(from_sympy(exc).message)
+    SymPy's code printer has no translation of zeta, so it cannot be written as Python code
     >>> from_sympy(TypeError("not from SymPy")) is None
     True
     """
@@ -152,14 +172,37 @@ def from_sympy(exc: BaseException) -> ComputeError | None:
     tb = exc.__traceback__
     if tb is None:
         return None
-    while tb.tb_next is not None:
+    frames = []
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename.replace("\\", "/"), tb.tb_frame.f_code.co_name))
         tb = tb.tb_next
-    where = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+    where = frames[-1][0]
     if "/sympy/" not in where and "/mpmath/" not in where:
         return None
     detail = " ".join(str(exc).split())[:120]
-    return ComputeError(
-        f"SymPy could not compute with a constant in this expression ({type(exc).__name__}"
-        + (f": {detail})" if detail else ")"),
-        suggestion="check that every constant is real and defined (asin(π) is not), or simplify them",
-    )
+    text = f"{type(exc).__name__}" + (f": {detail}" if detail else "")
+    files = [f for f, _ in frames if "/sympy/" in f or "/mpmath/" in f]
+    if type(exc).__name__ == "PrintMethodNotImplementedError" or any("/sympy/printing/codeprinter" in f for f in files):
+        import re
+
+        found = re.search(r"Unsupported by <class '[^']*'>: (\w+)", str(exc)) or re.search(r"method: _print_(\w+)", str(exc))
+        name = found.group(1) if found else "a function in this expression"
+        return ComputeError(f"SymPy's code printer has no translation of {name}, so it cannot be written as Python code",
+                            suggestion="the numeric backends know the functions of symgrad's grammar; "
+                                       "rewrite the expression with those")
+    if any("/sympy/printing/" in f for f in files):
+        return ComputeError(f"SymPy could not print this expression ({text})",
+                            suggestion="simplify the expression; if it looks valid, run with --debug and report it")
+    constant = ("comparison" in detail or "truth value" in detail or "_mpf_" in detail
+                or isinstance(exc, (ArithmeticError, AttributeError))
+                or any(f.endswith(("/evalf.py", "/numbers.py", "/relational.py")) or "/mpmath/" in f for f in files))
+    if constant:
+        return ComputeError(
+            f"SymPy could not compute with a constant in this expression ({text})",
+            suggestion="check that every constant is real and defined (asin(π) is not), or simplify them",
+        )
+    if "derivative" in detail.lower() or any(name in ("diff", "_eval_derivative", "fdiff") for _, name in frames):
+        return ComputeError(f"SymPy could not differentiate this expression ({text})",
+                            suggestion="rewrite the expression with the functions of symgrad's grammar")
+    return ComputeError(f"SymPy could not work with this expression ({text})",
+                        suggestion="simplify the expression; if it looks valid, run with --debug and report it")

@@ -177,3 +177,59 @@ def test_mixed_partial_text_and_value(cli) -> None:
 def test_mixed_partial_rejects_order(cli) -> None:
     res = cli("diff", "x y", "--wrt", "x,y", "--order", "2")
     assert res.exit_code == 2 and "--wrt x,x,y" in res.stderr
+
+
+# a variable that does not occur is noted, never a silent 0 (issue 12) --------------------------------
+@pytest.mark.parametrize("args,note", [
+    (["diff", "x^2", "--wrt", "X"], "X does not occur in the expression: the derivative by X is 0 (did you mean x?)"),
+    (["diff", "x^2 y", "--wrt", "t"], "t does not occur in the expression: the derivative by t is 0 (its variables are x, y)"),
+    (["diff", "x^2 y", "--wrt", "x,t"], "t does not occur in the expression"),
+    (["grad", "x^2 y", "--wrt", "x,t"], "t does not occur in the expression: the derivative by t is 0"),
+    (["grad", "theta^2 + y", "--wrt", "thetta,y"], "(did you mean theta?)"),
+    (["hessian", "x^2 y", "--wrt", "x,Y"], "Y does not occur in the expression: its partial derivatives are 0 (did you mean y?)"),
+    (["jacobian", "x^2 y, y", "--wrt", "x,t"], "t does not occur in the expression: its column of the Jacobian is 0"),
+    (["check", "x^2", "--wrt", "X", "--answer", "0"], "(did you mean x?)"),
+])
+def test_a_variable_that_does_not_occur_is_noted(cli, args: list[str], note: str) -> None:
+    res = cli(*args, "--format", "plain")
+    assert res.exit_code == 0
+    assert any(line.startswith("  note: ") and note in line for line in res.stdout.splitlines()), res.stdout
+    if args[0] != "check":
+        assert any(note in n for n in cli(*args, "--format", "json").json()["notes"])
+
+
+def test_no_note_when_every_variable_occurs(cli) -> None:
+    for args in (["diff", "x^2 y", "--wrt", "y"], ["grad", "x^2 y"], ["hessian", "x^2 y", "--wrt", "x,y"]):
+        assert cli(*args, "--format", "json").json()["notes"] == []
+
+
+def test_at_names_a_variable_that_does_not_occur(cli) -> None:
+    data = cli("diff", "x^2", "--at", "x=1,y=2", "--format", "json").json()
+    assert data["value"] == 2.0
+    assert data["notes"] == ["y does not occur in the expression: its value at the point is not used (its variable is x)"]
+    assert "y does not occur" in cli("grad", "x^2 z", "--at", "x=1,z=1,y=0", "--format", "plain").stdout
+    assert "y does not occur" in cli("diff", "x^2 z", "--wrt", "x,z", "--at", "x=1,z=1,y=0", "--format", "plain").stdout
+    res = cli("diff", "x^2", "--at", "X=1", "--format", "json")
+    assert res.exit_code == 2
+    assert res.json()["error"]["message"] == "the point gives X, which does not occur in the expression"
+    assert "did you mean x?" in res.json()["error"]["suggestion"]
+
+
+@pytest.mark.parametrize("args", [["diff", "(-1)^x"], ["grad", "(-1)^x y"], ["hessian", "(-1)^x y"],
+                                  ["jacobian", "(-1)^x, y"], ["critical", "(-1)^x + y^2"],
+                                  ["descend", "(-1)^x", "--steps", "2"], ["export", "(-1)^x", "--backend", "math"],
+                                  ["check", "x^2", "--answer", "(-1)^x"], ["diff", "ln(-x^2 - 1)"]])
+def test_every_command_refuses_a_function_real_on_no_interval(cli, args: list[str]) -> None:
+    res = cli(*args, "--format", "json")
+    assert res.exit_code == 1
+    assert " is not a real" in res.json()["error"]["message"] or "is not real" in res.json()["error"]["message"]
+    assert res.json()["error"]["kind"] == "ComputeError"
+
+
+def test_zero_to_a_varying_power_in_hessian_and_jacobian(cli) -> None:
+    h = cli("hessian", "0^x y + x y", "--format", "json").json()
+    assert h["variables"] == ["x", "y"] and h["hessian"] == [["0", "1"], ["1", "0"]]
+    assert "taken as 0" in h["notes"][0]
+    j = cli("jacobian", "x, 0^x y", "--format", "json").json()
+    assert j["variables"] == ["x", "y"] and j["jacobian"] == [["1", "0"], ["0", "0"]]
+    assert j["expression"] == ["x", "0**x*y"] and "taken as 0" in j["notes"][0]

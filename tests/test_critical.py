@@ -70,12 +70,13 @@ def test_only_real_points() -> None:
     assert result.complete
 
 
-def test_complex_solutions_of_unrestricted_symbols_are_counted() -> None:
-    u, v = sp.symbols("u v")  # no real assumption: SymPy returns the complex roots too
+def test_plain_sympy_symbols_are_the_real_variables() -> None:
+    # plain SymPy symbols mean symgrad's (real) variables of the same name (issue 12): the same
+    # answer as the text, with no complex points
+    u, v = sp.symbols("u v")
     result = critical_points(u**3 / 3 + u + v**2, [u, v])
-    assert result.points == ()
-    assert result.complex_count == 2
-    assert any("complex" in n for n in result.notes)
+    assert result.points == () and result.complete
+    assert result.points == critical_points("u^3/3 + u + v^2", "u,v").points
 
 
 def test_periodic_gradient_is_marked_incomplete() -> None:

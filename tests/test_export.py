@@ -40,6 +40,9 @@ def load_module(tmp_path: Path, source: str, name: str):
 
 
 def sympy_values(expr: sp.Expr, variables, point):
+    # symgrad.parse answers in plain symbols; symgrad's variables are real (|x|′ = sign(x))
+    real = {v: sp.Symbol(v.name, real=True) for v in variables}
+    expr, variables = expr.xreplace(real), [real[v] for v in variables]
     at = dict(zip(variables, [sp.Float(p, 30) for p in point]))
     grad = [float(sp.diff(expr, v).subs(at).evalf(30)) for v in variables]
     hess = [[float(sp.diff(expr, u, v).subs(at).evalf(30)) for v in variables] for u in variables]

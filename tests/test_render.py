@@ -165,3 +165,55 @@ def test_table_block_in_every_backend() -> None:
     assert "x²" in to_plain(doc) and "2·x" in to_plain(doc)
     assert r"\begin{tabular}" in to_latex(doc)
     assert "| $x^{2}$ | $2 x$ |" in to_markdown(doc)
+
+
+# labels: every one states the derivative it shows (issue 12) -----------------------------------------
+SECOND = (r"\frac{d^{2}}{d x^{2}}\left[\sigma\left(x\right)\right]", "d²/dx² [σ(x)]")
+MIXED = (r"\frac{\partial^{2}}{\partial x \partial y}\left[x^{2} y^{3}\right]", "∂²/∂x∂y [x²·y³]")
+
+
+def test_derivative_label_writes_the_notation() -> None:
+    from symgrad.render.narrate import derivative_label
+
+    cases = [((x, 1), "d/dx", r"\frac{d}{d x}"), ((x, 3), "d³/dx³", r"\frac{d^{3}}{d x^{3}}"),
+             (([y, x], 1), "∂²/∂x∂y", r"\frac{\partial^{2}}{\partial x \partial y}"),
+             (([y, x, x], 1), "∂³/∂x²∂y", r"\frac{\partial^{3}}{\partial x^{2} \partial y}"),
+             (([x, y, x], 1), "∂³/∂x∂y∂x", r"\frac{\partial^{3}}{\partial x \partial y \partial x}")]
+    for (wrt, order), plain, latex in cases:
+        label = derivative_label(wrt, order)
+        assert (label.plain, label.latex) == (plain, latex)
+    assert derivative_label(x, 2, partial=True).plain == "∂²/∂x²"
+    assert derivative_label([y, x], function="f").plain == "∂²f/∂x∂y"
+
+
+def test_jupyter_labels_state_the_derivative() -> None:
+    from symgrad.render.steps import derivation_latex
+
+    for d, (latex, _) in ((derive("sigmoid(x)", order=2), SECOND), (derive("x^2 y^3", wrt="x,y"), MIXED)):
+        assert d._repr_latex_().splitlines()[-2].startswith(latex + " &= ")
+        assert r"$$\boxed{" + latex + " = " in d._repr_markdown_()
+        assert r"\[ \boxed{" + latex + " = " in derivation_latex(d)
+        assert r"\frac{d}{dx}" not in d._repr_latex_() and r"\frac{d}{d x}\left[x^{2} y^{3}" not in d._repr_latex_()
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "latex", "markdown"])
+@pytest.mark.parametrize("answer", ["6 x y^2", "6 x y"])
+def test_check_labels_a_mixed_partial_as_mixed(cli, fmt: str, answer: str) -> None:
+    out = cli("check", "x^2 y^3", "--wrt", "x,y", "--answer", answer, "--format", fmt).stdout
+    latex, plain = MIXED
+    assert (latex if fmt in ("latex", "markdown") else plain) in out
+    assert "∂²/∂x²" not in out and r"\partial x^{2}" not in out
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "latex", "markdown"])
+def test_second_derivative_labels_in_every_format(cli, fmt: str) -> None:
+    latex, plain = SECOND
+    for args in (["diff", "sigmoid(x)", "--order", "2"], ["check", "sigmoid(x)", "--order", "2", "--answer", "0"]):
+        out = cli(*args, "--format", fmt).stdout
+        assert (latex if fmt in ("latex", "markdown") else plain) in out, (args, out)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "latex", "markdown"])
+def test_mixed_partial_labels_in_every_format(cli, fmt: str) -> None:
+    out = cli("diff", "x^2 y^3", "--wrt", "x,x,y", "--format", fmt).stdout
+    assert ("∂³f/∂x²∂y" if fmt in ("plain", "rich") else r"\frac{\partial^{3} f}{\partial x^{2} \partial y}") in out

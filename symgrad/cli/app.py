@@ -125,6 +125,7 @@ def diff(
         derivation = derive(e, var, order, name_links=True)
         result = derivation.result
         point = calculus.parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *derivation.notes, *(calculus.point_notes(point, e) if point else ())]
         value = None
         if point is not None:
             numeric = valued_derivations(e, [var], [derivation])[0] if order == 1 else derivation
@@ -141,7 +142,7 @@ def diff(
                 "order": order,
                 "result": str(result),
                 "latex": _latex(result),
-                "notes": list(parsed.notes),
+                "notes": notes,
                 "check": derivation.check,
             }
             if derivation.links:
@@ -159,7 +160,7 @@ def diff(
         middle = Document(tuple(derivation_blocks(derivation, partial=len(e.free_symbols) > 1))) if steps else None
         if not steps and not derivation.agrees:
             middle = Document(tuple(derivation_blocks(derivation))[-1:])
-        emit(f, document=diff_document(text, e, parsed.notes, var, order, result, point, value, middle=middle,
+        emit(f, document=diff_document(text, e, notes, var, order, result, point, value, middle=middle,
                                        links=derivation.links),
              standalone=standalone)
 
@@ -206,6 +207,8 @@ def grad(
         links = merged_links(derivations)
         partials = [d.result for d in derivations]
         point = calculus.parse_point(at, e) if at is not None else None
+        notes = list(dict.fromkeys([*parsed.notes, *(n for d in derivations for n in d.notes),
+                                    *(calculus.point_notes(point, e) if point else ())]))
         values = None
         if point is not None:
             numeric = valued_derivations(e, variables, derivations)
@@ -219,7 +222,7 @@ def grad(
                 "variables": [v.name for v in variables],
                 "gradient": [str(p) for p in partials],
                 "latex": [_latex(p) for p in partials],
-                "notes": list(parsed.notes),
+                "notes": notes,
                 "partials": [_partial_json(d, steps) for d in derivations],
             }
             if links:
@@ -234,7 +237,7 @@ def grad(
             emit(f, data=data)
             return
         middle = partials_document(derivations, steps=steps)
-        emit(f, document=grad_document(text, e, parsed.notes, variables, partials, point, values, middle=middle,
+        emit(f, document=grad_document(text, e, notes, variables, partials, point, values, middle=middle,
                                        links=links),
              standalone=standalone)
 

@@ -62,7 +62,7 @@ def check(
 def check_json(text: str, answer_text: str, result: Any) -> dict[str, Any]:
     """The JSON of ``symgrad check`` (keys documented in the README)."""
     d = result.derivation
-    names = [v.name for v in d.variables]
+    names = [v.name for v in d.written]
     data: dict[str, Any] = {
         "command": "check",
         "input": text,

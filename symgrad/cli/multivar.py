@@ -83,10 +83,15 @@ def hessian(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        h = hs.hessian(e, wrt)
+        ready, how = calculus.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
+        h = hs.hessian(ready, wrt if wrt is not None or ready == e else calculus.variables(e))
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
-            h = hs.hessian(e, h.variables, steps=True)
-        numeric = hs.numeric_hessian(h, calculus.parse_point(at, e)) if at is not None else None
+            h = hs.hessian(ready, h.variables, steps=True)
+        point = calculus.parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *how, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
+                                  if wrt is not None else ()),
+                 *(calculus.point_notes(point, e) if point else ())]
+        numeric = hs.numeric_hessian(h, point) if point is not None else None
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "hessian",
@@ -98,7 +103,7 @@ def hessian(
                 "latex": [[_latex(c) for c in row] for row in h.matrix],
                 "entries": [{"wrt": [h.variables[en.row].name, h.variables[en.col].name], "result": str(en.expr)}
                             for en in h.entries],
-                "notes": list(parsed.notes),
+                "notes": notes,
             }
             if numeric is not None:
                 data["value"] = [list(row) for row in numeric.values]
@@ -108,7 +113,7 @@ def hessian(
                     data["note"] = numeric.note
             emit(f, data=data)
             return
-        emit(f, document=hessian_document(text, h, parsed.notes, numeric))
+        emit(f, document=hessian_document(text, h, notes, numeric))
 
     run(fmt, debug, body, timeout)
 
@@ -136,6 +141,8 @@ def jacobian(
     """
 
     def body(f: Format) -> None:
+        import sympy as sp
+
         from symgrad import calculus
         from symgrad.multivar import jacobian as jc
         from symgrad.multivar.narrate import jacobian_document
@@ -145,20 +152,29 @@ def jacobian(
         parsed = parse_full(text)
         comps = jc.components_of(parsed.expr)
         together = parsed.expr
-        j = jc.jacobian(comps, wrt, steps=False)
+        prepared = [calculus.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
+        comps, how = [c for c, _ in prepared], [n for _, notes in prepared for n in notes]
+        # the variables stay those of the components as written (0^x·y is 0, but a function of x, y)
+        columns = wrt if wrt is not None or not how else sorted(
+            {s for c in jc.components_of(together) for s in c.free_symbols if isinstance(s, sp.Symbol)},
+            key=calculus.natural_key)
+        j = jc.jacobian(comps, columns, steps=False)
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
+        notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
+                                  if wrt is not None else ()),
+                 *(calculus.point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point) if point is not None else (None, None)
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "jacobian",
                 "input": text,
-                "expression": [str(c) for c in comps],
+                "expression": [str(c) for c in jc.components_of(together)],
                 "variables": [v.name for v in j.variables],
                 "jacobian": [[str(c) for c in row] for row in j.matrix],
                 "latex": [[_latex(c) for c in row] for row in j.matrix],
-                "notes": list(parsed.notes),
+                "notes": notes,
             }
             if values is not None:
                 data["value"] = [list(row) for row in values]
@@ -166,7 +182,7 @@ def jacobian(
                     data["note"] = note
             emit(f, data=data)
             return
-        emit(f, document=jacobian_document(text, together, j, parsed.notes, values,
+        emit(f, document=jacobian_document(text, together, j, notes, values,
                                            tuple(point.items()) if point else None, note))
 
     run(fmt, debug, body, timeout)
@@ -258,6 +274,7 @@ def emit_mixed_partial(
                    "repeat a variable instead: --wrt x,x,y is ∂³f/∂x²∂y")
     m = mixed_partial(e, wrt, steps=steps)
     point = calculus.parse_point(at, e) if at is not None else None
+    notes = [*notes, *m.notes, *(calculus.point_notes(point, e) if point else ())]
     value = calculus.evaluate(m.result, point, what="the derivative") if point is not None else None
     if f is Format.json:
         data: dict[str, Any] = {

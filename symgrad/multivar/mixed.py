@@ -12,6 +12,8 @@ still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
 [('y', 3*x**2*y**2), ('x', 6*x*y**2)]
 >>> m.label_plain
 '∂²f/∂x∂y'
+>>> mixed_partial("x^2 y^3", "x,x,y").label_plain
+'∂³f/∂x²∂y'
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from symgrad.records import record
 
 import sympy as sp
 
+from symgrad import calculus
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, MAX_ORDER, VarLike, as_expr, resolve_variable, tidy
+from symgrad.calculus import ExprLike, VarLike, as_expr
 from symgrad.errors import InputError
 
 
@@ -43,6 +46,8 @@ class MixedPartial:
     expr: sp.Expr
     wrt: tuple[sp.Symbol, ...]
     stages: tuple[Stage, ...]
+    notes: tuple[str, ...] = ()
+    """How the expression was taken and which variables named do not occur in it (``calculus.prepared``)."""
 
     @property
     def result(self) -> sp.Expr:
@@ -50,17 +55,16 @@ class MixedPartial:
 
     @property
     def label_plain(self) -> str:
-        from symgrad.render.oneline import symbol_text
-
-        order = len(self.wrt)
-        sup = "" if order == 1 else str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-        return f"∂{sup}f/" + "".join(f"∂{symbol_text(v.name)}" for v in self.wrt)
+        return self._label().plain
 
     @property
     def label_latex(self) -> str:
-        order = len(self.wrt)
-        top = r"\partial f" if order == 1 else r"\partial^{%d} f" % order
-        return r"\frac{%s}{%s}" % (top, " ".join(r"\partial %s" % sp.latex(v) for v in self.wrt))
+        return self._label().latex
+
+    def _label(self) -> object:
+        from symgrad.render.narrate import derivative_label
+
+        return derivative_label([s.wrt for s in self.stages], partial=len(self.expr.free_symbols) > 1, function="f")
 
     def to_json(self) -> dict[str, object]:
         """``wrt`` (as written), ``result``, ``latex`` and ``stages`` (each ``wrt``, ``result`` and maybe ``steps``)."""
@@ -85,22 +89,20 @@ def mixed_partial(expr: ExprLike, wrt: Sequence[VarLike] | str, *, steps: bool =
     -x*y*sin(x*y) + cos(x*y)
     """
     e = as_expr(expr)
-    names = [n for n in wrt.split(",") if n.strip()] if isinstance(wrt, str) else list(wrt)
-    if not names:
+    if isinstance(wrt, str) and not any(n.strip() for n in wrt.split(",")):
         raise InputError("no variable given", suggestion="write --wrt x,y for ∂²f/∂x∂y")
-    if len(names) > MAX_ORDER:
-        raise InputError(f"order {len(names)} is above the limit of {MAX_ORDER}")
-    variables = tuple(resolve_variable(n, e) for n in names)
+    taken = calculus.stages(e, wrt if isinstance(wrt, str) else list(wrt))  # the order: calculus.stages
+    ready, notes = calculus.prepared(e, taken)
     stages: list[Stage] = []
-    current = e
-    for var in reversed(variables):
+    current = ready
+    for var in taken:
         check("the mixed partial")
         derivation = None
         if steps:
             from symgrad.multivar.steps import derive_or_none
 
             derivation = derive_or_none(current, var)
-        result = tidy(sp.diff(current, var))
+        result = calculus.diff_once(current, var)
         stages.append(Stage(var, current, result, derivation))
         current = result
-    return MixedPartial(e, variables, tuple(stages))
+    return MixedPartial(e, tuple(reversed(taken)), tuple(stages), notes)

@@ -43,6 +43,7 @@ def export_source(expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,
         raise InputError(f"unknown backend '{backend}'", suggestion="choose one of " + ", ".join(BACKENDS))
     if not what:
         raise InputError("--what names no function", suggestion="use value, grad, hessian")
+    expr, variables = _variables_of(expr, variables)
     source = module_source(expr, variables, backend, what)
     # say where it came from, after the docstring's first line
     first_end = source.index("\n")
@@ -103,12 +104,22 @@ def _converter(backend: str) -> tuple[Callable[[list[float]], Any], Callable[[An
     return (lambda v: torch.tensor(v, dtype=torch.float64)), (lambda r: torch.as_tensor(r).tolist())
 
 
+def _variables_of(expr: sp.Expr, variables: Sequence[Any]) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """``expr`` and ``variables`` in symgrad's real variables: a plain SymPy symbol is the variable
+    of its name (as everywhere in the API), so |x|′ is sign(x), not a formula in re and im."""
+    from symgrad import calculus
+
+    e = calculus.as_expr(expr)
+    return e, [calculus.resolve_variable(v, e) for v in variables]
+
+
 def check_module(source: str, expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,
                  seed: int = 0, points: int = CHECK_POINTS) -> CheckReport:
     """Load ``source`` and compare its derivatives with central differences (see the module docstring)."""
     from symgrad.numeric.codegen import module_source
     from symgrad.numeric.compile import load
 
+    expr, variables = _variables_of(expr, variables)
     ns = load(source, f"export_{backend}")
     grad_f, hessian_f = ns.get("grad_f"), ns.get("hessian_f")
     f = ns.get("f") or load(module_source(expr, variables, backend, ["value"]), "export_ref")["f"]

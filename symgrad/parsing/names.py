@@ -56,6 +56,7 @@ class FunctionSpec:
 def _specs() -> list[FunctionSpec]:
     import sympy as sp
 
+    from symgrad import abstract
     from symgrad import functions as ml
 
     def log_any(value: object, base: object = None) -> object:
@@ -91,6 +92,9 @@ def _specs() -> list[FunctionSpec]:
         # results read back (the JSON contract): SymPy writes these in derivatives it returns
         FunctionSpec("atan2", (), (2,), sp.atan2), FunctionSpec("DiracDelta", (), (1, 2), _dirac_delta),
         unary("erf", sp.erf),
+        # derivatives of f, g, h as results print them: Derivative(f(x), x), Subs(Derivative(f(u), u), u, x**2)
+        FunctionSpec("Derivative", (), (2,), abstract.build_derivative),
+        FunctionSpec("Subs", (), (3,), abstract.build_subs),
         *_multivar_specs(),
     ]
 
@@ -143,7 +147,7 @@ FUNCTION_NAMES: frozenset[str] = frozenset(
     arccsc sinh cosh tanh sech csch coth asinh arsinh arcsinh acosh arcosh arccosh atanh artanh
     arctanh acoth arcoth arccoth asech arsech arcsech acsch arcsch arccsch exp ln log log10 log2 sqrt
     cbrt abs Abs max Max min Min sigmoid logistic relu ReLU softplus Heaviside heaviside sign sgn
-    erf softmax cross_entropy crossentropy sum Sum mean atan2 DiracDelta""".split()
+    erf softmax cross_entropy crossentropy sum Sum mean atan2 DiracDelta Derivative Subs""".split()
 )
 """Letter-run names of functions, known without importing SymPy (the lexer needs only these)."""
 

@@ -29,11 +29,88 @@ EXTRA_BLOCKS: dict[tuple[str, type], Callable[..., Any]] = {}
 
 
 def latex_of(expr: sp.Basic, as_built: bool = False) -> str:
-    """LaTeX for an expression, σ for sigmoid and ln for the natural log (``as_built``: in the
-    order of its arguments, see ``oneline``)."""
+    """LaTeX for an expression, σ for sigmoid, ln for the natural log and f'(x^2) for the
+    derivative of an unknown function (``as_built``: in the order of its arguments, see ``oneline``)."""
+    settings: dict[str, Any] = {"ln_notation": True}
     if as_built:
-        return sp.latex(expr, ln_notation=True, order="none")
-    return sp.latex(expr, ln_notation=True)
+        settings["order"] = "none"
+    return _latex_printer()(settings).doprint(expr)
+
+
+_PRINTERS: dict[str, type] = {}
+
+
+def _latex_printer() -> type:
+    """SymPy's LaTeX printer, writing f⁽ⁿ⁾(p) as ``f'(p)`` (``symgrad.abstract``); made on first use."""
+    if "latex" not in _PRINTERS:
+        from sympy.printing.latex import LatexPrinter
+
+        from symgrad.abstract import prime, view
+
+        class SymgradLatex(LatexPrinter):
+            def _prime(self, expr: sp.Basic) -> str | None:
+                seen = view(expr)
+                if seen is None:
+                    return None
+                func, order, point = seen
+                name = self._print(sp.Symbol(func.__name__))
+                return r"%s%s\left(%s\right)" % (name, prime(order, latex=True), self._print(point))
+
+            def _print_Derivative(self, expr: sp.Basic) -> str:
+                return self._prime(expr) or super()._print_Derivative(expr)
+
+            def _print_Subs(self, expr: sp.Basic) -> str:
+                return self._prime(expr) or super()._print_Subs(expr)
+
+            def _print_Mul(self, expr: sp.Basic) -> str:
+                from symgrad.abstract import chain_factors
+
+                split = chain_factors(expr)
+                if split is None:
+                    return super()._print_Mul(expr)
+                rest, found = split  # f'(g(x)) g'(x), the chain rule's order
+                head = "" if rest == 1 else "-" if rest == -1 else self._print(rest) + " "
+                return head + " ".join(self._print(a) for a in found)
+
+        _PRINTERS["latex"] = SymgradLatex
+    return _PRINTERS["latex"]
+
+
+def _pretty_printer() -> type:
+    """SymPy's 2-D printer, writing f⁽ⁿ⁾(p) as f′(p) (``symgrad.abstract``); made on first use."""
+    if "pretty" not in _PRINTERS:
+        from sympy.printing.pretty.pretty import PrettyPrinter
+
+        from symgrad.abstract import prime, view
+
+        class SymgradPretty(PrettyPrinter):
+            def _prime(self, expr: sp.Basic) -> Any:
+                seen = view(expr)
+                if seen is None:
+                    return None
+                func, order, point = seen
+                return self._helper_print_function(func, [point], func_name=func.__name__ + prime(order))
+
+            def _print_Derivative(self, expr: sp.Basic) -> Any:
+                return self._prime(expr) or super()._print_Derivative(expr)
+
+            def _print_Subs(self, expr: sp.Basic) -> Any:
+                return self._prime(expr) or super()._print_Subs(expr)
+
+            def _print_Mul(self, expr: sp.Basic) -> Any:
+                from sympy.printing.pretty.stringpict import prettyForm
+
+                from symgrad.abstract import chain_factors
+
+                split = chain_factors(expr)
+                if split is None:
+                    return super()._print_Mul(expr)
+                rest, found = split  # f′(g(x))⋅g′(x), the chain rule's order
+                forms = [self._print(a) for a in found]
+                return prettyForm.__mul__(*([] if rest == 1 else [self._print(rest)]), *forms)
+
+        _PRINTERS["pretty"] = SymgradPretty
+    return _PRINTERS["pretty"]
 
 
 def _value_text(value: Any) -> str:
@@ -177,9 +254,16 @@ def to_markdown(doc: Document) -> str:
 # Rich ---------------------------------------------------------------------------------------
 def pretty(expr: sp.Basic, as_built: bool = False) -> str:
     """SymPy's 2-D Unicode form (fractions stacked, powers raised)."""
+    from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
+
+    settings: dict[str, Any] = {"use_unicode": True, "wrap_line": False}
     if as_built:
-        return sp.pretty(expr, use_unicode=True, wrap_line=False, order="none")
-    return sp.pretty(expr, use_unicode=True, wrap_line=False)
+        settings["order"] = "none"
+    flag = pretty_use_unicode(True)  # as sympy.pretty does: the symbology reads a global flag
+    try:
+        return _pretty_printer()(settings).doprint(expr)  # type: ignore[no-any-return]
+    finally:
+        pretty_use_unicode(flag)
 
 
 def to_rich(doc: Document, console: Any) -> None:

@@ -15,19 +15,54 @@ from symgrad.render.document import Document, Equation, Interpretation, Label, N
 from symgrad.render.oneline import oneline, symbol_text
 
 
-def derivative_label(var: sp.Symbol, order: int = 1, partial: bool = False) -> Label:
-    """d/dx, d²/dx², ∂/∂θ₁ in plain Unicode and in LaTeX."""
-    d, dl = ("∂", r"\partial") if partial else ("d", "d")
-    name = symbol_text(var.name)
-    vl = sp.latex(var)
-    if order == 1:
-        return Label(f"{d}/{d}{name}", r"\frac{%s}{%s %s}" % (dl, dl, vl))
-    sup = str(order).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-    return Label(f"{d}{sup}/{d}{name}{sup}", r"\frac{%s^{%d}}{%s %s^{%d}}" % (dl, order, dl, vl, order))
+def derivative_label(wrt: sp.Symbol | Sequence[sp.Symbol], order: int = 1, partial: bool = False,
+                     expr: sp.Basic | None = None, function: str = "") -> Label:
+    """The derivative a result is: d/dx, d²/dx², ∂²/∂x∂y, in plain Unicode and in LaTeX; with
+    ``expr``, applied to it (d²/dx² [σ(x)]); with ``function``, of that name (∂²f/∂x∂y).
+
+    Every label of a derivative is written here, so that none states another derivative than the
+    one it shows. ``wrt`` is one variable, taken ``order`` times, or the variables in the order
+    the derivatives are taken (``Derivation.variables``): [y, x] is ∂/∂y first, then ∂/∂x, which
+    the notation writes ∂²/∂x∂y. A mixed derivative is always partial.
+
+    >>> x, y = sp.symbols("x y")
+    >>> [derivative_label(w, n).plain for w, n in ((x, 1), (x, 2), ([y, x], 1), ([y, x, x], 1))]
+    ['d/dx', 'd²/dx²', '∂²/∂x∂y', '∂³/∂x²∂y']
+    >>> print(derivative_label([y, x], function="f").latex)
+    \\frac{\\partial^{2} f}{\\partial x \\partial y}
+    >>> derivative_label(x, 2, expr=x**3).plain
+    'd²/dx² [x³]'
+    """
+    from symgrad.render.backends import latex_of
+
+    taken = [wrt] * order if isinstance(wrt, sp.Symbol) else list(wrt)
+    written: list[tuple[sp.Symbol, int]] = []  # as the notation writes it: the last taken first
+    for v in reversed(taken):
+        if written and written[-1][0] == v:
+            written[-1] = (v, written[-1][1] + 1)
+        else:
+            written.append((v, 1))
+    d, dl = ("∂", r"\partial") if partial or len(written) > 1 else ("d", "d")
+    total = len(taken)
+    plain = f"{d}{_sup(total)}{function}/" + "".join(f"{d}{symbol_text(v.name)}{_sup(n)}" for v, n in written)
+    top = dl if total == 1 else r"%s^{%d}" % (dl, total)
+    top += f" {function}" if function else ""
+    bottom = " ".join(r"%s %s" % (dl, sp.latex(v)) + ("" if n == 1 else "^{%d}" % n) for v, n in written)
+    latex = r"\frac{%s}{%s}" % (top, bottom)
+    if expr is None:
+        return Label(plain, latex)
+    return Label(f"{plain} [{oneline(expr)}]", r"%s\left[%s\right]" % (latex, latex_of(expr)))
+
+
+def _sup(n: int) -> str:
+    """A count as a superscript, empty for 1: ², ³, ¹⁰."""
+    return "" if n == 1 else str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
 def function_label(expr: sp.Basic) -> Label:
-    return Label(f"f = {oneline(expr)}", f"f = {sp.latex(expr, ln_notation=True)}")
+    from symgrad.render.backends import latex_of
+
+    return Label(f"f = {oneline(expr)}", f"f = {latex_of(expr)}")
 
 
 def interpretation(source: str, expr: sp.Basic, notes: Sequence[str]) -> Interpretation:
@@ -56,7 +91,7 @@ def diff_document(
     deep chain's links, then what each name stands for], [its value]."""
     partial = len(expr.free_symbols) > 1
     label = derivative_label(var, order, partial)
-    lhs = Label(f"{label.plain} [{oneline(expr)}]", r"%s\left[%s\right]" % (label.latex, sp.latex(expr, ln_notation=True)))
+    lhs = derivative_label(var, order, partial, expr=expr)
     blocks: list[object] = [interpretation(source, expr, notes)]
     if middle is not None:
         blocks.extend(middle.blocks)

@@ -107,6 +107,14 @@ class OneLinePrinter(StrPrinter):
         return text.replace("**", "^")
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        from symgrad.abstract import chain_factors
+
+        split = chain_factors(expr)
+        if split is not None:  # f′(g(x))·g′(x), the chain rule's order
+            rest, found = split
+            shown = [self.parenthesize(a, sp.printing.precedence.PRECEDENCE["Mul"]) for a in found]
+            head = "" if rest == 1 else "-" if rest == -1 else self._print(rest) + "·"
+            return head + "·".join(shown)
         return super()._print_Mul(expr).replace("*", "·")
 
     # indexed data and sums (symgrad.multivar.sums), written as on paper: xᵢ, Σ[i=1..n](…), δᵢⱼ
@@ -124,8 +132,25 @@ class OneLinePrinter(StrPrinter):
         return "δ" + "".join(_subscript(self._print(i)) for i in expr.args)
 
     def _print_Derivative(self, expr: sp.Basic) -> str:
+        prime = self._prime(expr)
+        if prime is not None:
+            return prime
         wrt = "".join(f"∂{self._print(v)}" for v, n in expr.variable_count for _ in range(int(n)))
         return f"∂({self._print(expr.expr)})/{wrt}"
+
+    def _print_Subs(self, expr: sp.Basic) -> str:
+        prime = self._prime(expr)
+        return prime if prime is not None else super()._print_Subs(expr)
+
+    def _prime(self, expr: sp.Basic) -> str | None:
+        """f′(x²), f″(x): the derivative of an unknown function at a point (``symgrad.abstract``)."""
+        from symgrad.abstract import prime, view
+
+        seen = view(expr)
+        if seen is None:
+            return None
+        func, order, point = seen
+        return f"{symbol_text(func.__name__)}{prime(order)}({self._print(point)})"
 
 
 _LETTER_SUBSCRIPTS = dict(zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))

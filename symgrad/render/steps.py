@@ -292,7 +292,7 @@ def narrate_chain(step: Step, n: _Narration) -> dict[str, Any]:
         # the top of the chain too: the result in x (n nested factors) is said once, as the answer
         return {"says": says, "rhs": Times((outer_step.result, du))}
     says = ("let ", Is(u, inner), "; differentiate ", outer, " by ", u, ", then multiply by ", du)
-    via = Times((outer_step.result.xreplace({u: inner}), inner_step.result))
+    via = Times((step.at_inner(outer_step.result), inner_step.result))  # type: ignore[attr-defined]
     return {"says": says, "via": via}
 
 
@@ -336,7 +336,15 @@ def narrate_sum_over(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_abstract_function(step: Step, n: _Narration) -> dict[str, Any]:
-    return {"says": (f"{step.expr.func} is an unknown function: its derivative is written {step.expr.func}′",)}
+    from symgrad.abstract import prime, view
+
+    seen = view(step.expr)
+    if seen is not None:  # f′(x) differentiated again
+        name, order = symbol_text(seen[0].__name__), seen[1]
+        return {"says": (f"{name}{prime(order)} is a derivative of the unknown function {name}: "
+                         f"its derivative is written {name}{prime(order + 1)}",)}
+    name = symbol_text(step.expr.func.__name__)
+    return {"says": (f"{name} is an unknown function: its derivative is written {name}′",)}
 
 
 def narrate_table(step: Step, n: _Narration) -> dict[str, Any]:
@@ -453,12 +461,31 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
     return blocks
 
 
-def derivation_document(derivation: Derivation, partial: bool | None = None) -> Document:
-    """A document of the steps alone (for Jupyter and the Python API)."""
+def derivation_document(derivation: Derivation, partial: bool | None = None, answer: bool = False) -> Document:
+    """A document of the steps alone (for Jupyter and the Python API); ``answer``: then the
+    answer, labelled with the derivative it is (``answer_label``)."""
     from symgrad.steps.derivation import deep_recursion
 
     with deep_recursion():
-        return Document(tuple(derivation_blocks(derivation, partial)), title=f"Derivative of {oneline(derivation.expr)}")
+        blocks = derivation_blocks(derivation, partial)
+        if answer:
+            from symgrad.render.document import Equation
+
+            blocks.append(Equation(answer_label(derivation, partial), derivation.result, final=True))
+            if derivation.links:
+                from symgrad.render.narrate import links_text
+
+                blocks.append(links_text(derivation.links))
+        return Document(tuple(blocks), title=f"Derivative of {oneline(derivation.expr)}")
+
+
+def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
+    """d²/dx² [σ(x)], ∂²/∂x∂y [x²·y³]: the derivative the derivation's result is, applied to its expression."""
+    from symgrad.render.narrate import derivative_label
+
+    if partial is None:
+        partial = len(derivation.expr.free_symbols) > 1
+    return derivative_label(derivation.variables, partial=partial, expr=derivation.expr)
 
 
 def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> Document:
@@ -482,13 +509,12 @@ def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> 
 def check_document(source: str, answer_text: str, result: Any, notes: Sequence[str] = ()) -> Document:
     """``symgrad check``: the verdict, a point where the answer differs, the step it went wrong at,
     and the correct derivation."""
-    from symgrad.render.document import Equation, Interpretation, Label as L
-    from symgrad.render.narrate import derivative_label
+    from symgrad.render.document import Equation, Interpretation
 
     d = result.derivation
-    label = derivative_label(d.wrt, d.order, partial=len(d.expr.free_symbols) > 1)
-    lhs = L(f"{label.plain} [{oneline(d.expr)}]", r"%s\left[%s\right]" % (label.latex, backends.latex_of(d.expr)))
-    blocks: list[object] = [Interpretation(source, d.expr, tuple(notes)), Interpretation(answer_text, result.answer, ())]
+    lhs = answer_label(d)
+    notes = tuple(dict.fromkeys((*notes, *d.notes)))  # also: a variable named that does not occur
+    blocks: list[object] = [Interpretation(source, d.expr, notes), Interpretation(answer_text, result.answer, ())]
     if result.correct:
         how = "symbolically" if result.method == "exact" else "at every sample point (numerically)"
         blocks.append(Text(f"correct: the answer equals the derivative {how}"))
@@ -526,16 +552,17 @@ def table_document(rows: Sequence[Any]) -> Document:
 
 
 def derivation_latex(derivation: Derivation, mathjax: bool = False) -> str:
-    """The derivation as LaTeX; ``mathjax=True`` gives one display formula for Jupyter."""
-    blocks = derivation_blocks(derivation)
+    """The derivation as LaTeX, ending with its answer; ``mathjax=True`` gives one display formula
+    for Jupyter."""
     if not mathjax:
-        return backends.to_latex(Document(tuple(blocks)))
+        return backends.to_latex(derivation_document(derivation, answer=True))
+    blocks = derivation_blocks(derivation)
     rows: list[str] = []
     for block in blocks:
         if isinstance(block, StepsBlock):
             for node in _walk(block.roots):
                 rows.append(_latex_row(node, tagged=True))
-    rows.append(r"\frac{d}{d%s}\left[%s\right] &= %s" % (sp.latex(derivation.wrt), backends.latex_of(derivation.expr), backends.latex_of(derivation.result)))
+    rows.append(r"%s &= %s" % (answer_label(derivation).latex, backends.latex_of(derivation.result)))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
@@ -570,9 +597,18 @@ def plain_piece(p: Piece) -> str:
     return oneline(p)
 
 
+def _bare_factor(f: Piece) -> bool:
+    """Whether a factor reads unambiguously without brackets: x, sin(x), x², f′(x²)."""
+    from symgrad.abstract import view
+
+    return isinstance(f, sp.Basic) and bool(
+        f.is_Atom or f.is_Function or view(f) is not None
+        or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function)))
+
+
 def _plain_factor(f: Piece) -> str:
     text = plain_piece(f)
-    if isinstance(f, sp.Basic) and (f.is_Atom or f.is_Function or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function))):
+    if _bare_factor(f):
         return text
     if isinstance(f, Label):
         return text
@@ -603,7 +639,7 @@ def latex_piece(p: Piece, math: bool = False) -> str:
 
 def _latex_factor(f: Piece) -> str:
     text = latex_piece(f, True)
-    if isinstance(f, sp.Basic) and (f.is_Atom or f.is_Function or (f.is_Pow and f.exp.is_positive and (f.base.is_Atom or f.base.is_Function))):
+    if _bare_factor(f):
         return text
     if isinstance(f, Label):
         return text

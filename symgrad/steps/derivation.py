@@ -58,6 +58,9 @@ class Derivation:
     """The names ``result`` is written in, outermost first, each with what it stands for in the
     next one's name (the last in the variables): only for chains of ``NAMED_CHAIN`` links or more,
     when ``derive(…, name_links=True)`` asked for it. Empty: ``result`` is in the variables."""
+    notes: tuple[str, ...] = ()
+    """How the expression was taken (0^u as 0) and which variables named do not occur in it (the
+    derivative by them is 0): what ``symgrad diff`` prints with the interpretation line."""
 
     @property
     def long_chain(self) -> bool:
@@ -68,6 +71,12 @@ class Derivation:
     def wrt(self) -> sp.Symbol:
         """The variable of the first derivative (all of them, unless it is a mixed partial)."""
         return self.variables[0]
+
+    @property
+    def written(self) -> tuple[sp.Symbol, ...]:
+        """The variables as the notation writes them, the last one taken first: ∂²/∂x∂y, taken by
+        y first, is (x, y) (``variables`` is (y, x))."""
+        return tuple(reversed(self.variables))
 
     @property
     def order(self) -> int:
@@ -81,7 +90,7 @@ class Derivation:
         """``{"expression", "wrt", "order", "result", "latex", "check", "steps"}`` (see README)."""
         from symgrad.render.backends import latex_of
 
-        names = [v.name for v in self.variables]
+        names = [v.name for v in self.written]
         data: dict[str, Any] = {
             "expression": str(self.expr),
             "wrt": names[0] if len(set(names)) == 1 else names,
@@ -93,6 +102,8 @@ class Derivation:
         }
         if self.links:
             data["links"] = links_json(self.links)
+        if self.notes:
+            data["notes"] = list(self.notes)
         if self.check == "mismatch":
             data["reference"] = str(self.reference)
         return data
@@ -106,7 +117,7 @@ class Derivation:
         from symgrad.render import backends
         from symgrad.render.steps import derivation_document
 
-        return backends.to_markdown(derivation_document(self))
+        return backends.to_markdown(derivation_document(self, answer=True))
 
 
 def links_json(links: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[dict[str, str]]:
@@ -130,35 +141,26 @@ def deep_recursion(limit: int = 20_000) -> Iterator[None]:
 def _stages(e: sp.Expr, wrt: VarLike | Sequence[VarLike] | None, order: int) -> list[sp.Symbol]:
     from symgrad import calculus
 
-    calculus.check_order(order)
-    if wrt is None:
-        return [calculus.default_variable(e)] * order
-    if isinstance(wrt, (str, sp.Symbol)) and not (isinstance(wrt, str) and "," in wrt):
-        return [calculus.resolve_variable(wrt, e)] * order
-    names = [n for n in wrt.split(",") if n.strip()] if isinstance(wrt, str) else list(wrt)
-    variables = [calculus.resolve_variable(n, e) for n in names]
-    if not variables:
-        raise InputError("no variable given")
-    if len(variables) > 1 and order != 1:
-        raise InputError("give either several variables (a mixed partial) or --order, not both")
-    calculus.check_order(len(variables) * order)
-    return variables * order
+    return calculus.stages(e, wrt, order)
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, *, strict: bool = False,
            steps: bool = True, name_links: bool = False, avoid: Iterable[str] = (), named_from: int = 0) -> Derivation:
     """The worked derivative of ``expr`` (text through the grammar, or SymPy) by ``wrt``.
 
-    ``wrt`` is one variable (default: x, else the first), or several for a mixed partial
-    (``"x,y"`` is ∂²/∂y∂x: x first). ``order`` repeats the derivative, each with its own steps.
+    ``wrt`` is one variable (default: x, else the first), or several for a mixed partial, as the
+    notation writes them: ``"x,y"`` (or ``["x", "y"]``) is ∂²/∂x∂y, ∂/∂y first, then ∂/∂x, as
+    ``symgrad diff --wrt x,y`` and ``symgrad.multivar.mixed`` take it; ``variables`` lists them in
+    the order taken. ``order`` repeats the derivative, each with its own steps.
     ``steps=False`` (``--no-steps``) skips the step tree: the result is SymPy's derivative in the
     same final form, and each derivative is one ``table`` step.
 
     >>> d = derive("x cos(pi x)")
     >>> d.result, [s.rule for s in d.steps[0].substeps]
     (-pi*x*sin(pi*x) + cos(pi*x), ['variable', 'chain'])
-    >>> derive("x^3 y", wrt="x,y").result
-    3*x**2
+    >>> mixed = derive("x^3 y^2", wrt="x,y")
+    >>> mixed.variables, mixed.steps[0].result, mixed.result
+    ((y, x), 2*x**3*y, 6*x**2*y)
     >>> quick = derive("x cos(pi x)", steps=False)
     >>> quick.result == d.result, [s.rule for s in quick.steps]
     (True, ['table'])
@@ -175,21 +177,25 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     >>> deep.result.args[:2], deep.links[0], deep.links[-1], deep.check
     ((cos(p), cos(q)), (u, sin(v)), (u62, sin(x)), 'exact')
     """
-    from symgrad.calculus import as_expr, chain_diff, tidy
+    from symgrad.calculus import as_expr, chain_diff, diff_once, prepared, tidy
+    from symgrad.realness import check_result
 
     e = as_expr(expr)
     stages = _stages(e, wrt, order)
+    # a function real on no interval is refused; 0^u is read as 0; a variable named that does not
+    # occur gets a note (its derivative is a true 0, but it may be a misspelling)
+    ready, notes = prepared(e, stages if wrt is not None else ())
     builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
                       name_links=name_links and len(stages) == 1, named_from=named_from)
     links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     roots: list[Step] = []
-    current: sp.Expr = e
+    current: sp.Expr = ready
     worst = "exact"
-    reference: sp.Expr = e
+    reference: sp.Expr = ready
     with deep_recursion():
         for var in stages:
             if not steps:
-                final = final_form(tidy(chain_diff(current, var)))
+                final = final_form(diff_once(current, var))
                 roots.append(TableStep(expr=current, wrt=var, result=final, id=builder.new_id()))
                 reference = current = final
                 continue
@@ -201,6 +207,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
 
                 tidy_sums = getattr(calculus, "_tidy_sums", None)
                 final = tidy_sums(final, current) if tidy_sums is not None else final
+            check_result(final, current)
             if final != step.result:
                 step = SimplifyStep(expr=current, wrt=var, result=final, before=step.result,
                                     substeps=(step,), id=builder.new_id())
@@ -228,7 +235,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             roots.append(step)
             current = final
     return Derivation(expr=e, variables=tuple(stages), steps=tuple(roots), result=current,
-                      check=worst, reference=reference, links=links)
+                      check=worst, reference=reference, links=links, notes=notes)
 
 
 def _links(root: Step) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], dict[sp.Expr, sp.Symbol]]:

@@ -111,7 +111,7 @@ def _mistakes(step: Step) -> Iterator[tuple[str, sp.Expr]]:
     if rule == "chain":
         u, inner = step.u, step.inner  # type: ignore[attr-defined]
         yield (f"the chain rule without the inner derivative d{u}/d{step.wrt} = {oneline(results[1])}",
-               results[0].xreplace({u: inner}))
+               step.at_inner(results[0]))  # type: ignore[attr-defined]
     elif rule == "product":
         factors = step.factors  # type: ignore[attr-defined]
         yield "the derivative of a product taken as the product of the derivatives", sp.Mul(*results)

@@ -191,7 +191,7 @@ FUNCTION_TITLES = {
 
 @record(kw_only=True)
 class AbstractFunctionStep(Step):
-    """d/dx f(x) = f′(x) for a function f known only by name."""
+    """d/dx f(x) = f′(x) for a function f known only by name (and d/dx f⁽ⁿ⁾(x) = f⁽ⁿ⁺¹⁾(x))."""
 
     RULE = "abstract_function"
     TITLE = "Unknown function"
@@ -308,10 +308,17 @@ class ChainStep(Step):
                 factors.append(step.substeps[0].result)
                 step = step.substeps[1]
             return sp.Mul(*factors, step.result)
-        outer = results[0].xreplace({self.u: self.inner})
+        outer = self.at_inner(results[0])
         if self.link:
             return sp.Mul(outer, results[1], evaluate=False)
         return outer * results[1]
+
+    def at_inner(self, expr: sp.Expr) -> sp.Expr:
+        """``expr``, written in ``u``, at u = the inner function: F′(u) -> F′(u(x)); an unknown
+        function's f′(u) becomes f′ at the inner function (``symgrad.abstract.at``)."""
+        from symgrad.abstract import at
+
+        return at(expr, self.u, self.inner)
 
     @property
     def definition(self) -> sp.Expr:

@@ -27,6 +27,7 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from symgrad import abstract
 from symgrad.budget import check
 from symgrad.steps import table
 from symgrad.steps.rules import (
@@ -154,6 +155,11 @@ def unary(expr: sp.Expr, x: sp.Symbol) -> tuple[sp.Expr, Callable[[sp.Expr], sp.
         return expr.args[0], lambda u: sp.Heaviside(u, *rest)
     if isinstance(expr, sp.Function) and len(expr.args) == 1 and not isinstance(expr, (sp.Max, sp.Min)):
         return expr.args[0], expr.func
+    if isinstance(expr, (sp.Derivative, sp.Subs)):
+        seen = abstract.view(expr)  # f⁽ⁿ⁾(p): a function of p, whose derivative is f⁽ⁿ⁺¹⁾
+        if seen is not None:
+            func, order, point = seen
+            return point, lambda u: abstract.derivative_at(func, order, u)
     return None
 
 
@@ -174,6 +180,9 @@ def _leaf(expr: sp.Expr, x: sp.Symbol, sid: int) -> Step:
         return LogBaseStep(expr=expr, wrt=x, result=1 / (x * sp.log(lb[1])), base=lb[1], id=sid)
     if isinstance(expr, AppliedUndef):
         return AbstractFunctionStep(expr=expr, wrt=x, result=sp.Derivative(expr, x), id=sid)
+    seen = abstract.view(expr)
+    if seen is not None:  # f⁽ⁿ⁾(x) -> f⁽ⁿ⁺¹⁾(x)
+        return AbstractFunctionStep(expr=expr, wrt=x, result=abstract.derivative_at(seen[0], seen[1] + 1, x), id=sid)
     if table.known(expr.func):
         return FunctionStep(expr=expr, wrt=x, result=table.derivative_at(expr.func, x),
                             name=table.rule_name(expr.func), id=sid)
