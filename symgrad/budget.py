@@ -394,14 +394,18 @@ def run_guarded(fn: Callable[[], T], timeout: float | None = None) -> T:
     box: dict[str, Any] = {}
 
     def target() -> None:
+        from symgrad.magnitude import TooLarge, guard
+
         try:
             try:
-                with time_budget(timeout):
+                with time_budget(timeout), guard():
                     box["value"] = fn()
             except WallInterrupt:  # delivered just as the block ended: still the budget running out
                 raise _ran_out(timeout or 0, wall=True) from None
             except Interrupt:
                 raise _ran_out(timeout or 0) from None
+            except TooLarge as exc:  # an exact number SymPy was about to compute
+                raise BudgetExceeded(exc.message, suggestion="symgrad stops here: no time budget would be enough for this number") from None
         except BaseException as exc:  # handed to the waiting thread, which re-raises it
             box["error"] = exc
 
