@@ -37,7 +37,8 @@ AtOption = Annotated[
 ]
 TimeoutOption = Annotated[
     float,
-    typer.Option("--timeout", min=0.1, help="Time budget in seconds; past it symgrad stops with a message (exit 1)."),
+    typer.Option("--timeout", min=0.1, envvar="SYMGRAD_TIMEOUT",
+                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops with a message (exit 1)."),
 ]
 ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
 
