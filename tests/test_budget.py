@@ -144,3 +144,18 @@ def test_guard_refuses_giant_exact_powers_wherever_sympy_makes_them() -> None:
 def test_run_guarded_turns_too_large_into_a_message() -> None:
     with pytest.raises(BudgetExceeded, match="too large to compute exactly"):
         budget.run_guarded(lambda: sp.exp(sp.Integer(10) ** 10 * sp.log(2)), 5)
+
+
+def test_fuzz_families_keep_the_promises() -> None:
+    """A few inputs of each budget family of the fuzzer (tests/fuzz/families.py), seeded."""
+    import random
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "fuzz"))
+    from families import FAMILIES, run_command
+    from test_properties import GrammarWalker
+
+    walker, rng = GrammarWalker(), random.Random(13)
+    outcomes = [run_command(family(rng, walker)) for family in FAMILIES.values() for _ in range(3)]
+    assert "error" in outcomes  # the families do reach the size checks
