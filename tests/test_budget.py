@@ -47,9 +47,9 @@ def test_waiting_is_stopped_by_the_wall_backstop(monkeypatch) -> None:
         while True:
             time.sleep(0.01)  # interruptible between sleeps
 
-    with pytest.raises(BudgetExceeded, match="wall-clock limit for a time budget of 5 s"):
-        budget.run_guarded(wait, 5)
-    assert budget.cpu_clock() - start < 2  # far less than the 5 s CPU budget: the wall clock stopped it
+    with pytest.raises(BudgetExceeded, match="wall-clock limit for a time budget of 2 s"):
+        budget.run_guarded(wait, 2)
+    assert budget.cpu_clock() - start < 1.5  # less than the 2 s CPU budget: the wall clock stopped it
 
 
 def test_wall_backstop_is_generous() -> None:
@@ -77,7 +77,7 @@ def test_interruption_cannot_be_swallowed_by_except_exception() -> None:
         while True:
             try:
                 _spin()
-            except Exception:  # SymPy's habit: must not swallow the budget
+            except Exception:  # noqa: BLE001, S110 - SymPy's habit: must not swallow the budget
                 pass
 
     with pytest.raises(BudgetExceeded):

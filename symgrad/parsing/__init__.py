@@ -77,9 +77,9 @@ def parse_full(text: str) -> Parsed:
 
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
     """
+    from symgrad.magnitude import TooLarge, guard
     from symgrad.parsing.build import Builder, finish
     from symgrad.parsing.lalr import Parser, UnexpectedToken
-    from symgrad.magnitude import TooLarge, guard
     from symgrad.parsing.lexer import Scanner
 
     if not isinstance(text, str):

@@ -17,7 +17,8 @@ API/CSV families of the same issue go here too).
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 BUDGET = 2.0
 """The ``--timeout`` of every command the families run (CPU seconds)."""
@@ -115,9 +116,8 @@ def run_command(args: list[str]) -> str:
     """Run ``symgrad ARGS --timeout BUDGET --format plain`` and check the promises; the outcome
     ("ok", "error" or "refused") or AssertionError saying which promise broke."""
     from symgrad.budget import GRACE, isolated
-    from symgrad.errors import BudgetExceeded
-
     from symgrad.cli.app import load_commands
+    from symgrad.errors import BudgetExceeded
 
     load_commands()  # imported once here, not again in every child
     full = [*args, "--timeout", str(BUDGET), "--format", "plain"]
