@@ -286,7 +286,8 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     cpu_end, wall_end = cpu_clock() + seconds, time.monotonic() + wall_backstop(seconds)
     if previous is not None:
         cpu_end, wall_end = min(cpu_end, previous[0]), min(wall_end, previous[1])
-    _local.deadline = (cpu_end, wall_end, seconds if previous is None or cpu_end < previous[0] else previous[2])
+    shown = seconds if previous is None or cpu_end < previous[0] else previous[2]  # whose budget runs out
+    _local.deadline = (cpu_end, wall_end, shown)
     use_signal = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
     old_handlers: tuple[Any, Any] | None = None
     repeater = None
@@ -316,9 +317,9 @@ def time_budget(seconds: float | None) -> Iterator[None]:
     try:
         yield
     except WallInterrupt:
-        raise _ran_out(seconds, wall=True) from None
+        raise _ran_out(shown, wall=True) from None
     except Interrupt:
-        raise _ran_out(seconds) from None
+        raise _ran_out(shown) from None
     finally:
         _finally(end)
 

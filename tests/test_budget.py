@@ -159,3 +159,12 @@ def test_fuzz_families_keep_the_promises() -> None:
     walker, rng = GrammarWalker(), random.Random(13)
     outcomes = [run_command(family(rng, walker)) for family in FAMILIES.values() for _ in range(3)]
     assert "error" in outcomes  # the families do reach the size checks
+
+
+def test_the_budget_that_runs_out_is_named() -> None:
+    def inner() -> None:
+        with budget.time_budget(100):
+            _spin()
+
+    with pytest.raises(BudgetExceeded, match="time budget of 0.3 s ran out"):
+        budget.run_guarded(inner, 0.3)
