@@ -168,3 +168,21 @@ def test_the_budget_that_runs_out_is_named() -> None:
 
     with pytest.raises(BudgetExceeded, match="time budget of 0.3 s ran out"):
         budget.run_guarded(inner, 0.3)
+
+
+def test_load_alone_does_not_break_the_budget() -> None:
+    """12 commands at once on this machine's cores: each needs well under a second of CPU, so a
+    3 s CPU budget holds however long the crowd makes them wait (a wall-clock budget of 3 s would
+    not: 12 × ~0.6 s of work share two cores). The verdict needs no timing: every run succeeds."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    procs = [subprocess.Popen([sys.executable, "-m", "symgrad", "diff", "x cos(πx)", "--timeout", "3", "--format", "plain"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(12)]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert all(code == 0 for code, _, _ in results), [err[-300:] for code, _, err in results if code]
