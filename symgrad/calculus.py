@@ -639,12 +639,16 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at:
             if isinstance(h, sp.DiracDelta):
                 return Value(None, f"{what} is undefined at {at}: the delta function is not a number at 0"), "undefined"
             return Value(None, f"{what} is undefined at {at}: {h.func.__name__.lower()} has a jump at 0"), "undefined"
-    if not magnitude.certain(expr, point) and not expr.has(sp.zoo, sp.nan, sp.I, sp.oo):
-        # the size check could not vouch for this expression: compute it where it can be killed
-        from symgrad.budget import isolated
+    try:
+        with magnitude.guard():  # substituting may make SymPy compute a giant exact power: refused
+            if not magnitude.certain(expr, point) and not expr.has(sp.zoo, sp.nan, sp.I, sp.oo):
+                # the size check could not vouch for this expression: compute it where it can be killed
+                from symgrad.budget import isolated
 
-        return isolated(_evaluate_number, expr, dict(point), what, at)  # type: ignore[no-any-return]
-    return _evaluate_number(expr, point, what, at)
+                return isolated(_evaluate_number, expr, dict(point), what, at)  # type: ignore[no-any-return]
+            return _evaluate_number(expr, point, what, at)
+    except magnitude.TooLarge as exc:
+        return Value(None, f"{what} cannot be computed at {at}: {exc.message}"), "unknown"
 
 
 def _shown(value: object) -> str:

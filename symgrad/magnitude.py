@@ -13,6 +13,13 @@ interrupt. Here each numeric node gets an estimate of log10|value| from floats a
 To support a new function: add its growth to ``_GROWTH`` (how log10|f(a)| follows from a); an
 unknown function is assumed to grow no faster than its largest argument.
 
+Estimates cannot see what SymPy's rewriting makes of an expression while it builds or
+substitutes: exp(x + 10^8 ln 3) becomes exp(x)·3^(10^8), 3^(10^9 x + 10^9)·3^(-10^9 x) becomes
+3^(10^9). So the last check sits where every exact power is computed: inside ``guard()`` (the
+parser and every command run in it), SymPy's ``Rational._eval_power`` refuses a result of more
+than ``MAX_EXACT_BITS`` bits by raising ``TooLarge`` — before the C-level power that no timer
+could interrupt.
+
 >>> import sympy as sp
 >>> explosive(sp.exp(sp.Integer(10) ** 6, evaluate=False)) is None
 True
@@ -23,7 +30,10 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 MAX_ARGUMENT_DIGITS = 1000
@@ -32,6 +42,87 @@ needs 3 300 bits of precision, fine; exp(e^e^e^e) needs 5.5 million, and takes m
 
 MAX_EXACT_BITS = 100_000
 """Bits of an exact power of rationals, as in the parser: 2^1000 is fine, 2^(10^1000) is not."""
+
+class TooLarge(BaseException):
+    """SymPy was about to compute an exact number too large to work with (inside ``guard()``).
+
+    A ``BaseException``, like the time budget's interruption, so that SymPy's ``except Exception``
+    blocks cannot swallow it; the parser and ``symgrad.budget.run_guarded`` turn it into
+    ``BudgetExceeded`` (exit 1).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_guarding = threading.local()
+_installed = False
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Inside the block, an exact power of more than ``MAX_EXACT_BITS`` bits raises ``TooLarge``.
+
+    >>> import sympy as sp
+    >>> with guard():
+    ...     sp.Integer(3) ** (sp.Integer(10) ** 8)
+    Traceback (most recent call last):
+    ...
+    symgrad.magnitude.TooLarge: 3^100000000 is too large to compute exactly (about 47,712,125 digits; the limit is 30,102)
+    >>> sp.Integer(3) ** 5  # outside the block: SymPy as it is
+    243
+    """
+    depth = getattr(_guarding, "depth", 0)
+    _guarding.depth = depth + 1
+    if "sympy" in sys.modules:
+        install_guard()
+    try:
+        yield
+    finally:
+        _guarding.depth = depth
+
+
+def install_guard() -> None:
+    """Wrap SymPy's exact powers of rationals with the size check of ``guard`` (once per process).
+
+    Outside ``guard()`` the wrapper only reads one thread-local counter: SymPy behaves as it does
+    without symgrad, in the caller's own code too.
+    """
+    global _installed
+    if _installed:
+        return
+    import sympy as sp
+
+    for cls in (sp.Rational, sp.Integer):
+        original = cls.__dict__["_eval_power"]
+
+        def guarded(self: Any, expt: Any, _original: Any = original) -> Any:
+            if getattr(_guarding, "depth", 0) and isinstance(expt, sp.Rational):
+                _check_exact_power(self, expt)
+            return _original(self, expt)
+
+        guarded.__doc__ = original.__doc__
+        cls._eval_power = guarded
+    _installed = True
+
+
+def _check_exact_power(base: Any, expt: Any) -> None:
+    p, q = abs(int(base.p)), int(base.q)
+    if max(p, q) <= 1 or int(expt.p) == 0:
+        return
+    n, d = abs(int(expt.p)), int(expt.q)
+    lg_bits = math.log2(_log2_int(max(p, q))) + _log2_int(n) - _log2_int(d)  # log2 of the result's bits
+    if lg_bits > math.log2(MAX_EXACT_BITS):
+        lg_digits = (lg_bits + math.log2(math.log10(2))) * math.log10(2)
+        shown = f"{_wrap(describe(base))}^{_wrap(describe(expt))}"
+        raise TooLarge(f"{shown} is too large to compute exactly (about {_count(lg_digits)} digits; "
+                       f"the limit is {int(MAX_EXACT_BITS * math.log10(2)):,})")
+
+
+def _log2_int(n: int) -> float:
+    return math.log2(n) if n.bit_length() < 1000 else n.bit_length() - 1.0
+
 
 _LN10 = math.log(10)
 _BIG = 300.0  # beyond 10^300 a float overflows: work with the logarithm only

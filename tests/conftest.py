@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 import pytest
 import sympy as sp
+
+TEST_TIMEOUT = "300"
+"""The default budget of every symgrad run in the tests (CliRunner and subprocesses inherit it):
+CPU seconds that only a hang reaches, so no verdict depends on the machine's speed or load.
+Tests of the budget itself pass their own ``--timeout``, which wins over the variable."""
+
+os.environ["SYMGRAD_TIMEOUT"] = TEST_TIMEOUT
 
 
 def R(name: str) -> sp.Symbol:

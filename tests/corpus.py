@@ -57,3 +57,35 @@ CORPUS_WRT: list[tuple[str, str]] = [
     ("log(x, y)", "y"), ("max(x, y)", "y"), ("-(y ln(p) + (1 - y) ln(1 - p))", "p"),
     ("(1 - x)^2 + 100 (y - x^2)^2", "y"), ("a x^2 + b x + c", "a"),
 ]
+
+HIDDEN_GIANTS: list[tuple[str, ...]] = [
+    # Command lines whose input folds into an exact number too large to compute (issue #13): SymPy
+    # rewrites exp(c·ln b) as b^c, splits exp(x + c) into exp(x)·exp(c), combines exp(u)·exp(v) and
+    # distributes powers over products, while it builds or substitutes. Each must end at once with a
+    # message (exit 1), or with a value-less note at a point (exit 0), never run to the budget.
+    ("diff", "exp(10^8 ln 3)", "--no-steps"),
+    ("diff", "x + e^(10^8 ln(3))", "--timeout", "2"),
+    ("diff", "exp(10^10 ln 2)", "--timeout", "1"),
+    ("diff", "exp(x + 10^8 ln 3)"),
+    ("diff", "exp(x + 10^999 ln 3)"),
+    ("diff", "e^x e^(10^8 ln 3 - x)"),
+    ("diff", "(3 e^x)^(10^8)"),
+    ("diff", "exp(10^8 ln(3/2)) x"),
+    ("diff", "exp(10^8 ln 3 + 10^8 ln 2) + x"),
+    ("diff", "exp(10^8 log_2(3) ln 2) x"),
+    ("grad", "exp(x + y + 10^8 ln 3)"),
+    ("hessian", "exp(10^8 ln 3) x^2"),
+    ("jacobian", "exp(10^8 ln 3) x, y"),
+    ("diff", "x^2", "--at", "x=exp(10^8 ln 3)"),
+    ("check", "x^2", "--answer", "2x + exp(10^8 ln 3) - exp(10^8 ln 3)"),
+    ("check", "exp(x + 10^8 ln 3)", "--answer", "exp(x)"),
+]
+
+HIDDEN_GIANTS_AT_A_POINT: list[tuple[str, ...]] = [
+    # the same, made by substituting the point: the derivative is fine, its value is not computable
+    ("diff", "exp(x y)", "--at", "x=10^8,y=ln(3)"),
+    ("diff", "exp(x ln(y))", "--at", "x=10^8,y=3"),
+    ("diff", "3^(x + 10^8)", "--at", "x=0"),
+    ("diff", "2^x", "--at", "x=10^8"),
+    ("diff", "e^(x) e^(y)", "--at", "x=10^8 ln 3,y=1"),
+]

@@ -222,3 +222,23 @@ def test_cross_entropy_function_is_consistent() -> None:
     for k in range(3):
         numeric = at(sp.diff(ce.rewrite(sp.exp), A[k]), LOGITS, LABELS)
         assert numeric == pytest.approx(at(sp.diff(ce, A[k]), LOGITS, LABELS), rel=1e-12)
+
+
+def test_softmax_is_linear_in_its_output() -> None:
+    """200 classes (40 000 entries) in well under the default budget: the entries are built once
+    each and printed from the components' text, not re-printed per entry (it was cubic in N)."""
+    import time
+
+    from symgrad.multivar.softmax import LOGITS_FORM_CLASSES, softmax_derivation
+
+    start = time.process_time()
+    d = softmax_derivation(200)
+    data = d.to_json()
+    assert time.process_time() - start < 8  # CPU seconds (machine load does not count); ~0.5 s alone
+    assert data["jacobian"][3][7] == "-p4*p8" and data["jacobian"][7][3] == "-p4*p8"
+    assert data["jacobian"][9][9] == "p10*(1 - p10)"
+    assert data["jacobian_in_logits"] is None and LOGITS_FORM_CLASSES < 200
+    small = softmax_derivation(12)
+    assert small.to_json()["jacobian_in_logits"] == [[str(e) for e in row] for row in small.jacobian_in_logits]
+    assert all(small.jacobian_in_logits[r][c] == softmax_component(r + 1, *small.logits).fdiff(c + 2)
+               for r in range(12) for c in range(12))

@@ -152,3 +152,20 @@ def test_hessian_of_the_loss_on_concrete_data() -> None:
     assert h.matrix[0][1] == 2 * sp.Sum(X[i], (i, 1, n))
     ours = sp.Matrix(h.matrix).applyfunc(concrete)
     assert ours == sp.hessian(concrete(e), (b, w))
+
+
+def test_self_check_writes_sums_out_at_whole_limits(cli, monkeypatch) -> None:
+    """The step engine's self-check evaluates a sum at whole n (2…5), written out: never with SymPy's
+    evalf series method, which spent seconds on a sum to n = 1.43 (the MSE gradient took 5 s)."""
+    from symgrad.steps.verify import compare
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("evalf summed a series")
+
+    monkeypatch.setattr(sp.Sum, "euler_maclaurin", refuse)
+    res = cli("grad", "1/n " + MSE, "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    c = R("c")
+    assert compare(sp.Sum(c**2 + c, (i, 1, n)), n * (c + c**2)).kind == "numeric"  # the same n on both sides
+    wrong = compare(sp.Sum(c**2 + c, (i, 1, n)), n * (c + 2 * c**2))
+    assert wrong.kind == "different" and wrong.point["n"] in (2, 3, 4, 5)

@@ -347,6 +347,9 @@ def entry() -> None:
     # SymPy's default cache (1 000 entries) thrashes on inputs with thousands of subexpressions,
     # making a 1 000-term sum superlinear; SymPy reads this when first imported, which is later.
     os.environ.setdefault("SYMPY_CACHE_SIZE", "20000")
+    from symgrad.cli import common
+
+    common.OWN_PROCESS = True  # run() may set the process's limits (memory ceiling, kernel CPU limit)
     command = requested_command(sys.argv[1:])
     if command not in ("diff", "grad"):
         load_commands([command] if command in COMMAND_MODULES else None)

@@ -37,7 +37,8 @@ AtOption = Annotated[
 ]
 TimeoutOption = Annotated[
     float,
-    typer.Option("--timeout", min=0.1, help="Time budget in seconds; past it symgrad stops with a message (exit 1)."),
+    typer.Option("--timeout", min=0.1, envvar="SYMGRAD_TIMEOUT",
+                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops with a message (exit 1)."),
 ]
 ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
 
@@ -115,18 +116,25 @@ def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
 
 DEFAULT_TIMEOUT = 10.0
 
+OWN_PROCESS = False
+"""True in the ``symgrad`` command (``app.entry``), False when the CLI runs inside another program
+(a test's CliRunner): only then may ``run`` cap the process's memory and CPU time."""
+
 
 def run(fmt: Format | None, debug: bool, body: Callable[[Format], None], timeout: float = DEFAULT_TIMEOUT) -> None:
     """Run a command body at the error boundary: library errors -> message + exit code.
 
     The body runs through ``symgrad.budget.run_guarded``: in a thread with a deep stack (deep
-    expressions never meet Python's recursion limit) under the time budget. Every exception maps
-    to an exit code (``exit_code_for``); a traceback is printed only with ``--debug``.
+    expressions never meet Python's recursion limit) under the time budget (CPU seconds, with a
+    wall-clock backstop). Every exception maps to an exit code (``exit_code_for``); a traceback is
+    printed only with ``--debug``.
     """
     from symgrad import budget
 
     debug = debug or bool(os.environ.get("SYMGRAD_DEBUG"))
     resolved = resolve_format(fmt)
+    if OWN_PROCESS:
+        budget.limit_process()  # the memory ceiling, and the kernel's CPU limit behind the budget
     try:
         budget.run_guarded(lambda: body(resolved), timeout)
     except (typer.TyperException, typer.Exit, typer.Abort, SystemExit):

@@ -35,6 +35,9 @@ from symgrad.errors import InputError
 MAX_CLASSES = 1000
 """Classes in one softmax: a 1000×1000 Jacobian is already a million entries."""
 
+LOGITS_FORM_CLASSES = 100
+"""Classes up to which ``softmax N --format json`` also writes the Jacobian in the logits (10 MB)."""
+
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
@@ -94,7 +97,14 @@ class softmax_component(sp.Function):  # noqa: N801 - SymPy's convention: functi
         return self._eval_is_real()
 
     def _sympystr(self, printer: object) -> str:
-        return "softmax_%d(%s)" % (self.index, ", ".join(printer._print(a) for a in self.logits))  # type: ignore[attr-defined]
+        # printed once per printer setting: a Jacobian of N² entries holds each component N times,
+        # and printing its N logits every time made ``softmax N --format json`` cubic in N
+        key = (type(printer), repr(sorted(getattr(printer, "_settings", {}).items())))
+        cache = self.__dict__.setdefault("_symgrad_str", {})
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = "softmax_%d(%s)" % (self.index, ", ".join(printer._print(a) for a in self.logits))  # type: ignore[attr-defined]
+        return text
 
     def _symgrad_oneline(self, printer: object) -> str:
         return "p" + str(self.index).translate(_SUB)
@@ -351,8 +361,10 @@ class SoftmaxDerivation:
             "definition": "p_i = exp(a_i)/Sum(exp(a_k), (k, 1, N))",
             "cases": {"i = j": "p_i*(1 - p_i)", "i != j": "-p_i*p_j"},
             "formula": "J = diag(p) - p p^T",
-            "jacobian": [[str(e) for e in row] for row in self.jacobian],
-            "jacobian_in_logits": [[str(e) for e in row] for row in self.jacobian_in_logits],
+            "jacobian": _matrix_text(self.jacobian),
+            # N² entries of 2N logits each: past LOGITS_FORM_CLASSES that is N³ characters (89 MB
+            # at 200 classes); "probabilities" says what each p in "jacobian" stands for
+            "jacobian_in_logits": _matrix_text(self.jacobian_in_logits) if n <= LOGITS_FORM_CLASSES else None,
             "cross_entropy_gradient": [str(g) for g in self.cross_entropy_gradient],
             "steps": [
                 {"title": s.title, "lhs": s.lhs_plain, "chain": [str(c) for c in s.chain]}
@@ -411,12 +423,10 @@ def softmax_derivation(classes: int) -> SoftmaxDerivation:
     logits = tuple(sp.Symbol(f"a{m}", real=True) for m in range(1, classes + 1))
     probs = tuple(sp.Symbol(f"p{m}", real=True) for m in range(1, classes + 1))
     labels = tuple(sp.Symbol(f"y{m}", real=True) for m in range(1, classes + 1))
-    jac = tuple(
-        tuple(probs[r] * (1 - probs[r]) if r == c else -probs[r] * probs[c] for c in range(classes))
-        for r in range(classes)
-    )
     comps = build_softmax(*logits)
-    jac_logits = tuple(tuple(comps[r].fdiff(c + 2) for c in range(classes)) for r in range(classes))
+    # the entries of fdiff, built from the N components once: fdiff makes a new N-argument
+    # component per entry (hashing N logits each time: N³ for the matrix)
+    jac, jac_logits = _jacobian(probs), _jacobian(tuple(comps))
     dl = ("∂L/∂aⱼ", r"\frac{\partial L}{\partial a_{j}}")
     ce_steps = (
         ChainStep("cross-entropy of the probabilities against labels y", "L", "L",
@@ -428,3 +438,63 @@ def softmax_derivation(classes: int) -> SoftmaxDerivation:
     )
     grad = tuple(probs[m] - labels[m] for m in range(classes))
     return SoftmaxDerivation(classes, logits, probs, labels, steps, jac, jac_logits, ce_steps, grad)
+
+
+def _jacobian(p: tuple[sp.Expr, ...]) -> tuple[tuple[sp.Expr, ...], ...]:
+    """diag(p) − p pᵀ entry by entry, in time linear in its N² entries.
+
+    The entries are what SymPy builds for pᵢ(1 − pᵢ) and −pᵢpⱼ (the same objects), but the N² − N
+    off-diagonal products skip SymPy's general ``Mul`` constructor (about 30 µs each): −pᵢpⱼ is
+    −1 times the two factors in SymPy's canonical order, and the same object as −pⱼpᵢ.
+
+    >>> p1, p2, p10 = sp.symbols("p1 p2 p10", real=True)
+    >>> _jacobian((p1, p2, p10))[2] == (-p10 * p1, -p10 * p2, p10 * (1 - p10))
+    True
+    """
+    from functools import cmp_to_key
+
+    n = len(p)
+    rank = {id(f): r for r, f in enumerate(sorted(p, key=cmp_to_key(sp.Basic.compare)))}
+    rows: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
+    minus_one = sp.S.NegativeOne
+    for r in range(n):
+        rows[r][r] = p[r] * (1 - p[r])
+        for c in range(r + 1, n):
+            first, second = (p[r], p[c]) if rank[id(p[r])] < rank[id(p[c])] else (p[c], p[r])
+            rows[r][c] = rows[c][r] = sp.Mul._from_args((minus_one, first, second), is_commutative=True)
+    return tuple(tuple(row) for row in rows)
+
+
+def _matrix_text(matrix: tuple[tuple[sp.Expr, ...], ...]) -> list[list[str]]:
+    """``str`` of every entry of a ``_jacobian`` matrix, in time linear in the text.
+
+    An off-diagonal entry −a·b of two names or function calls prints as "-a*b", so it is put
+    together from the text of a and b (each printed once); the rest go through ``str``.
+
+    >>> p1, p2 = sp.symbols("p1 p2", real=True)
+    >>> _matrix_text(_jacobian((p1, p2)))
+    [['p1*(1 - p1)', '-p1*p2'], ['-p1*p2', 'p2*(1 - p2)']]
+    """
+    names: dict[int, str] = {}
+    done: dict[int, str] = {}
+
+    def name(factor: sp.Basic) -> str:
+        text = names.get(id(factor))
+        if text is None:
+            text = names[id(factor)] = str(factor)
+        return text
+
+    def text(entry: sp.Expr) -> str:
+        known = done.get(id(entry))
+        if known is not None:
+            return known
+        args = entry.args
+        if (entry.is_Mul and len(args) == 3 and args[0] is sp.S.NegativeOne
+                and all(a.is_Symbol or isinstance(a, sp.Function) for a in args[1:])):
+            result = f"-{name(args[1])}*{name(args[2])}"
+        else:
+            result = str(entry)
+        done[id(entry)] = result
+        return result
+
+    return [[text(e) for e in row] for row in matrix]

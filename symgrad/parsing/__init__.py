@@ -77,6 +77,7 @@ def parse_full(text: str) -> Parsed:
 
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
     """
+    from symgrad.magnitude import TooLarge, guard
     from symgrad.parsing.build import Builder, finish
     from symgrad.parsing.lalr import Parser, UnexpectedToken
     from symgrad.parsing.lexer import Scanner
@@ -95,7 +96,13 @@ def parse_full(text: str) -> Parsed:
     builder = Builder()
     builder._reset(text, notes)
     try:
-        result = Parser(_parse_table(), builder).parse(scanner.tokens())
+        with guard():  # SymPy's rewriting may compute exact powers no size check saw (magnitude)
+            result = Parser(_parse_table(), builder).parse(scanner.tokens())
+            expr = finish(result)
+    except TooLarge as exc:
+        from symgrad.errors import BudgetExceeded
+
+        raise BudgetExceeded(exc.message, suggestion="symgrad stops here: no time budget would be enough for this number") from None
     except UnexpectedToken as exc:
         raise _friendly(exc, text) from None
     except RecursionError:
@@ -114,7 +121,6 @@ def parse_full(text: str) -> Parsed:
         if failure is None:
             raise
         raise failure from None
-    expr = finish(result)
     check_depth(expr, text)
     check_defined(expr, text)
     check_printable(expr)

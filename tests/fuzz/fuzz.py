@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     python tests/fuzz/fuzz.py --count 100000 --seed 1 --chunk 5000 --out fuzz-report.json
+    python tests/fuzz/fuzz.py --count 2000 --families giants=1,at=1,answer=1   # the budget families only
 
 The inputs are random walks of ``grammar/symgrad.lark`` (``tests/test_properties.GrammarWalker``);
 each goes through ``check_all``: parse or refuse with symgrad's own error, print-and-parse round
@@ -11,6 +12,11 @@ result against ``sympy.diff``. Each input has a time budget (``--per-input``, or
 inputs that exceed it are listed as slow. The run goes in chunks (one seed each, so any failure can be
 replayed with ``--seed S --count C``) and prints a tally after each; failures are collected with
 the input and the exception, never stop the run, and make the exit code 1.
+
+Besides grammar walks (family ``walk``), ``--families`` mixes in whole command lines from
+``tests/fuzz/families.py`` (huge constants hidden in non-constant expressions, ``--at`` values and
+``check --answer`` inputs), each run in a forked child that the kernel stops if it outlives its
+budget: a hang past the budget is a failure like any other.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))  # tests/fuzz/: the input families
 sys.path.insert(0, str(HERE.parents[1]))  # tests/: the shared checks
 sys.path.insert(0, str(HERE.parents[2]))  # the repository: symgrad itself
 
@@ -37,8 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-steps", action="store_true", help="skip the step-engine comparison")
     ap.add_argument("--per-input", type=float, default=20.0, help="seconds allowed per input (oracles included)")
     ap.add_argument("--out", default=None, help="write the tally and failures as JSON here")
+    ap.add_argument("--families", default="walk=94,giants=2,at=2,answer=2",
+                    help="input families and their weights: walk (grammar walks) and those of families.py")
     args = ap.parse_args(argv)
+    weights = _weights(args.families)
 
+    from families import FAMILIES, run_command
     from test_properties import GrammarWalker, check_all
 
     from symgrad.budget import run_guarded, time_budget
@@ -57,10 +68,14 @@ def main(argv: list[str] | None = None) -> int:
 
         def run_chunk(rng: random.Random = rng, size: int = size, seed: int = chunk_seed) -> None:
             for i in range(size):
-                text = walker.text(rng)
+                family = rng.choices(list(weights), list(weights.values()))[0]
+                text = walker.text(rng) if family == "walk" else json.dumps(FAMILIES[family](rng, walker), ensure_ascii=False)
                 try:
-                    with time_budget(args.per_input):
-                        outcome = check_all(text, rng, steps=not args.no_steps)
+                    if family == "walk":
+                        with time_budget(args.per_input):
+                            outcome = check_all(text, rng, steps=not args.no_steps)
+                    else:
+                        outcome = f"{family}-{run_command(json.loads(text))}"
                 except BudgetExceeded:  # symgrad's own steps have budgets; this bounds the oracles too
                     outcome = "slow"
                     slow.append(text)
@@ -84,6 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     for failure in failures[:20]:
         print(f"FAILED {failure['input']!r}\n  {failure['error']}")
     return 1 if failures else 0
+
+
+def _weights(text: str) -> dict[str, float]:
+    """"walk=94,giants=2" -> {"walk": 94.0, "giants": 2.0}; an unknown family is an error."""
+    from families import FAMILIES
+
+    weights = {}
+    for part in text.split(","):
+        name, _, weight = part.partition("=")
+        name = name.strip()
+        if name != "walk" and name not in FAMILIES:
+            raise SystemExit(f"unknown family {name!r}: walk or one of {', '.join(FAMILIES)}")
+        weights[name] = float(weight or 1)
+    return weights
 
 
 if __name__ == "__main__":
