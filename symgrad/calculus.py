@@ -306,6 +306,7 @@ def evaluate(
     what: str = "the result",
     domain_of: sp.Basic | None = None,
     links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
+    where: Mapping[sp.Symbol, sp.Expr] | None = None,
 ) -> Value:
     """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real.
 
@@ -323,7 +324,8 @@ def evaluate(
     Value(value=0.25, note=None)
 
     ``links``: the names ``expr`` is written in (``Derivation.links`` of a deep chain), each
-    evaluated at the point first, innermost first.
+    evaluated at the point first, innermost first. ``where``: the whole point, named in the notes,
+    when ``point`` holds only the coordinates ``expr`` uses (a matrix entry).
     """
     named = {u for u, _ in links}
     needed = expr.free_symbols.union(*(definition.free_symbols for _, definition in links))
@@ -331,7 +333,7 @@ def evaluate(
     if missing:
         names = ", ".join(str(s) for s in missing)
         raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
-    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
+    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in (where or point).items())
     if links:
         return _evaluate_linked(expr, point, what, at, links)
     if domain_of is not None:
