@@ -176,10 +176,14 @@ def to_markdown(doc: Document) -> str:
 
 # Rich ---------------------------------------------------------------------------------------
 def pretty(expr: sp.Basic, as_built: bool = False) -> str:
-    """SymPy's 2-D Unicode form (fractions stacked, powers raised)."""
+    """SymPy's 2-D Unicode form (fractions stacked, powers raised); ASCII art within
+    ``oneline.ascii_notation()``."""
+    from symgrad.render.oneline import ascii_mode
+
+    unicode = not ascii_mode()
     if as_built:
-        return sp.pretty(expr, use_unicode=True, wrap_line=False, order="none")
-    return sp.pretty(expr, use_unicode=True, wrap_line=False)
+        return sp.pretty(expr, use_unicode=unicode, wrap_line=False, order="none")
+    return sp.pretty(expr, use_unicode=unicode, wrap_line=False)
 
 
 def to_rich(doc: Document, console: Any) -> None:
