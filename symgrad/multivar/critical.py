@@ -208,7 +208,8 @@ def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[
     value = h.expr.xreplace(point)
     if any(u.xreplace(point).is_zero is not False for u in h.jumps):
         return CriticalPoint(variables, coords, "inconclusive", None, value,
-                             "the Hessian does not exist here: the first derivatives jump or have a kink")
+                             "the derivatives jump or have a kink here, where the Hessian may not exist: "
+                             "the second-derivative test does not apply")
     matrix = [[entry.xreplace(point) for entry in row] for row in h.matrix]
     spec = spectrum(matrix)
     if spec is None:

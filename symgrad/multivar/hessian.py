@@ -98,7 +98,7 @@ def partial(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
 def away_from_jumps(expr: sp.Expr) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
     """``expr`` without its DiracDelta terms, and their arguments. SymPy writes the derivative of a
     jump as a delta (sign′(u) = 2δ(u), H′(u) = δ(u)), which is 0 wherever u ≠ 0; at u = 0 the
-    derivative does not exist. A teacher writes 0 and says where it fails: so does the Hessian.
+    derivative may not exist. A teacher writes 0 and says where it may fail: so does the Hessian.
 
     >>> x = sp.Symbol("x", real=True)
     >>> away_from_jumps(partial(sp.sign(x) * x**2, x))
@@ -138,7 +138,8 @@ class Hessian:
     gradient_derivations: tuple[object | None, ...] = field(default=())
     jumps: tuple[sp.Expr, ...] = field(default=())
     """Arguments u of the jumps in f's first or second derivatives (sign(u), H(u), |u|′): the
-    entries hold where every u ≠ 0, and the Hessian does not exist where one is 0 (``away_from_jumps``)."""
+    entries hold where every u ≠ 0; where one is 0 the Hessian may not exist, and it is not
+    evaluated there (``away_from_jumps``)."""
 
     @property
     def jump_note(self) -> str | None:
@@ -146,8 +147,8 @@ class Hessian:
         if not self.jumps:
             return None
         where = " and ".join(f"{oneline_of(u)} ≠ 0" for u in self.jumps)
-        return (f"these second derivatives hold where {where}: there the first derivatives jump or have a kink, "
-                "and the Hessian does not exist (SymPy's δ terms, 0 everywhere else, are left out)")
+        return (f"these second derivatives hold where {where}: where one is 0 the derivatives jump or have a "
+                "kink, and the Hessian may not exist (SymPy's δ terms, 0 everywhere else, are left out)")
 
     @property
     def matrix(self) -> tuple[tuple[sp.Expr, ...], ...]:
@@ -294,8 +295,8 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
         where = ", ".join(oneline_of(u) for u in kinks)
         text = ", ".join(f"{k}={v}" for k, v in at.items())
         return NumericHessian(tuple(at.items()), tuple(tuple(None for _ in range(n)) for _ in range(n)), None, None,
-                              f"the Hessian does not exist at {text}: the first derivatives jump or have a kink "
-                              f"where {where} = 0")
+                              f"the Hessian is not evaluated at {text}: the derivatives jump or have a kink where "
+                              f"{where} = 0, and there the second derivatives may not exist")
     for entry in h.entries:
         check("evaluating the Hessian")
         label = "∂²f/∂%s∂%s" % (h.variables[entry.row], h.variables[entry.col])

@@ -69,8 +69,8 @@ class Jacobian:
         from symgrad.render.oneline import oneline
 
         where = " and ".join(f"{oneline(u)} ≠ 0" for u in found)
-        return (f"these derivatives hold where {where}: a component jumps there, and its derivative does not "
-                "exist (SymPy's δ terms, 0 everywhere else, are left out)")
+        return (f"these derivatives hold where {where}: where one is 0 a component jumps or has a kink, and its "
+                "derivative may not exist (SymPy's δ terms, 0 everywhere else, are left out)")
 
     def to_matrix(self) -> sp.ImmutableMatrix:
         """The Jacobian as a SymPy matrix.
@@ -162,7 +162,8 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
 
                 at = ", ".join(f"{k}={v}" for k, v in point.items())
                 out.append(None)
-                notes.append(f"{label} does not exist at {at}: its component jumps where {oneline(on_jump[0])} = 0")
+                notes.append(f"{label} is not evaluated at {at}: its component jumps or has a kink where "
+                             f"{oneline(on_jump[0])} = 0, and the derivative may not exist there")
                 continue
             local = {s: point[s] for s in entry.free_symbols if s in point}
             value: Value = evaluate(entry, local if len(local) == len(entry.free_symbols) else point, what=label,
