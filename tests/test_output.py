@@ -22,9 +22,9 @@ def run(*args: str, env: dict[str, str] | None = None, stdin: object = subproces
     full_env = {**os.environ, **(env or {})}
     if shell is not None:
         command = f"{sys.executable} -m symgrad"
-        return subprocess.run(["bash", "-c", shell.format(symgrad=command)], stdout=stdout, stderr=subprocess.PIPE,
+        return subprocess.run(["bash", "-c", shell.format(symgrad=command)], check=False, stdout=stdout, stderr=subprocess.PIPE,
                               stdin=stdin, env=full_env, timeout=TIMEOUT)
-    return subprocess.run([sys.executable, "-m", "symgrad", *args], stdout=stdout, stderr=subprocess.PIPE, stdin=stdin,
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], check=False, stdout=stdout, stderr=subprocess.PIPE, stdin=stdin,
                           env=full_env, timeout=TIMEOUT, preexec_fn=preexec)  # type: ignore[arg-type]
 
 

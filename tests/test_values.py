@@ -37,7 +37,7 @@ def _close(value: float, expected: mpmath.mpf, rel: float = 1e-14) -> bool:
     return abs(mpmath.mpf(value) - expected) <= rel * abs(expected)
 
 
-def _SIG(u: mpmath.mpf) -> mpmath.mpf:  # noqa: N802 - σ′ without cancellation
+def _SIG(u: mpmath.mpf) -> mpmath.mpf:  # σ′ without cancellation
     return mpmath.exp(-u) / (1 + mpmath.exp(-u)) ** 2
 
 # (expression, point, the derivative there in a form that does not cancel, computed at 60 digits)

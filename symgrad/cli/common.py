@@ -414,7 +414,9 @@ class SymgradGroup(TyperGroup):
 
 def _wants_json(argv: list[str]) -> bool:
     """``--format json`` (or ``--format=json``) anywhere on the command line."""
-    return any((a == "--format" and b == "json") for a, b in zip(argv, argv[1:])) or "--format=json" in argv
+    from itertools import pairwise
+
+    return any(a == "--format" and b == "json" for a, b in pairwise(argv)) or "--format=json" in argv
 
 
 def usage_error(exc: Any, argv: list[str]) -> UsageError:

@@ -25,7 +25,7 @@ import sympy as sp
 from symgrad.budget import check
 from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.errors import Unsupported
-from symgrad.multivar.hessian import KINDS, Hessian, hessian, sparse_gradient, spectrum
+from symgrad.multivar.hessian import KINDS, Hessian, hessian, jumps_at, sparse_gradient, spectrum
 
 MAX_POINTS = 200
 """More critical points than this are listed only up to here (the note says so)."""
@@ -206,7 +206,7 @@ def _real_coordinates(coords: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...] | None
 def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[sp.Expr, ...]) -> CriticalPoint:
     point = dict(zip(variables, coords))
     value = h.expr.xreplace(point)
-    if any(u.xreplace(point).is_zero is not False for u in h.jumps):
+    if jumps_at(h.jumps, point):
         return CriticalPoint(variables, coords, "inconclusive", None, value,
                              "the derivatives jump or have a kink here, where the Hessian may not exist: "
                              "the second-derivative test does not apply")

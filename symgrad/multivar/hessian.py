@@ -290,7 +290,7 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
     exact: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
     notes: list[str] = []
     defined = True
-    kinks = [u for u in h.jumps if not u.xreplace(at).free_symbols and u.xreplace(at).is_zero is not False]
+    kinks = jumps_at(h.jumps, at)
     if kinks:
         where = ", ".join(oneline_of(u) for u in kinks)
         text = ", ".join(f"{k}={v}" for k, v in at.items())
@@ -322,6 +322,22 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
     if any(v is None for v in spec.eigenvalues):
         note = "; ".join(filter(None, [note, "an eigenvalue is beyond the float range (null)"]))
     return NumericHessian(tuple(at.items()), values, spec.eigenvalues, spec.definiteness, note, spec.method, spec.how)
+
+
+def jumps_at(jumps: Sequence[sp.Expr], point: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Expr]:
+    """The arguments among ``jumps`` (``Hessian.jumps``) that are 0 at ``point``, or may be (SymPy
+    cannot tell): there the derivatives are not evaluated.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> jumps_at([x, x - 1], {x: sp.Integer(1)})
+    [x - 1]
+    """
+    found = []
+    for u in jumps:
+        value = u.xreplace(dict(point))
+        if not value.free_symbols and value.is_zero is not False:
+            found.append(u)
+    return found
 
 
 def oneline_of(expr: sp.Basic) -> str:
@@ -403,6 +419,8 @@ def _exact_counts(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[int, int
     >>> _exact_counts([[2, 0], [0, -sp.Rational(2, 10**50)]])
     (1, 0, 1)
     """
+    from itertools import pairwise
+
     from sympy.polys.constructor import construct_domain
     from sympy.polys.matrices import DomainMatrix
 
@@ -447,7 +465,7 @@ def _exact_counts(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[int, int
         signs.pop()
         zero += 1
     nonzero = [s for s in signs if s]
-    positive = sum(1 for a, b in zip(nonzero, nonzero[1:]) if a != b)
+    positive = sum(1 for a, b in pairwise(nonzero) if a != b)
     return n - zero - positive, zero, positive
 
 
@@ -512,8 +530,10 @@ def _certified(matrix: Sequence[Sequence[sp.Expr | float]],
 
 
 def _finite_float(v: object) -> float | None:
+    import math
+
     value = float(v)  # type: ignore[arg-type]
-    return value if value not in (float("inf"), float("-inf")) and value == value else None
+    return value if math.isfinite(value) else None
 
 
 def _double_precision(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum | None:

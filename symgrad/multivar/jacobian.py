@@ -20,7 +20,7 @@ import sympy as sp
 from symgrad.budget import check
 from symgrad.calculus import VarLike, Value, evaluate, natural_key, resolve_variables, tidy
 from symgrad.errors import InputError
-from symgrad.multivar.hessian import away_from_jumps, partial
+from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
 
 
 @record
@@ -155,8 +155,7 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
         for j, entry in enumerate(row):
             check("evaluating the matrix")
             label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"
-            on_jump = [u for u in (jumps[i][j] if jumps else ()) if not u.xreplace(point).free_symbols
-                       and u.xreplace(point).is_zero is not False]
+            on_jump = jumps_at(jumps[i][j], point) if jumps else []
             if on_jump:
                 from symgrad.render.oneline import oneline
 
