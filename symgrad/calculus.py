@@ -333,7 +333,7 @@ def evaluate(
     if missing:
         names = ", ".join(str(s) for s in missing)
         raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
-    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in (where or point).items())
+    at = _PointText(where or point)  # written only if a note needs it: a matrix entry's note names all n coordinates
     if links:
         return _evaluate_linked(expr, point, what, at, links)
     if domain_of is not None:
@@ -343,7 +343,7 @@ def evaluate(
     return _evaluate(expr, point, what, at)[0]
 
 
-def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str,
+def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object,
                      links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Value:
     """``evaluate`` for an answer in the names of a deep chain's links: at each working precision
     every link first, innermost first, then the answer with those values (linear in the depth),
@@ -367,7 +367,7 @@ def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
     return _judge(outcome, what, at)[0]
 
 
-def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
+def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object) -> tuple[Value, str]:
     """``evaluate`` without the domain check; also says what kind of answer it is.
 
     The kind is "number", "undefined" (a pole, a jump, outside the domain: no value exists) or
@@ -391,6 +391,22 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at:
     return _evaluate_number(expr, point, what, at)
 
 
+class _PointText:
+    """``x=1, y≈10^300``: the point as notes name it, formatted on first use."""
+
+    def __init__(self, point: Mapping[sp.Symbol, sp.Expr]) -> None:
+        self.point = point
+        self.text: str | None = None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in self.point.items())
+        return self.text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def _shown(value: object) -> str:
     """A coordinate of the point for a note: short, even for 1e1000."""
     from symgrad import magnitude
@@ -403,7 +419,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
+def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object) -> tuple[Value, str]:
     """The numeric part of ``evaluate``: substitute exactly, then evaluate with ball arithmetic at
     a rising precision until the digits are certain (``symgrad.precise.settle``), and judge the number."""
     from sympy.core.function import AppliedUndef
@@ -432,7 +448,7 @@ def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
     return _judge(outcome, what, at)
 
 
-def _judge(outcome: object, what: str, at: str) -> tuple[Value, str]:
+def _judge(outcome: object, what: str, at: object) -> tuple[Value, str]:
     """A ``symgrad.precise.Settled`` as the value shown: a float right to its last digit, 0 with a
     note below the smallest float, or no value with a note saying why."""
     import mpmath

@@ -550,8 +550,8 @@ def _double_precision(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum |
     for row in matrix:
         out = []
         for v in row:
-            if isinstance(v, (int, float)):
-                out.append(float(v))
+            if isinstance(v, (int, float)) or (isinstance(v, sp.Basic) and v.is_Rational and v.q < 2**53 > abs(v.p)):
+                out.append(float(v))  # exact small numbers (most of a sparse Hessian's entries are 0)
                 continue
             value = evaluate(sp.sympify(v), {}).value
             if value is None:
