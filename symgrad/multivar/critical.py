@@ -189,15 +189,26 @@ def _periodic(expr: sp.Expr) -> bool:
 
 
 def _real_coordinates(coords: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...] | None:
-    """The coordinates if all are real (tiny imaginary parts of exact roots are checked at 30 digits)."""
+    """The coordinates if all are real. An exact root written with I (Cardano's form of a real
+    root) is real when its imaginary part is 0 within a bound that shrinks with the precision, and
+    complex when that part is certainly not 0 (``symgrad.precise``): 10⁻⁴⁰·i is complex."""
+    from symgrad.precise import NoValue, Undefined, settle
+
     out = []
     for c in coords:
         if c.is_real is False:
             return None
         if c.is_real is None:
-            re_part, im_part = sp.N(c, 30).as_real_imag()
-            if abs(im_part) > 1e-25:
+            try:
+                outcome = settle(c)
+            except (Undefined, NoValue):
                 return None
+            if outcome.status == "not real":
+                return None
+            if outcome.status == "unsettled":
+                re_part, im_part = sp.N(c, 30).as_real_imag()
+                if abs(im_part) > 1e-25:
+                    return None
             c = sp.re(c) if not c.is_real else c
         out.append(c)
     return tuple(out)
