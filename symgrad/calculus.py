@@ -569,6 +569,7 @@ def evaluate(
     what: str = "the result",
     domain_of: sp.Basic | None = None,
     links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
+    where: Mapping[sp.Symbol, sp.Expr] | None = None,
 ) -> Value:
     """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real.
 
@@ -586,7 +587,8 @@ def evaluate(
     Value(value=0.25, note=None)
 
     ``links``: the names ``expr`` is written in (``Derivation.links`` of a deep chain), each
-    evaluated at the point first, innermost first.
+    evaluated at the point first, innermost first. ``where``: the whole point, named in the notes,
+    when ``point`` holds only the coordinates ``expr`` uses (a matrix entry).
     """
     named = {u for u, _ in links}
     needed = expr.free_symbols.union(*(definition.free_symbols for _, definition in links))
@@ -594,7 +596,7 @@ def evaluate(
     if missing:
         names = ", ".join(str(s) for s in missing)
         raise InputError(f"the point gives no value for {names}", suggestion=f"add {missing[0]}=… to --at")
-    at = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in point.items())
+    at = _PointText(where or point)  # written only if a note needs it: a matrix entry's note names all n coordinates
     if links:
         return _evaluate_linked(expr, point, what, at, links)
     if domain_of is not None:
@@ -604,26 +606,31 @@ def evaluate(
     return _evaluate(expr, point, what, at)[0]
 
 
-def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str,
+def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object,
                      links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> Value:
-    """``evaluate`` for an answer in the names of a deep chain's links: each link at 30 digits,
-    innermost first, then the answer with those values (linear in the depth). The links are the
-    function itself, so a point outside its domain shows as a link that is not real."""
-    from symgrad.steps.verify import link_values, linked_value
+    """``evaluate`` for an answer in the names of a deep chain's links: at each working precision
+    every link first, innermost first, then the answer with those values (linear in the depth),
+    until two precisions agree (``symgrad.precise``). The links are the function itself, so a
+    point outside its domain shows as a link that is not real."""
+    import mpmath
 
-    linked = link_values(links, {k: sp.Float(v, 30) for k, v in point.items()}, 30)
-    if linked.problem == "too large":
+    from symgrad.precise import NoValue, Undefined, link_guard, settle
+    from symgrad.steps.verify import LARGEST_LINK
+
+    try:
+        outcome = settle(expr, point, tuple(links), on_link=link_guard(mpmath.mpf(LARGEST_LINK._mpf_)))
+    except Undefined:
+        return Value(None, f"{what} is undefined at {at} (division by zero or a pole)")
+    except NoValue:
+        return Value(None, f"{what} could not be reduced to a number at {at}")
+    if outcome.status == "stopped" and outcome.detail == "too large":
         return Value(None, f"{what} cannot be computed at {at}: a link of the chain is beyond 10^300 there")
-    if linked.values is None:
+    if outcome.status == "stopped":
         return Value(None, f"{what} does not exist at {at}, because the function is not real there (outside its domain)")
-    number = linked_value(expr, linked.values, 30)
-    if number is None:
-        return Value(None, f"{what} cannot be evaluated at {at}: a factor is not a real number there, "
-                           "or its terms cancel beyond 30 digits")
-    return _evaluate_number(number, {}, what, at)[0]
+    return _judge(outcome, what, at)[0]
 
 
-def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
+def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object) -> tuple[Value, str]:
     """``evaluate`` without the domain check; also says what kind of answer it is.
 
     The kind is "number", "undefined" (a pole, a jump, outside the domain: no value exists) or
@@ -651,6 +658,22 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at:
         return Value(None, f"{what} cannot be computed at {at}: {exc.message}"), "unknown"
 
 
+class _PointText:
+    """``x=1, y≈10^300``: the point as notes name it, formatted on first use."""
+
+    def __init__(self, point: Mapping[sp.Symbol, sp.Expr]) -> None:
+        self.point = point
+        self.text: str | None = None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in self.point.items())
+        return self.text
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def _shown(value: object) -> str:
     """A coordinate of the point for a note: short, even for 1e1000."""
     from symgrad import magnitude
@@ -663,42 +686,61 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: str) -> tuple[Value, str]:
-    """The numeric part of ``evaluate``: substitute, evaluate to 30 digits, and judge the number."""
+def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at: object) -> tuple[Value, str]:
+    """The numeric part of ``evaluate``: substitute exactly, then evaluate with ball arithmetic at
+    a rising precision until the digits are certain (``symgrad.precise.settle``), and judge the number."""
     from sympy.core.function import AppliedUndef
 
-    from symgrad.magnitude import log10_abs
+    from symgrad.precise import NoValue, Undefined, settle
 
     unknown = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
     if unknown:  # SymPy may recurse without end evaluating derivatives of unknown functions
         return Value(None, f"{what} at {at} depends on the unknown function {', '.join(unknown)}: it has no value"), "unknown"
     try:
         exact = expr.subs(point)
-        number = exact.evalf(30)
     except (ZeroDivisionError, ValueError, TypeError, ArithmeticError) as exc:
         return Value(None, f"{what} cannot be evaluated at {at}: {exc}"), "unknown"
-    if number.has(sp.zoo) or number.has(sp.oo) or number.has(-sp.oo):
+    if exact.has(sp.zoo) or exact.has(sp.oo) or exact.has(-sp.oo):
         return Value(None, f"{what} is undefined at {at} (division by zero or a pole)"), "undefined"
-    if number.has(sp.nan):
+    if exact.has(sp.nan):
         return Value(None, f"{what} is undefined at {at}"), "undefined"
-    if not number.is_number:
+    if not exact.is_number:
         return Value(None, f"{what} could not be reduced to a number at {at}"), "unknown"
-    re_part, im_part = (part.evalf(30) for part in number.as_real_imag())
-    if not all(p.is_Float or p.is_Rational for p in (re_part, im_part)):  # re(…) left unevaluated
-        return Value(None, f"{what} could not be reduced to a real number at {at}"), "unknown"
-    if im_part != 0 and not (abs(im_part) <= sp.Float("1e-25") * max(sp.Integer(1), abs(re_part))):
-        return Value(None, f"{what} is not real at {at} (outside its domain)"), "undefined"
     try:
-        value = float(re_part)
-    except (TypeError, ValueError):
+        outcome = settle(exact)
+    except Undefined:
+        return Value(None, f"{what} is undefined at {at} (division by zero or a pole)"), "undefined"
+    except NoValue:
         return Value(None, f"{what} could not be reduced to a number at {at}"), "unknown"
-    if value != value or value in (float("inf"), float("-inf")):
-        size = log10_abs(re_part)
-        about = f" (about {'-' if re_part < 0 else ''}10^{size:.0f})" if size is not None and size < 1e15 else ""
+    return _judge(outcome, what, at)
+
+
+def _judge(outcome: object, what: str, at: object) -> tuple[Value, str]:
+    """A ``symgrad.precise.Settled`` as the value shown: a float right to its last digit, 0 with a
+    note below the smallest float, or no value with a note saying why."""
+    import mpmath
+
+    status, number = outcome.status, outcome.value  # type: ignore[attr-defined]
+    if status == "not real":
+        return Value(None, f"{what} is not real at {at} (outside its domain)"), "undefined"
+    if status == "tiny":
+        bound = outcome.bound  # type: ignore[attr-defined]
+        if not bound:
+            return Value(0.0), "number"
+        exponent = int(mpmath.floor(mpmath.log10(bound))) + 1
+        return Value(0.0, f"{what} at {at} is smaller than 10^{exponent} in magnitude, below the smallest float"), "number"
+    if status != "settled":
+        digits = int(outcome.bits * 0.30103)  # type: ignore[attr-defined]
+        return Value(None, f"{what} cannot be evaluated at {at} to the digits shown: its terms cancel "
+                           f"beyond {digits:,} digits"), "unknown"
+    value = float(number)
+    if value in (float("inf"), float("-inf")):
+        size = float(mpmath.log10(abs(number)))
+        about = f" (about {'-' if number < 0 else ''}10^{size:.0f})" if size < 1e15 else ""
         return Value(None, f"{what} is too large for a float at {at}{about}"), "unknown"
-    if value == 0.0 and re_part != 0:
-        size = log10_abs(re_part)
-        about = f"about 10^{size:.0f}" if size is not None and size > -1e15 else "positive"
+    if value == 0.0 and number != 0:
+        size = float(mpmath.log10(abs(number)))
+        about = f"about 10^{size:.0f}" if size > -1e15 else "positive"
         return Value(0.0, f"{what} at {at} is {about}, below the smallest float"), "number"
     return Value(value), "number"
 

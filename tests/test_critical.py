@@ -112,3 +112,35 @@ def test_cli_bad_input(cli) -> None:
     res = cli("critical", "x^2 + + ", "--format", "json")
     assert res.exit_code == 2
     assert "error" in res.json()
+
+
+def test_tiny_negative_eigenvalue_is_a_saddle_not_singular() -> None:
+    """x² − 10⁻⁵⁰y²: the Hessian is indefinite (exactly), so the origin is a saddle."""
+    (point,) = critical_points("x^2 - 1e-50 y^2").points
+    assert point.kind == "saddle" and point.method == "exact"
+    assert point.note is None
+
+
+def test_singular_hessian_says_how_it_was_decided() -> None:
+    (point,) = critical_points("x^4 + y^4").points
+    assert point.kind == "inconclusive" and "decided exactly" in (point.note or "")
+
+
+@pytest.mark.parametrize("text", ["(x - 1e400)^2", "exp(x) - 1e400 x", "(x - 1e400)^2 + (y + 1e400)^2"])
+def test_json_numbers_beyond_a_float_are_null(cli, text: str) -> None:
+    import json
+
+    res = cli("critical", text, "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    data = json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    (p,) = data["points"]
+    assert p["kind"] == "minimum"
+    assert None in list(p["numeric"].values()) + [p["value"]] + list(p["eigenvalues"])
+    assert "beyond the float range" in p["note"]
+    assert cli("critical", text, "--format", "plain").exit_code == 0
+
+
+def test_critical_point_on_a_kink_is_inconclusive() -> None:
+    """x² + y²|y|: ∇f = 0 at the origin, where |y| has its kink: no confident verdict there."""
+    (point,) = critical_points("x^2 + y^2 |y|").points
+    assert point.kind == "inconclusive" and "kink" in (point.note or "")

@@ -228,3 +228,135 @@ def test_commands_have_help_with_examples(cli) -> None:
         res = cli(command, "--help")
         assert res.exit_code == 0
         assert "Examples:" in res.stdout, command
+
+
+# definiteness decided exactly, or numerically with a stated tolerance ------------------------------------
+def _signs_by_sympy(matrix: sp.Matrix) -> tuple[int, int, int]:
+    """(negative, zero, positive) eigenvalues from SymPy's exact eigenvalues (the oracle)."""
+    counts = [0, 0, 0]
+    for value, multiplicity in matrix.eigenvals().items():
+        value = sp.nsimplify(value) if value.is_Float else value
+        sign = 0 if value == 0 else (1 if sp.N(value, 200) > 0 else -1)
+        counts[sign + 1] += multiplicity
+    return counts[0], counts[1], counts[2]
+
+
+@pytest.mark.parametrize(("text", "point", "expected"), [
+    ("x^2 - 1e-50 y^2", "x=1, y=1", "indefinite"),  # the issue: an eigenvalue of −2·10⁻⁵⁰ is not zero
+    ("x^2 + 1e-300 y^2", "x=1, y=1", "positive definite"),
+    ("x^2 + 2 x y + y^2", "x=1, y=1", "positive semidefinite"),  # exactly singular, proved
+    ("-(x + y)^2 - 1e-40 z^2", "x=1, y=1, z=1", "negative semidefinite"),
+    ("-(x + y)^2 - 1e-40 (x - y)^2 - z^2", "x=1, y=1, z=1", "negative definite"),
+    ("x^4 + y^4", "x=0, y=0", "zero"),
+    ("sqrt(2) x^2 + 2 x y + sqrt(2) y^2", "x=1, y=1", "positive definite"),  # algebraic entries: ℚ(√2)
+    ("x^2 + 2 sqrt(2) x y + 2 y^2", "x=1, y=1", "positive semidefinite"),  # det = 2·2 − (2√2)² = 0 exactly
+    ("pi x^2 + 2 x y + y^2/pi", "x=1, y=1", "positive semidefinite"),  # ℤ[π]: zero means zero
+])
+def test_definiteness_is_exact(text: str, point: str, expected: str) -> None:
+    r = numeric_hessian(hessian(text), point)
+    assert r.definiteness == expected
+    assert r.method == "exact" and "exactly" in (r.how or "")
+    e = parse(text)
+    variables = sorted(e.free_symbols, key=str)
+    at = {v: sp.Rational(s.split("=")[1]) for v, s in zip(variables, point.split(","))}
+    oracle = _signs_by_sympy(sp.hessian(e, variables).subs(at))
+    assert definiteness([-1.0] * oracle[0] + [0.0] * oracle[1] + [1.0] * oracle[2]) == expected
+
+
+def test_eigenvalues_keep_a_tiny_nonzero_one() -> None:
+    r = numeric_hessian(hessian("x^2 - 1e-50 y^2"), "x=1, y=1")
+    assert r.eigenvalues == (pytest.approx(-2e-50, rel=1e-14), 2.0)
+
+
+def test_tiny_eigenvalue_beside_large_entries() -> None:
+    """[[1, 1], [1, 1 + 10⁻⁴⁰]]: eigenvalues 2 and about 5·10⁻⁴¹, which 40-digit arithmetic called 0."""
+    r = numeric_hessian(hessian("x^2/2 + x y + (1 + 1e-40) y^2 / 2"), "x=1, y=1")
+    assert r.definiteness == "positive definite" and r.method == "exact"
+    assert r.eigenvalues[0] == pytest.approx(5e-41, rel=1e-10)
+
+
+def test_transcendental_entries_are_certified_or_exact() -> None:
+    r = numeric_hessian(hessian("sin(x) y^2"), "x=1, y=1")  # [[−sin 1, 2 cos 1], [2 cos 1, 2 sin 1]]
+    exact = sp.Matrix([[-sp.sin(1), 2 * sp.cos(1)], [2 * sp.cos(1), 2 * sp.sin(1)]])
+    assert r.definiteness == "indefinite" == definiteness([float(v) for v in exact.eigenvals(multiple=True)])
+
+
+def test_numeric_zero_is_said_with_its_tolerance() -> None:
+    """sin²1 + cos²1 − 1 is 0, which no exact domain SymPy builds can see: decided numerically,
+    and the output says so, with the bound."""
+    from symgrad.multivar.hessian import spectrum
+
+    one = sp.sin(1) ** 2 + sp.cos(1) ** 2
+    spec = spectrum([[one, 1], [1, 1]])
+    assert spec is not None and spec.definiteness == "positive semidefinite"
+    assert spec.method == "numeric" and "counted as zero" in spec.how and spec.tolerance is not None
+    assert spec.tolerance < 1e-300
+
+
+def test_hessian_json_says_how(cli) -> None:
+    data = cli("hessian", "x^2 - 1e-50 y^2", "--at", "x=1,y=1", "--format", "json").json()
+    assert data["definiteness"] == "indefinite" and data["definiteness_method"] == "exact"
+    assert "characteristic polynomial" in data["definiteness_how"]
+    out = cli("hessian", "x^2 - 1e-50 y^2", "--at", "x=1,y=1", "--format", "plain", "--no-steps").stdout
+    assert "H is indefinite at x=1, y=1 (decided exactly" in out
+
+
+# jumps, kinks and unknown functions -----------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "point", "value", "kind"), [
+    ("|x|", "x=1", [[0.0]], "zero"),
+    ("|x|", "x=-2", [[0.0]], "zero"),
+    ("x |y|", "x=1, y=1", [[0.0, 1.0], [1.0, 0.0]], "indefinite"),
+    ("sign(x) x^2", "x=1", [[2.0]], "positive definite"),
+    ("sign(x) x^2", "x=-1", [[-2.0]], "negative definite"),
+    ("relu(x) y", "x=1, y=3", [[0.0, 1.0], [1.0, 0.0]], "indefinite"),
+])
+def test_hessian_of_jumps_away_from_them(cli, text: str, point: str, value: list, kind: str) -> None:
+    res = cli("hessian", text, "--at", point.replace(" ", ""), "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    data = res.json()
+    assert data["value"] == value and data["definiteness"] == kind
+    assert data["jumps"]
+    # against SymPy's own second derivatives (δ terms are 0 away from the jump)
+    e = parse(text)
+    variables = sorted(e.free_symbols, key=str)
+    at = {v: sp.Integer(s.split("=")[1]) for v, s in zip(variables, point.split(","))}
+    oracle = sp.hessian(e, variables).subs(at).replace(sp.DiracDelta, lambda *a: 0)
+    assert [[float(c) for c in row] for row in oracle.tolist()] == value
+
+
+def test_hessian_of_a_jump_does_not_exist_on_it(cli) -> None:
+    data = cli("hessian", "|x| + y^2", "--at", "x=0,y=1", "--format", "json").json()
+    assert data["definiteness"] is None and data["eigenvalues"] is None
+    assert "not evaluated at x=0, y=1" in data["note"] and "may not exist" in data["note"]
+    plain = cli("hessian", "|x|", "--format", "plain", "--no-steps").stdout
+    assert "∂(sign" not in plain and "x ≠ 0" in plain
+    assert "∂²f/∂x² = 0" in plain
+
+
+def test_hessian_of_an_unknown_function_has_no_value(cli) -> None:
+    res = cli("hessian", "f(x)", "--at", "x=1", "--format", "json")
+    assert res.exit_code == 0, res.stdout
+    data = res.json()
+    assert data["value"] == [[None]] and "unknown function f" in data["note"]
+
+
+def test_partial_of_functions_with_their_own_derivative() -> None:
+    for expr in (sp.sign(x), sp.Abs(x), sp.Heaviside(x - 1), sp.sign(x) * x**2):
+        assert partial(expr, x) == sp.diff(expr, x)
+        assert not partial(expr, x).has(sp.Derivative)
+
+
+def test_jacobian_notes_name_the_point(cli) -> None:
+    data = cli("jacobian", "sqrt(-1) x, y", "--at", "x=1,y=1", "--format", "json").json()
+    assert data["value"][0][0] is None
+    assert "not real at x=1, y=1" in data["note"]
+    data = cli("hessian", "sqrt(-1) x^2 + y^2", "--at", "x=1,y=1", "--format", "json").json()
+    assert "not real at x=1, y=1" in data["note"]
+
+
+def test_jacobian_of_a_jump(cli) -> None:
+    data = cli("jacobian", "|x|, sign(y)", "--at", "x=1,y=0", "--format", "json").json()
+    assert data["value"] == [[1.0, 0.0], [0.0, None]]
+    assert "where y = 0" in data["note"] and data["jumps"] == ["y"]
+    data = cli("jacobian", "|x|, sign(y)", "--at", "x=1,y=2", "--format", "json").json()
+    assert data["value"] == [[1.0, 0.0], [0.0, 0.0]]

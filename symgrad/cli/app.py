@@ -20,6 +20,7 @@ from symgrad.cli.common import (
     ExprArgument,
     Format,
     FormatOption,
+    SymgradGroup,
     TimeoutOption,
     emit,
     read_expression,
@@ -44,6 +45,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
+    cls=SymgradGroup,  # usage errors in symgrad's shape (JSON with --format json), not Click's usage text
 )
 
 

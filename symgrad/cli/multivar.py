@@ -105,10 +105,15 @@ def hessian(
                             for en in h.entries],
                 "notes": notes,
             }
+            if h.jumps:
+                data["jumps"] = [str(u) for u in h.jumps]
             if numeric is not None:
                 data["value"] = [list(row) for row in numeric.values]
                 data["eigenvalues"] = list(numeric.eigenvalues) if numeric.eigenvalues is not None else None
                 data["definiteness"] = numeric.definiteness
+                if numeric.method:
+                    data["definiteness_method"] = numeric.method
+                    data["definiteness_how"] = numeric.how
                 if numeric.note:
                     data["note"] = numeric.note
             emit(f, data=data)
@@ -165,7 +170,7 @@ def jacobian(
         notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
                                   if wrt is not None else ()),
                  *(calculus.point_notes(point, together) if point else ())]
-        values, note = jc.numeric_matrix(j.matrix, point) if point is not None else (None, None)
+        values, note = jc.numeric_matrix(j.matrix, point, jumps=j.jumps) if point is not None else (None, None)
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "jacobian",
@@ -176,6 +181,8 @@ def jacobian(
                 "latex": [[_latex(c) for c in row] for row in j.matrix],
                 "notes": notes,
             }
+            if j.jump_note:
+                data["jumps"] = sorted({str(u) for e in j.entries for u in e.jumps})
             if values is not None:
                 data["value"] = [list(row) for row in values]
                 if note:

@@ -25,7 +25,7 @@ import sympy as sp
 from symgrad.budget import check
 from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.errors import Unsupported
-from symgrad.multivar.hessian import Hessian, classify, hessian, sparse_gradient, symmetric_eigenvalues
+from symgrad.multivar.hessian import KINDS, Hessian, hessian, jumps_at, sparse_gradient, spectrum
 
 MAX_POINTS = 200
 """More critical points than this are listed only up to here (the note says so)."""
@@ -38,24 +38,41 @@ class CriticalPoint:
     variables: tuple[sp.Symbol, ...]
     coordinates: tuple[sp.Expr, ...]
     kind: str
-    eigenvalues: tuple[float, ...] | None
+    eigenvalues: tuple[float | None, ...] | None
     value: sp.Expr | None = None
     note: str | None = None
+    method: str | None = None
+    """How the Hessian's signs were decided: ``exact`` or ``numeric`` (``hessian.Spectrum``)."""
 
     @property
     def point(self) -> dict[sp.Symbol, sp.Expr]:
         return dict(zip(self.variables, self.coordinates))
 
     def to_json(self) -> dict[str, object]:
+        """Every number finite or null: a coordinate, eigenvalue or value beyond a float is null,
+        and ``note`` says so (the exact coordinates are in ``point``)."""
+        numeric = {v.name: _float(c) for v, c in zip(self.variables, self.coordinates)}
+        value = _float(self.value) if self.value is not None else None
+        notes = [self.note] if self.note else []
+        beyond = [name for name, c in zip(numeric, self.coordinates) if numeric[name] is None]
+        if beyond:
+            notes.append(f"{', '.join(beyond)} {'is' if len(beyond) == 1 else 'are'} beyond the float range: "
+                         "null in numeric (exact in point)")
+        if self.value is not None and value is None:
+            notes.append("f there is beyond the float range: value null")
+        if self.eigenvalues is not None and any(v is None for v in self.eigenvalues):
+            notes.append("an eigenvalue is beyond the float range: null")
         data: dict[str, object] = {
             "point": {v.name: str(c) for v, c in zip(self.variables, self.coordinates)},
-            "numeric": {v.name: _float(c) for v, c in zip(self.variables, self.coordinates)},
+            "numeric": numeric,
             "kind": self.kind,
             "eigenvalues": list(self.eigenvalues) if self.eigenvalues is not None else None,
-            "value": _float(self.value) if self.value is not None else None,
+            "value": value,
         }
-        if self.note:
-            data["note"] = self.note
+        if self.method:
+            data["method"] = self.method
+        if notes:
+            data["note"] = "; ".join(notes)
         return data
 
 
@@ -147,7 +164,7 @@ def critical_points(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) 
         notes.append("some critical points form curves or surfaces (infinitely many): see the families")
     if complex_count:
         notes.append(f"{complex_count} complex solution{'s' if complex_count > 1 else ''} of ∇f = 0 left out (not real points)")
-    points.sort(key=lambda p: tuple(_float(c) or 0.0 for c in p.coordinates))
+    points.sort(key=lambda p: tuple(_sort_key(c) for c in p.coordinates))
     if len(points) > MAX_POINTS:
         notes.append(f"{len(points)} critical points; the first {MAX_POINTS} are listed")
         points = points[:MAX_POINTS]
@@ -155,20 +172,43 @@ def critical_points(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) 
                           tuple(families), complex_count, tuple(notes))
 
 
+def _sort_key(c: sp.Expr) -> float:
+    """A coordinate's place in the list, also beyond a float (1e400 after 1e300)."""
+    number = _float(c)
+    if number is not None:
+        return number
+    from symgrad.magnitude import log10_abs
+
+    size = log10_abs(c)
+    sign = -1.0 if (c.is_negative or False) else 1.0
+    return sign * float("inf") if size is None or size > 0 else 0.0
+
+
 def _periodic(expr: sp.Expr) -> bool:
     return bool(expr.atoms(sp.sin, sp.cos, sp.tan, sp.sec, sp.csc, sp.cot))
 
 
 def _real_coordinates(coords: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...] | None:
-    """The coordinates if all are real (tiny imaginary parts of exact roots are checked at 30 digits)."""
+    """The coordinates if all are real. An exact root written with I (Cardano's form of a real
+    root) is real when its imaginary part is 0 within a bound that shrinks with the precision, and
+    complex when that part is certainly not 0 (``symgrad.precise``): 10⁻⁴⁰·i is complex."""
+    from symgrad.precise import NoValue, Undefined, settle
+
     out = []
     for c in coords:
         if c.is_real is False:
             return None
         if c.is_real is None:
-            re_part, im_part = sp.N(c, 30).as_real_imag()
-            if abs(im_part) > 1e-25:
+            try:
+                outcome = settle(c)
+            except (Undefined, NoValue):
                 return None
+            if outcome.status == "not real":
+                return None
+            if outcome.status == "unsettled":
+                re_part, im_part = sp.N(c, 30).as_real_imag()
+                if abs(im_part) > 1e-25:
+                    return None
             c = sp.re(c) if not c.is_real else c
         out.append(c)
     return tuple(out)
@@ -176,24 +216,27 @@ def _real_coordinates(coords: tuple[sp.Expr, ...]) -> tuple[sp.Expr, ...] | None
 
 def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[sp.Expr, ...]) -> CriticalPoint:
     point = dict(zip(variables, coords))
-    matrix = [[entry.xreplace(point) for entry in row] for row in h.matrix]
     value = h.expr.xreplace(point)
-    for row in matrix:
-        for entry in row:
-            number = sp.N(entry, 30)
-            if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not number.is_real:
-                return CriticalPoint(variables, coords, "inconclusive", None, value,
-                                     "the Hessian is undefined at this point")
-    eigs = symmetric_eigenvalues(matrix)
-    kind = classify(eigs)
-    note = "the Hessian is singular here, so the second-derivative test decides nothing" if kind == "inconclusive" else None
-    return CriticalPoint(variables, coords, kind, eigs, value, note)
+    if jumps_at(h.jumps, point):
+        return CriticalPoint(variables, coords, "inconclusive", None, value,
+                             "the derivatives jump or have a kink here, where the Hessian may not exist: "
+                             "the second-derivative test does not apply")
+    matrix = [[entry.xreplace(point) for entry in row] for row in h.matrix]
+    spec = spectrum(matrix)
+    if spec is None:
+        return CriticalPoint(variables, coords, "inconclusive", None, value, "the Hessian is undefined at this point")
+    kind = KINDS.get(spec.definiteness, "inconclusive")
+    note = None
+    if kind == "inconclusive":
+        note = f"the Hessian is singular here ({spec.how}), so the second-derivative test decides nothing"
+    return CriticalPoint(variables, coords, kind, spec.eigenvalues, value, note, spec.method)
 
 
 def _float(value: sp.Expr | None) -> float | None:
+    """A coordinate or value as a float, right to its last digit (``calculus.evaluate``); None
+    where it is not a real number or is beyond the float range."""
     if value is None:
         return None
-    number = sp.N(value, 30)
-    if not number.is_number or number.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or not number.is_real:
-        return None
-    return float(number)
+    from symgrad.calculus import evaluate
+
+    return evaluate(value, {}).value

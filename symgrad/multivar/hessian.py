@@ -28,14 +28,8 @@ import sympy as sp
 from symgrad.budget import check
 from symgrad.calculus import ExprLike, Value, VarLike, as_expr, evaluate, parse_point, resolve_variables, tidy
 
-ZERO_TOLERANCE = 1e-25
-"""An eigenvalue within this (relative to the largest) of zero counts as zero: the matrix is computed
-to 40 digits, so only a true zero (a singular Hessian) lands below it."""
-
-EIGEN_DIGITS = 40
-
 EXACT_EIGEN_LIMIT = 12
-"""Matrices up to this size get 40-digit eigenvalues; larger ones use double precision."""
+"""Matrices up to this size get exact signs (or certified ones); larger ones use double precision."""
 
 FLOAT_ZERO_TOLERANCE = 1e-9
 
@@ -94,9 +88,26 @@ def partial(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
     if expr.is_Pow and not expr.exp.has_free(var):
         base, exponent = expr.args
         return sp.Mul(exponent, sp.Pow(base, exponent - 1), partial(base, var))
-    if isinstance(expr, sp.Function) and len(expr.args) == 1 and not isinstance(expr, sp.core.function.AppliedUndef):
+    if (isinstance(expr, sp.Function) and len(expr.args) == 1 and not isinstance(expr, sp.core.function.AppliedUndef)
+            and type(expr)._eval_derivative is sp.Function._eval_derivative):
         return sp.Mul(expr.fdiff(1), partial(expr.args[0], var))
+    # sign, Abs, Heaviside… define their own derivative (fdiff would leave ∂(sign(x))/∂x unevaluated)
     return expr.diff(var)
+
+
+def away_from_jumps(expr: sp.Expr) -> tuple[sp.Expr, tuple[sp.Expr, ...]]:
+    """``expr`` without its DiracDelta terms, and their arguments. SymPy writes the derivative of a
+    jump as a delta (sign′(u) = 2δ(u), H′(u) = δ(u)), which is 0 wherever u ≠ 0; at u = 0 the
+    derivative may not exist. A teacher writes 0 and says where it may fail: so does the Hessian.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> away_from_jumps(partial(sp.sign(x) * x**2, x))
+    (2*x*sign(x), (x,))
+    """
+    deltas = expr.atoms(sp.DiracDelta)
+    if not deltas:
+        return expr, ()
+    return expr.xreplace({d: sp.S.Zero for d in deltas}), tuple(sorted({d.args[0] for d in deltas}, key=str))
 
 
 @record
@@ -125,6 +136,19 @@ class Hessian:
     gradient: tuple[sp.Expr, ...]
     entries: tuple[HessianEntry, ...]
     gradient_derivations: tuple[object | None, ...] = field(default=())
+    jumps: tuple[sp.Expr, ...] = field(default=())
+    """Arguments u of the jumps in f's first or second derivatives (sign(u), H(u), |u|′): the
+    entries hold where every u ≠ 0; where one is 0 the Hessian may not exist, and it is not
+    evaluated there (``away_from_jumps``)."""
+
+    @property
+    def jump_note(self) -> str | None:
+        """The note that says where the entries do not hold, if anywhere."""
+        if not self.jumps:
+            return None
+        where = " and ".join(f"{oneline_of(u)} ≠ 0" for u in self.jumps)
+        return (f"these second derivatives hold where {where}: where one is 0 the derivatives jump or have a "
+                "kink, and the Hessian may not exist (SymPy's δ terms, 0 everywhere else, are left out)")
 
     @property
     def matrix(self) -> tuple[tuple[sp.Expr, ...], ...]:
@@ -150,7 +174,7 @@ class Hessian:
     def zero_count(self) -> int:
         """How many of the n² entries are zero."""
         n = len(self.variables)
-        nonzero = sum(1 if e.row == e.col else 2 for e in self.entries)
+        nonzero = sum(1 if e.row == e.col else 2 for e in self.entries if e.expr != 0)
         return n * n - nonzero
 
 
@@ -170,7 +194,12 @@ def hessian(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None, *, steps
     """
     e = as_expr(expr)
     variables = tuple(resolve_variables(wrt, e))
-    grad = sparse_gradient(e, variables)
+    jumps: set[sp.Expr] = set()
+    grad = []
+    for g in sparse_gradient(e, variables):
+        g, where = away_from_jumps(g)
+        grad.append(g)
+        jumps.update(where)
     index = {v: k for k, v in enumerate(variables)}
     entries: list[HessianEntry] = []
     for i, g in enumerate(grad):
@@ -180,13 +209,15 @@ def hessian(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None, *, steps
             continue
         seconds = sparse_gradient(g, [variables[j] for j in columns])  # only the variables g contains
         for j, second in zip(columns, seconds):
-            if second != 0:
+            second, where = away_from_jumps(second)
+            jumps.update(where)
+            if second != 0 or where:  # 0 where the jump is not: said, not left out
                 entries.append(HessianEntry(i, j, second))
     entries.sort(key=lambda entry: (entry.row, entry.col))
     grad_derivations: tuple[object | None, ...] = ()
     if steps:
         entries, grad_derivations = _with_steps(e, variables, entries)
-    return Hessian(e, variables, tuple(grad), tuple(entries), grad_derivations)
+    return Hessian(e, variables, tuple(grad), tuple(entries), grad_derivations, tuple(sorted(jumps, key=str)))
 
 
 def _with_steps(
@@ -207,17 +238,39 @@ def _with_steps(
 
 # at a point ------------------------------------------------------------------------------------
 @record
+class Spectrum:
+    """The eigenvalues of a symmetric matrix at a point and its definiteness, with how the signs
+    were decided.
+
+    ``method`` is ``exact`` (the signs of the characteristic polynomial's exact coefficients:
+    Descartes' rule of signs counts the positive and negative roots exactly, since a symmetric
+    matrix has only real eigenvalues) or ``numeric`` (eigenvalues with a certified error bound,
+    Weyl's inequality; those within ``tolerance`` of zero count as zero). ``eigenvalues`` are
+    ascending floats (None for one beyond the float range); ``how`` says it in words.
+    """
+
+    eigenvalues: tuple[float | None, ...]
+    definiteness: str
+    method: str
+    how: str
+    tolerance: float | None = None
+
+
+@record
 class NumericHessian:
     """The Hessian at a point: ``values`` (None where undefined), ``eigenvalues`` and ``definiteness``.
 
-    ``eigenvalues`` and ``definiteness`` are None when some entry has no value there (``note`` says why).
+    ``eigenvalues`` and ``definiteness`` are None when some entry has no value there (``note`` says
+    why); ``method`` (``exact`` or ``numeric``) and ``how`` say how the definiteness was decided.
     """
 
     point: tuple[tuple[sp.Symbol, sp.Expr], ...]
     values: tuple[tuple[float | None, ...], ...]
-    eigenvalues: tuple[float, ...] | None
+    eigenvalues: tuple[float | None, ...] | None
     definiteness: str | None
     note: str | None = None
+    method: str | None = None
+    how: str | None = None
 
 
 def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str, object] | str) -> NumericHessian:
@@ -226,14 +279,24 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
     >>> r = numeric_hessian(hessian("100(y - x^2)^2 + (1 - x)^2"), "x=1, y=1")
     >>> r.values
     ((802.0, -400.0), (-400.0, 200.0))
-    >>> r.definiteness
-    'positive definite'
+    >>> r.definiteness, r.method
+    ('positive definite', 'exact')
+    >>> numeric_hessian(hessian("x^2 - 1e-50 y^2"), "x=1, y=1").definiteness
+    'indefinite'
     """
     at = _as_point(point, h.expr, h.variables)
     n = len(h.variables)
     rows: list[list[float | None]] = [[0.0] * n for _ in range(n)]
     exact: list[list[sp.Expr]] = [[sp.S.Zero] * n for _ in range(n)]
     notes: list[str] = []
+    defined = True
+    kinks = jumps_at(h.jumps, at)
+    if kinks:
+        where = ", ".join(oneline_of(u) for u in kinks)
+        text = ", ".join(f"{k}={v}" for k, v in at.items())
+        return NumericHessian(tuple(at.items()), tuple(tuple(None for _ in range(n)) for _ in range(n)), None, None,
+                              f"the Hessian is not evaluated at {text}: the derivatives jump or have a kink where "
+                              f"{where} = 0, and there the second derivatives may not exist")
     for entry in h.entries:
         check("evaluating the Hessian")
         label = "∂²f/∂%s∂%s" % (h.variables[entry.row], h.variables[entry.col])
@@ -241,16 +304,46 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
         local = {s: at[s] for s in entry.expr.free_symbols if s in at}
         if len(local) < len(entry.expr.free_symbols):
             local = at
-        value: Value = evaluate(entry.expr, local, what=label)
+        value: Value = evaluate(entry.expr, local, what=label, where=at)
         rows[entry.row][entry.col] = rows[entry.col][entry.row] = value.value
-        exact[entry.row][entry.col] = exact[entry.col][entry.row] = entry.expr.xreplace(local)
+        if entry.expr.has(sp.Derivative, sp.Subs) or entry.expr.atoms(sp.core.function.AppliedUndef):
+            defined = False  # an unknown function: no value (the note says so)
+        else:
+            exact[entry.row][entry.col] = exact[entry.col][entry.row] = entry.expr.xreplace(local)
         if value.note:
             notes.append(value.note)
+        if value.value is None and value.note and "too large" not in value.note:
+            defined = False
     values = tuple(tuple(r) for r in rows)
-    if notes:
-        return NumericHessian(tuple(at.items()), values, None, None, "; ".join(notes))
-    eigs = symmetric_eigenvalues(exact)
-    return NumericHessian(tuple(at.items()), values, eigs, definiteness(eigs))
+    note = "; ".join(notes) if notes else None
+    spec = spectrum(exact) if defined else None
+    if spec is None:
+        return NumericHessian(tuple(at.items()), values, None, None, note)
+    if any(v is None for v in spec.eigenvalues):
+        note = "; ".join(filter(None, [note, "an eigenvalue is beyond the float range (null)"]))
+    return NumericHessian(tuple(at.items()), values, spec.eigenvalues, spec.definiteness, note, spec.method, spec.how)
+
+
+def jumps_at(jumps: Sequence[sp.Expr], point: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Expr]:
+    """The arguments among ``jumps`` (``Hessian.jumps``) that are 0 at ``point``, or may be (SymPy
+    cannot tell): there the derivatives are not evaluated.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> jumps_at([x, x - 1], {x: sp.Integer(1)})
+    [x - 1]
+    """
+    found = []
+    for u in jumps:
+        value = u.xreplace(dict(point))
+        if not value.free_symbols and value.is_zero is not False:
+            found.append(u)
+    return found
+
+
+def oneline_of(expr: sp.Basic) -> str:
+    from symgrad.render.oneline import oneline
+
+    return oneline(expr)
 
 
 def _as_point(point: Mapping[sp.Symbol, sp.Expr] | Mapping[str, object] | str, expr: sp.Expr,
@@ -260,42 +353,233 @@ def _as_point(point: Mapping[sp.Symbol, sp.Expr] | Mapping[str, object] | str, e
     return dict(point)  # type: ignore[arg-type]
 
 
-def symmetric_eigenvalues(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[float, ...]:
-    """Eigenvalues of a real symmetric matrix, ascending, computed to 40 digits (exact zeros stay 0).
+class NoSpectrum(Exception):
+    """A matrix entry is not a real number (undefined or complex at the point)."""
 
-    Past ``EXACT_EIGEN_LIMIT`` rows, 40-digit arithmetic is too slow; NumPy's double precision is
-    used (when installed) and an eigenvalue within 10⁻⁹ of the largest counts as zero.
+
+def spectrum(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum | None:
+    """Eigenvalues and definiteness of a real symmetric matrix of numbers; None where an entry is
+    not a real number.
+
+    Exact entries (rational, algebraic, or polynomials in constants such as π) up to
+    ``EXACT_EIGEN_LIMIT`` rows: the signs are those of the exact characteristic polynomial
+    (``_exact_counts``), so a Hessian with an eigenvalue of −2·10⁻⁵⁰ is indefinite, and a singular
+    one is singular, proved. Otherwise the eigenvalues carry an error bound (``_certified``) that
+    shrinks as the precision rises; one that stays within it of zero counts as zero, and ``how``
+    says so with the tolerance. Past ``EXACT_EIGEN_LIMIT`` rows: double precision (NumPy).
+
+    >>> spectrum([[1, 1], [1, 1]]).eigenvalues, spectrum([[1, 1], [1, 1]]).definiteness
+    ((0.0, 2.0), 'positive semidefinite')
+    """
+    n = len(matrix)
+    if n == 0:
+        return Spectrum((), "zero", "exact", "an empty matrix")
+    try:
+        if n > EXACT_EIGEN_LIMIT:
+            big = _double_precision(matrix)
+            if big is not None:
+                return big
+        counts = _exact_counts(matrix) if n <= EXACT_EIGEN_LIMIT else None
+        eigs, radii, bound = _certified(matrix, counts)
+    except NoSpectrum:
+        return None
+    if counts is not None:
+        negative, zero, positive = counts
+        how = "decided exactly: the signs of the characteristic polynomial's coefficients (Descartes' rule)"
+        return Spectrum(eigs, _definiteness(negative, zero, positive), "exact", how)
+    negative = sum(1 for v, r in zip(eigs, radii) if v is not None and v < 0 and r is not None)
+    positive = sum(1 for v, r in zip(eigs, radii) if v is not None and v > 0 and r is not None)
+    zero = n - negative - positive
+    how = "decided numerically: the eigenvalues' signs are certain"
+    if zero:
+        how = (f"decided numerically: {zero} eigenvalue{'s' if zero > 1 else ''} within {_sci(bound)} of zero "
+               "(the error bound at the highest precision tried) counted as zero")
+    return Spectrum(eigs, _definiteness(negative, zero, positive), "numeric", how, float(bound) if zero else None)
+
+
+def _sci(value: object) -> str:
+    import mpmath
+
+    return mpmath.nstr(value, 2, min_fixed=0, max_fixed=0) if value else "0"
+
+
+def _definiteness(negative: int, zero: int, positive: int) -> str:
+    return definiteness([-1.0] * negative + [0.0] * zero + [1.0] * positive)
+
+
+def _exact_counts(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[int, int, int] | None:
+    """(negative, zero, positive) eigenvalue counts from the exact characteristic polynomial, or
+    None when its coefficients are not exact or a sign cannot be certified.
+
+    The entries go into SymPy's smallest exact domain (ℚ, ℚ(√2), ℤ[π], …) where zero means zero;
+    each nonzero coefficient's sign comes from ``symgrad.precise`` (certain once settled). The
+    polynomial's roots are all real, so Descartes' rule is exact: the positive roots are the sign
+    changes of its coefficients, zero has the multiplicity of its trailing zeros, the rest are negative.
+
+    >>> _exact_counts([[2, 0], [0, -sp.Rational(2, 10**50)]])
+    (1, 0, 1)
+    """
+    from itertools import pairwise
+
+    from sympy.polys.constructor import construct_domain
+    from sympy.polys.matrices import DomainMatrix
+
+    from symgrad.precise import NoValue, Undefined, settle
+
+    n = len(matrix)
+    flat = []
+    for row in matrix:
+        for v in row:
+            v = sp.Rational(v) if isinstance(v, float) else sp.sympify(v)
+            if v.is_Float:
+                v = sp.Rational(v)  # a Float is an exact binary fraction
+            if not v.is_number or v.has(sp.Float, sp.zoo, sp.nan, sp.oo, -sp.oo, sp.I):
+                return None
+            flat.append(v)
+    try:
+        domain, elements = construct_domain(flat, extension=True)
+    except Exception:  # noqa: BLE001 - SymPy's domains refuse some constants; then numerically
+        return None
+    if domain.is_EX or domain.is_EXRAW:
+        return None
+    check("the characteristic polynomial")
+    coefficients = DomainMatrix([elements[i * n:(i + 1) * n] for i in range(n)], (n, n), domain).charpoly()
+    signs = []
+    for c in coefficients:
+        if not c:
+            signs.append(0)
+            continue
+        value = domain.to_sympy(c)
+        if value.is_Rational:
+            signs.append(1 if value > 0 else -1)
+            continue
+        try:
+            outcome = settle(value)
+        except (Undefined, NoValue):
+            return None
+        if outcome.status != "settled":
+            return None
+        signs.append(1 if outcome.value > 0 else -1)
+    zero = 0
+    while signs and signs[-1] == 0:
+        signs.pop()
+        zero += 1
+    nonzero = [s for s in signs if s]
+    positive = sum(1 for a, b in pairwise(nonzero) if a != b)
+    return n - zero - positive, zero, positive
+
+
+def _certified(matrix: Sequence[Sequence[sp.Expr | float]],
+               counts: tuple[int, int, int] | None) -> tuple[tuple[float | None, ...], list[object | None], object]:
+    """The eigenvalues (ascending) with error bounds, at a rising precision until every sign is
+    certain (or matches ``counts``, whose zeros are then exactly 0.0).
+
+    Weyl's inequality: a symmetric perturbation E moves each eigenvalue by at most ‖E‖₂ ≤ ‖E‖_F,
+    so the entries' radii (``symgrad.precise.evaluate_ball``) and the solver's rounding (a few
+    units of the working precision times ‖A‖_F, Jacobi's method being backward stable) bound
+    each eigenvalue's error. Returns the floats, each radius (None where the sign is not
+    certain) and the largest radius of the last pass."""
+    import mpmath
+
+    from symgrad.precise import NoValue, Undefined, evaluate_ball
+
+    n = len(matrix)
+    precision = 128
+    while True:
+        check("the eigenvalues")
+        with mpmath.workprec(precision):
+            m = mpmath.matrix(n, n)
+            err = mpmath.mpf(0)
+            for i in range(n):
+                for j in range(n):
+                    v = matrix[i][j]
+                    try:
+                        mid, rad = evaluate_ball(sp.Float(v) if isinstance(v, float) else sp.sympify(v), {}, precision)
+                    except (Undefined, NoValue):
+                        raise NoSpectrum from None
+                    if not mpmath.isfinite(rad) or isinstance(mid, mpmath.mpc) and abs(mid.imag) > rad:
+                        if mpmath.isfinite(rad):
+                            raise NoSpectrum
+                        rad = mpmath.inf
+                    m[i, j] = mid.real if isinstance(mid, mpmath.mpc) else mid
+                    err += rad**2
+            norm = mpmath.sqrt(sum(m[i, j] ** 2 for i in range(n) for j in range(n)))
+            values = sorted(mpmath.eigsy(m, eigvals_only=True)[k] for k in range(n)) if n else []
+            bound = mpmath.sqrt(err) + mpmath.ldexp(16 * n, -precision) * norm
+        certain = [abs(v) > bound for v in values]
+        if counts is not None:
+            negative, zero, positive = counts
+            done = sum(certain) >= negative + positive and mpmath.isfinite(bound)
+        else:
+            done = all(certain)
+        if done or precision >= 4096:
+            break
+        precision *= 2
+    if counts is not None:
+        # the exact counts decide which are zero: the |zero| eigenvalues nearest to 0
+        negative, zero, positive = counts
+        order = sorted(range(n), key=lambda k: abs(values[k]))
+        zeros = set(order[:zero])
+        values = [mpmath.mpf(0) if k in zeros else v for k, v in enumerate(values)]
+        certain = [True] * n
+    floats = tuple(_finite_float(v) for v in values)
+    radii = [bound if c else None for c in certain]
+    if counts is None:
+        floats = tuple(f if c else 0.0 for f, c in zip(floats, certain))
+    return floats, radii, bound
+
+
+def _finite_float(v: object) -> float | None:
+    import math
+
+    value = float(v)  # type: ignore[arg-type]
+    return value if math.isfinite(value) else None
+
+
+def _double_precision(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum | None:
+    """Past ``EXACT_EIGEN_LIMIT`` rows, with NumPy (when installed): double precision, and an
+    eigenvalue within ``FLOAT_ZERO_TOLERANCE`` of the largest counts as zero (``how`` says so)."""
+    try:
+        import numpy as np
+    except ImportError:
+        return None
+    from symgrad.calculus import evaluate
+
+    check("the eigenvalues")
+    rows = []
+    for row in matrix:
+        out = []
+        for v in row:
+            if isinstance(v, (int, float)) or (isinstance(v, sp.Basic) and v.is_Rational and v.q < 2**53 > abs(v.p)):
+                out.append(float(v))  # exact small numbers (most of a sparse Hessian's entries are 0)
+                continue
+            value = evaluate(sp.sympify(v), {}).value
+            if value is None:
+                raise NoSpectrum
+            out.append(value)
+        rows.append(out)
+    values = np.linalg.eigvalsh(np.array(rows))
+    scale = max(1.0, float(np.max(np.abs(values))))
+    eigs = tuple(0.0 if abs(v) <= FLOAT_ZERO_TOLERANCE * scale else float(v) for v in sorted(values))
+    negative = sum(1 for v in eigs if v < 0)
+    positive = sum(1 for v in eigs if v > 0)
+    zero = len(eigs) - negative - positive
+    how = (f"decided numerically in double precision: eigenvalues within {FLOAT_ZERO_TOLERANCE:g} × "
+           f"max(1, the largest |eigenvalue|) count as zero")
+    return Spectrum(eigs, _definiteness(negative, zero, positive), "numeric", how, FLOAT_ZERO_TOLERANCE * scale)
+
+
+def symmetric_eigenvalues(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[float, ...]:
+    """Eigenvalues of a real symmetric matrix, ascending (exact zeros are 0.0; ``spectrum`` also
+    says how their signs were decided).
 
     >>> symmetric_eigenvalues([[2, 0], [0, -3]])
     (-3.0, 2.0)
     """
-    import mpmath
-
-    n = len(matrix)
-    if n == 0:
-        return ()
-    if n > EXACT_EIGEN_LIMIT:
-        try:
-            import numpy as np
-        except ImportError:
-            pass
-        else:
-            check("the eigenvalues")
-            floats = np.array([[float(sp.N(v)) if isinstance(v, sp.Basic) else float(v) for v in row] for row in matrix])
-            values = np.linalg.eigvalsh(floats)
-            scale = max(1.0, float(np.max(np.abs(values))))
-            return tuple(0.0 if abs(v) <= FLOAT_ZERO_TOLERANCE * scale else float(v) for v in sorted(values))
-    with mpmath.workdps(EIGEN_DIGITS):
-        m = mpmath.matrix(n, n)
-        for i in range(n):
-            for j in range(n):
-                entry = matrix[i][j]
-                m[i, j] = mpmath.mpf(str(sp.N(entry, EIGEN_DIGITS))) if isinstance(entry, sp.Basic) else mpmath.mpf(entry)
-        check("the eigenvalues")
-        eigs = mpmath.eigsy(m, eigvals_only=True)
-        values = sorted(eigs[k] for k in range(n))
-        scale = max([mpmath.mpf(1)] + [abs(v) for v in values])
-        return tuple(0.0 if abs(v) <= ZERO_TOLERANCE * scale else float(v) for v in values)
+    spec = spectrum(matrix)
+    if spec is None:
+        raise ValueError("the matrix has an entry that is not a real number")
+    return tuple(0.0 if v is None else v for v in spec.eigenvalues)
 
 
 def definiteness(eigenvalues: Sequence[float]) -> str:

@@ -20,7 +20,7 @@ import sympy as sp
 from symgrad.budget import check
 from symgrad.calculus import VarLike, Value, evaluate, natural_key, resolve_variables, tidy
 from symgrad.errors import InputError
-from symgrad.multivar.hessian import partial
+from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
 
 
 @record
@@ -31,6 +31,9 @@ class JacobianEntry:
     col: int
     expr: sp.Expr
     derivation: object | None = None
+    jumps: tuple[sp.Expr, ...] = ()
+    """Where the entry does not hold: the arguments u of jumps (sign(u), H(u)) whose δ(u) terms,
+    0 wherever u ≠ 0, are left out (``hessian.away_from_jumps``)."""
 
 
 @record
@@ -48,6 +51,26 @@ class Jacobian:
         for entry in self.entries:
             rows[entry.row][entry.col] = entry.expr
         return tuple(tuple(r) for r in rows)
+
+    @property
+    def jumps(self) -> tuple[tuple[tuple[sp.Expr, ...], ...], ...]:
+        """``JacobianEntry.jumps`` of every entry, as a matrix (empty tuples for the others)."""
+        rows = [[()] * len(self.variables) for _ in self.components]
+        for entry in self.entries:
+            rows[entry.row][entry.col] = entry.jumps
+        return tuple(tuple(r) for r in rows)
+
+    @property
+    def jump_note(self) -> str | None:
+        """The note that says where entries do not hold, if anywhere."""
+        found = sorted({u for e in self.entries for u in e.jumps}, key=str)
+        if not found:
+            return None
+        from symgrad.render.oneline import oneline
+
+        where = " and ".join(f"{oneline(u)} ≠ 0" for u in found)
+        return (f"these derivatives hold where {where}: where one is 0 a component jumps or has a kink, and its "
+                "derivative may not exist (SymPy's δ terms, 0 everywhere else, are left out)")
 
     def to_matrix(self) -> sp.ImmutableMatrix:
         """The Jacobian as a SymPy matrix.
@@ -102,21 +125,24 @@ def jacobian(expr: str | sp.Basic | Sequence[str | sp.Basic], wrt: Iterable[VarL
         for j, var in enumerate(variables):
             if not comp.has_free(var):
                 continue
-            d = tidy(partial(comp, var))
-            if d == 0:
+            d, where = away_from_jumps(tidy(partial(comp, var)))
+            if d == 0 and not where:
                 continue
             derivation = None
             if steps:
                 from symgrad.multivar.steps import derive_or_none
 
                 derivation = derive_or_none(comp, var)
-            entries.append(JacobianEntry(i, j, d, derivation))
+            entries.append(JacobianEntry(i, j, d, derivation, where))
     return Jacobian(comps, variables, tuple(entries))
 
 
 def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol, sp.Expr],
-                   labels: Sequence[Sequence[str]] | None = None) -> tuple[tuple[tuple[float | None, ...], ...], str | None]:
-    """Each entry of ``matrix`` at ``point`` (None where undefined) and the notes saying why.
+                   labels: Sequence[Sequence[str]] | None = None,
+                   jumps: Sequence[Sequence[Sequence[sp.Expr]]] | None = None,
+                   ) -> tuple[tuple[tuple[float | None, ...], ...], str | None]:
+    """Each entry of ``matrix`` at ``point`` (None where undefined) and the notes saying why;
+    ``jumps`` (``Jacobian.jumps``): where each entry does not hold.
 
     >>> x = sp.Symbol("x", real=True)
     >>> numeric_matrix([[x, 1 / x]], {x: 0})
@@ -129,8 +155,18 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
         for j, entry in enumerate(row):
             check("evaluating the matrix")
             label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"
+            on_jump = jumps_at(jumps[i][j], point) if jumps else []
+            if on_jump:
+                from symgrad.render.oneline import oneline
+
+                at = ", ".join(f"{k}={v}" for k, v in point.items())
+                out.append(None)
+                notes.append(f"{label} is not evaluated at {at}: its component jumps or has a kink where "
+                             f"{oneline(on_jump[0])} = 0, and the derivative may not exist there")
+                continue
             local = {s: point[s] for s in entry.free_symbols if s in point}
-            value: Value = evaluate(entry, local if len(local) == len(entry.free_symbols) else point, what=label)
+            value: Value = evaluate(entry, local if len(local) == len(entry.free_symbols) else point, what=label,
+                                    where=point)
             out.append(value.value)
             if value.note:
                 notes.append(value.note)

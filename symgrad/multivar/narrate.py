@@ -142,6 +142,8 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
     if mixed:
         blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = ∂²f/∂xᵢ∂xⱼ "
                            "by symmetry of mixed partials (Schwarz), so the matrix is symmetric", "note"))
+    if h.jumps:
+        blocks.append(Text(h.jump_note, "note"))
     if h.zero_count:
         one = h.zero_count == 1
         blocks.append(Text(f"{h.zero_count} of the {n * n} entries {'is' if one else 'are'} zero: "
@@ -164,7 +166,7 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
             shown = numeric.eigenvalues if n <= MAX_SHOWN else numeric.eigenvalues[:3] + numeric.eigenvalues[-3:]
             label = "eigenvalues" if n <= MAX_SHOWN else f"eigenvalues (smallest 3 and largest 3 of {n})"
             blocks.append(NumberLine(Label(label, r"\text{%s}" % label), tuple(shown)))
-            blocks.append(Text(f"H is {numeric.definiteness} at {at.plain}"))
+            blocks.append(Text(f"H is {numeric.definiteness} at {at.plain}" + (f" ({numeric.how})" if numeric.how else "")))
     return Document(tuple(blocks), title=f"Hessian of {oneline(h.expr)}")
 
 
@@ -183,6 +185,8 @@ def jacobian_document(source: str, expr: sp.Basic, j: Any, notes: Sequence[str],
         blocks.extend(_steps_blocks(entry.derivation))
         fi = symbol_text(f[entry.row])
         blocks.append(Equation(first_label(j.variables[entry.col], fi), entry.expr))
+    if j.jump_note:
+        blocks.append(Text(j.jump_note, "note"))
     names, latex_names = _names(j.variables)
     lhs = Label(f"J({names})", r"J(%s)" % latex_names)
     if m <= MAX_SHOWN and len(j.variables) <= MAX_SHOWN:
@@ -209,7 +213,8 @@ def critical_document(source: str, result: Any, notes: Sequence[str]) -> Documen
         blocks.append(Text("no real critical points found" if not result.infinite else "no isolated critical points"))
     for p in result.points:
         coords = "(" + ", ".join(oneline(c) for c in p.coordinates) + ")"
-        eig = ", ".join(format_number(v) for v in p.eigenvalues) if p.eigenvalues is not None else "undefined"
+        eig = (", ".join(format_number(v) if v is not None else "beyond a float" for v in p.eigenvalues)
+               if p.eigenvalues is not None else "undefined")
         line = f"{coords}: {p.kind} (Hessian eigenvalues {eig})"
         if p.value is not None:
             line += f", f = {oneline(p.value)}"

@@ -253,13 +253,17 @@ def to_markdown(doc: Document) -> str:
 
 # Rich ---------------------------------------------------------------------------------------
 def pretty(expr: sp.Basic, as_built: bool = False) -> str:
-    """SymPy's 2-D Unicode form (fractions stacked, powers raised)."""
+    """SymPy's 2-D Unicode form (fractions stacked, powers raised); ASCII art within
+    ``oneline.ascii_notation()``."""
     from sympy.printing.pretty.pretty_symbology import pretty_use_unicode
 
-    settings: dict[str, Any] = {"use_unicode": True, "wrap_line": False}
+    from symgrad.render.oneline import ascii_mode
+
+    unicode = not ascii_mode()
+    settings: dict[str, Any] = {"use_unicode": unicode, "wrap_line": False}
     if as_built:
         settings["order"] = "none"
-    flag = pretty_use_unicode(True)  # as sympy.pretty does: the symbology reads a global flag
+    flag = pretty_use_unicode(unicode)  # as sympy.pretty does: the symbology reads a global flag
     try:
         return _pretty_printer()(settings).doprint(expr)  # type: ignore[no-any-return]
     finally:

@@ -97,3 +97,45 @@ def format_number(value: float | None) -> str:
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.12g}"
+
+
+def ascii_document(doc: Document) -> Document:
+    """``doc`` with every piece of text in it (labels, prose, notes, the input, and the strings in
+    step blocks) spelled in ASCII (``oneline.to_ascii``), before any backend lays it out, so that
+    columns and 2-D art stay aligned. Expressions stay as they are: the printers write them in
+    ASCII themselves within ``oneline.ascii_notation()``.
+
+    >>> ascii_document(Document((Text("∂f/∂θ₁ ≈ 0"),))).blocks
+    (Text(text='df/dtheta1 ~ 0', style=''),)
+    """
+    from symgrad.render.oneline import to_ascii
+
+    seen: dict[int, object] = {}
+
+    def convert(value: object) -> object:
+        if isinstance(value, str):
+            return to_ascii(value)
+        if isinstance(value, (sp.Basic, int, float, bool)) or value is None:
+            return value
+        key = id(value)
+        if key in seen:
+            return seen[key]
+        if isinstance(value, tuple):
+            result: object = tuple(convert(v) for v in value)
+        elif isinstance(value, list):
+            result = [convert(v) for v in value]
+        elif isinstance(value, dict):
+            result = {k: convert(v) for k, v in value.items()}
+        elif hasattr(type(value), "__record_fields__") and hasattr(value, "__dict__"):
+            import copy
+
+            # the stored fields only: a lazy field (a step label's LaTeX) is not computed for this
+            result = copy.copy(value)
+            for name, field_value in vars(value).items():
+                object.__setattr__(result, name, convert(field_value))
+        else:
+            result = value
+        seen[key] = result
+        return result
+
+    return convert(doc)  # type: ignore[return-value]

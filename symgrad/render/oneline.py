@@ -8,11 +8,22 @@ the rich backend uses SymPy's own pretty printer.
 >>> x, t = sp.symbols("x theta1")
 >>> oneline(x * sp.cos(sp.pi * x) - t**2)
 '-θ₁² + x·cos(π·x)'
+
+Where the output cannot carry Unicode (``PYTHONIOENCODING=ascii``, a Latin-1 terminal), the same
+printer writes ASCII notation inside ``ascii_notation()``: x^2, sigma(x), pi, sqrt(x), d/dx; and
+``to_ascii`` spells the prose around it the same way (one mechanism for every backend).
+
+>>> with ascii_notation():
+...     oneline(x * sp.cos(sp.pi * x) - t**2)
+'-theta1^2 + x*cos(pi*x)'
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 import sympy as sp
@@ -48,18 +59,38 @@ def symbol_text(name: str) -> str:
     return shown
 
 
+_ASCII: ContextVar[bool] = ContextVar("symgrad_ascii_notation", default=False)
+
+
+@contextmanager
+def ascii_notation() -> Iterator[None]:
+    """Within this block, ``oneline`` (and the backends' 2-D printer) write ASCII notation."""
+    token = _ASCII.set(True)
+    try:
+        yield
+    finally:
+        _ASCII.reset(token)
+
+
+def ascii_mode() -> bool:
+    """Whether ASCII notation is in force (``ascii_notation``)."""
+    return _ASCII.get()
+
+
 class OneLinePrinter(StrPrinter):
-    """SymPy's str printer with Unicode names, superscript powers and · for products."""
+    """SymPy's str printer with Unicode names, superscript powers and · for products (with
+    ``ascii = True``: the same notation in ASCII, x^2, sigma(x), pi, sqrt(x))."""
 
     printmethod = "_symgrad_oneline"  # not _sympystr: σ(x) here, sigmoid(x) in str()
+    ascii = False
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
-        return symbol_text(expr.name)
+        return expr.name if self.ascii else symbol_text(expr.name)
 
     _print_Dummy = _print_Symbol
 
     def _print_Pi(self, expr: sp.Expr) -> str:
-        return "π"
+        return "pi" if self.ascii else "π"
 
     def _print_Exp1(self, expr: sp.Expr) -> str:
         return "e"
@@ -68,10 +99,10 @@ class OneLinePrinter(StrPrinter):
         return "i"
 
     def _print_Infinity(self, expr: sp.Expr) -> str:
-        return "∞"
+        return "oo" if self.ascii else "∞"
 
     def _print_NegativeInfinity(self, expr: sp.Expr) -> str:
-        return "-∞"
+        return "-oo" if self.ascii else "-∞"
 
     def _print_ComplexInfinity(self, expr: sp.Expr) -> str:
         return "undefined (complex infinity)"
@@ -90,7 +121,7 @@ class OneLinePrinter(StrPrinter):
         return "ln(%s)" % self._print(expr.args[0])
 
     def _print_sigmoid(self, expr: sp.Expr) -> str:
-        return "σ(%s)" % self._print(expr.args[0])
+        return ("sigma(%s)" if self.ascii else "σ(%s)") % self._print(expr.args[0])
 
     def _print_Heaviside(self, expr: sp.Expr) -> str:
         return "H(%s)" % self._print(expr.args[0])
@@ -98,10 +129,13 @@ class OneLinePrinter(StrPrinter):
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, exp = expr.args
         if exp is sp.S.Half:
+            if self.ascii:
+                return "sqrt(%s)" % self._print(base)
             return "√(%s)" % self._print(base) if not base.is_Atom else "√" + self._print(base)
         if exp.is_Integer and 1 < abs(int(exp)) < 1000:
             shown = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"], strict=True)
-            power = shown + str(abs(int(exp))).translate(_SUPERSCRIPTS)
+            digits = str(abs(int(exp)))
+            power = shown + ("^" + digits if self.ascii else digits.translate(_SUPERSCRIPTS))
             return power if exp > 0 else "1/" + power
         text = super()._print_Pow(expr, rational)
         return text.replace("**", "^")
@@ -110,33 +144,44 @@ class OneLinePrinter(StrPrinter):
         from symgrad.abstract import chain_factors
 
         split = chain_factors(expr)
+        times = "*" if self.ascii else "·"
         if split is not None:  # f′(g(x))·g′(x), the chain rule's order
             rest, found = split
             shown = [self.parenthesize(a, sp.printing.precedence.PRECEDENCE["Mul"]) for a in found]
-            head = "" if rest == 1 else "-" if rest == -1 else self._print(rest) + "·"
-            return head + "·".join(shown)
-        return super()._print_Mul(expr).replace("*", "·")
+            head = "" if rest == 1 else "-" if rest == -1 else self._print(rest) + times
+            return head + times.join(shown)
+        text = super()._print_Mul(expr)
+        return text if self.ascii else text.replace("*", "·")
 
     # indexed data and sums (symgrad.multivar.sums), written as on paper: xᵢ, Σ[i=1..n](…), δᵢⱼ
     def _print_Indexed(self, expr: sp.Basic) -> str:
-        return self._print(expr.base.label) + "".join(_subscript(self._print(i)) for i in expr.indices)
+        return self._print(expr.base.label) + "".join(self._subscript(self._print(i)) for i in expr.indices)
 
     def _print_IndexedBase(self, expr: sp.Basic) -> str:
         return self._print(expr.label)
 
     def _print_Sum(self, expr: sp.Basic) -> str:
         bounds = ", ".join(f"{self._print(v)}={self._print(lo)}..{self._print(hi)}" for v, lo, hi in expr.limits)
-        return f"Σ[{bounds}]({self._print(expr.function)})"
+        return f"{'sum' if self.ascii else 'Σ'}[{bounds}]({self._print(expr.function)})"
 
     def _print_KroneckerDelta(self, expr: sp.Basic) -> str:
+        if self.ascii:
+            return "delta_" + "".join(self._print(i) if self._print(i).isalnum() else f"({self._print(i)})"
+                                      for i in expr.args)
         return "δ" + "".join(_subscript(self._print(i)) for i in expr.args)
 
     def _print_Derivative(self, expr: sp.Basic) -> str:
         prime = self._prime(expr)
         if prime is not None:
             return prime
-        wrt = "".join(f"∂{self._print(v)}" for v, n in expr.variable_count for _ in range(int(n)))
-        return f"∂({self._print(expr.expr)})/{wrt}"
+        d = "d" if self.ascii else "∂"
+        wrt = "".join(f"{d}{self._print(v)}" for v, n in expr.variable_count for _ in range(int(n)))
+        return f"{d}({self._print(expr.expr)})/{wrt}"
+
+    def _subscript(self, text: str) -> str:
+        if self.ascii:
+            return f"_{text}" if text.isalnum() else f"_({text})"
+        return _subscript(text)
 
     def _print_Subs(self, expr: sp.Basic) -> str:
         prime = self._prime(expr)
@@ -150,7 +195,16 @@ class OneLinePrinter(StrPrinter):
         if seen is None:
             return None
         func, order, point = seen
+        if self.ascii:
+            mark = "'" * order if order <= 3 else f"^({order})"
+            return f"{func.__name__}{mark}({self._print(point)})"
         return f"{symbol_text(func.__name__)}{prime(order)}({self._print(point)})"
+
+
+class AsciiOneLinePrinter(OneLinePrinter):
+    """``OneLinePrinter`` in ASCII notation (``ascii_notation``)."""
+
+    ascii = True
 
 
 _LETTER_SUBSCRIPTS = dict(zip("aehijklmnoprstuvx", "ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
@@ -165,26 +219,85 @@ def _subscript(text: str) -> str:
     return f"_{text}" if text.isalnum() else f"_({text})"
 
 
-_printer = OneLinePrinter({"order": None})
-_as_built = OneLinePrinter({"order": "none"})
+_printers = {False: OneLinePrinter({"order": None}), True: AsciiOneLinePrinter({"order": None})}
+_as_built = {False: OneLinePrinter({"order": "none"}), True: AsciiOneLinePrinter({"order": "none"})}
 
 
 def oneline(expr: sp.Basic, as_built: bool = False) -> str:
     """``expr`` as one line of Unicode math (``as_built``: products and sums in the order of their
-    arguments, as an unevaluated ``Mul`` keeps a chain's factors, instead of SymPy's order)."""
+    arguments, as an unevaluated ``Mul`` keeps a chain's factors, instead of SymPy's order); in
+    ASCII within ``ascii_notation()``."""
+    ascii = _ASCII.get()
     if as_built:
-        return _as_built.doprint(expr).replace("**", "^")
+        return _as_built[ascii].doprint(expr).replace("**", "^")
     if isinstance(expr, (list, tuple, sp.Tuple)):
         return "(" + ", ".join(oneline(e) for e in expr) + ")"
     try:
-        return _oneline(expr)
+        return _oneline(expr, ascii)
     except TypeError:  # unhashable (a mutable Matrix): printed every time
-        return _printer.doprint(expr).replace("**", "^")
+        return _printers[ascii].doprint(expr).replace("**", "^")
 
 
 @lru_cache(maxsize=256)
-def _oneline(expr: sp.Basic) -> str:
+def _oneline(expr: sp.Basic, ascii: bool = False) -> str:
     # cached: a document says the input and the result more than once, and SymPy sorts the terms
     # of a sum each time it prints one (a second per print for a sum of a few thousand terms)
-    text = _printer.doprint(expr)
+    text = _printers[ascii].doprint(expr)
     return text.replace("**", "^")
+
+
+# ASCII prose ---------------------------------------------------------------------------------
+_ASCII_SIGNS = {
+    "·": "*", "−": "-", "→": "->", "←": "<-", "⇒": "=>", "…": "...", "⋯": "...", "≈": "~", "≤": "<=",
+    "≥": ">=", "≠": "!=", "∂": "d", "∇": "grad", "√": "sqrt", "∛": "cbrt", "∞": "oo", "×": "x", "Σ": "sum",
+    "′": "'", "″": "''", "±": "+/-", "∈": " in ", "ℯ": "e", "–": "-", "—": "--", "“": '"', "”": '"', "‘": "'",
+    "’": "'", "ᵀ": "^T", "∘": "o", "⊙": "(.)", "‖": "||", "°": " deg", "\u00a0": " ",
+}
+_LETTER_NAMES = {letter: name for name, letter in GREEK.items() if name != "pi"} | {"π": "pi", "ϕ": "phi", "ε": "epsilon"}
+_SUPERSCRIPT_ASCII = {v: k for k, v in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")} | {"⁺": "+", "⁽": "(", "⁾": ")", "ⁿ": "n", "ⁱ": "i"}
+_SUBSCRIPT_ASCII = {v: k for k, v in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")}
+_LETTER_SUBSCRIPT_ASCII = {v: k for k, v in _LETTER_SUBSCRIPTS.items()} | {"₊": "+", "₋": "-", "₍": "(", "₎": ")"}
+
+
+def ascii_pieces(text: str) -> list[str]:
+    """The ASCII spelling of each character of ``text``, one piece per character (so a caret's
+    column can be carried over): π → "pi", x² → "x", "^2", θ₁ → "theta", "1", xᵢ → "x", "_i".
+    A Greek letter next to a letter gets a space (πx → "pi x"); anything without an ASCII
+    spelling is written as its code point, never as "?"."""
+    import unicodedata
+
+    pieces = []
+    for k, ch in enumerate(text):
+        if ch.isascii():
+            pieces.append(ch)
+            continue
+        before = text[k - 1] if k else ""
+        after = text[k + 1] if k + 1 < len(text) else ""
+        if ch in _SUPERSCRIPT_ASCII:
+            piece = ("" if before in _SUPERSCRIPT_ASCII else "^") + _SUPERSCRIPT_ASCII[ch]
+        elif ch in _SUBSCRIPT_ASCII:
+            piece = _SUBSCRIPT_ASCII[ch]
+        elif ch in _LETTER_SUBSCRIPT_ASCII:
+            piece = ("" if before in _LETTER_SUBSCRIPT_ASCII else "_") + _LETTER_SUBSCRIPT_ASCII[ch]
+        elif ch in _ASCII_SIGNS:
+            piece = _ASCII_SIGNS[ch]
+            if ch == "∇" and after.isascii() and after.isalnum():
+                piece += " "  # ∇f -> grad f
+        elif ch in _LETTER_NAMES:
+            piece = _LETTER_NAMES[ch]
+            piece = (" " if before.isalnum() and before.isascii() else "") + piece
+            piece += " " if after.isalpha() and after.isascii() else ""
+        else:
+            plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
+            piece = plain if plain else f"<U+{ord(ch):04X}>"
+        pieces.append(piece)
+    return pieces
+
+
+def to_ascii(text: str) -> str:
+    """``text`` in ASCII notation (``ascii_pieces``).
+
+    >>> to_ascii("d/dx [σ(x)] = σ(x)·(1 − σ(x)) at x≈10^300; ∂²f/∂x∂y, θ₁², πx, xᵢ")
+    'd/dx [sigma(x)] = sigma(x)*(1 - sigma(x)) at x~10^300; d^2f/dxdy, theta1^2, pi x, x_i'
+    """
+    return text if text.isascii() else "".join(ascii_pieces(text))

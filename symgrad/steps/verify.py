@@ -186,54 +186,43 @@ LARGEST_LINK = sp.Float("1e300")
 exp(10³⁰⁰) already has a 300-digit exponent (a chain of exp's 100 deep would take mpmath forever)."""
 
 
-def _number(expr: sp.Basic, digits: int, values: dict[sp.Symbol, sp.Float]) -> sp.Float | None:
-    """``expr`` at ``values`` as a real Float, or None where it is not a real number.
+def _precision(digits: int) -> int:
+    return int(digits * 3.33) + 16
 
-    ``evalf(subs=…)`` is adaptive: it raises the working precision where terms cancel (1 − tanh²u
-    near u = 40 is 10⁻³⁴, which Floats put in first would round to 0), and it stays in mpmath, so
-    no SymPy object is built per value. Only the values ``expr`` uses are passed: for a function
-    without an mpmath rule (tanh, σ, …) ``evalf`` substitutes all of them, which for the whole
-    answer of a chain n deep would be n² work (``linked_value`` goes factor by factor instead)."""
+
+def _number(expr: sp.Basic, digits: int, values: dict[sp.Symbol, sp.Float]) -> sp.Float | None:
+    """``expr`` at ``values`` as a real Float, or None where it is not a real number (or cannot
+    be pinned down to ``digits`` digits: ``symgrad.precise.settle``, ball arithmetic at a rising
+    precision, so 1 − tanh²u near u = 40, which 30-digit Floats would round to 0, keeps its digits).
+    Only the values ``expr`` uses are passed."""
+    from symgrad.precise import NoValue, Undefined, settle
+
     relevant = {s: values[s] for s in expr.free_symbols if s in values}
     try:
-        value = expr.evalf(digits, subs=relevant)
-    except (ZeroDivisionError, ValueError, TypeError, ArithmeticError):
+        outcome = settle(expr, relevant, max_precision=max(4 * _precision(digits), 1024))
+    except (Undefined, NoValue):
         return None
-    if value.is_Rational:
-        value = sp.Float(value, digits)
-    return value if value.is_Float and value.is_finite else None
+    if outcome.status == "tiny":
+        return sp.Float(0, digits)
+    if outcome.status != "settled":
+        return None
+    return sp.Float(outcome.value, digits)
 
 
 def linked_value(expr: sp.Basic, values: dict[sp.Symbol, sp.Float], digits: int = 30) -> sp.Float | None:
     """An answer written in the names of a chain's links (a sum of products of small factors) at
-    ``values`` (``link_values``): each factor by ``_number``, adaptively and with only its own
-    names, then the products and their sum in mpmath with 20 guard digits. Linear in the number of
-    factors. None where a factor is not a real number, or where the terms cancel so far that fewer
-    than 10 digits of the sum are known.
+    ``values`` (``link_values``), each name standing for its value. Ball arithmetic over the whole
+    answer at once, with every shared factor evaluated once: linear in the number of factors. None
+    where it is not a real number, or where its digits cannot be pinned down (terms that cancel
+    beyond every precision tried).
 
     >>> u, x = sp.symbols("u x")
     >>> at = {u: sp.Float(40, 30), x: sp.Float(0, 30)}
     >>> float(linked_value(40 * (1 - sp.tanh(u)**2) * sp.cos(x), at))  # Floats put in first: 0.0
     2.8877622205526644e-33
     """
-    import mpmath
-
-    with mpmath.workdps(digits + 20):
-        total = mpmath.mpf(0)
-        largest = mpmath.mpf(0)
-        for term in sp.Add.make_args(expr):
-            product = mpmath.mpf(1)
-            for factor in sp.Mul.make_args(term):
-                check("evaluating the answer factor by factor")
-                value = _number(factor, digits, values)
-                if value is None:
-                    return None
-                product *= mpmath.mpf(value._mpf_)
-            total += product
-            largest = max(largest, abs(product))
-        if largest and abs(total) < largest * mpmath.mpf(10) ** (10 - digits):
-            return None
-        return sp.Float(total, digits)
+    check("evaluating the answer factor by factor")
+    return _number(expr, digits, values)
 
 
 @record
@@ -247,8 +236,9 @@ class LinkValues:
 
 def link_values(links: Sequence[tuple[sp.Symbol, sp.Basic]], point: dict[sp.Symbol, sp.Float],
                 digits: int = 30) -> LinkValues:
-    """``point`` with the value of every link (``Derivation.links``), innermost first. One small
-    evaluation per link: linear in the depth of the chain.
+    """``point`` with the value of every link (``Derivation.links``), innermost first, at a
+    working precision of ``digits`` digits and some guard bits (ball arithmetic, ``symgrad.precise``:
+    the values are the midpoints). One small evaluation per link: linear in the depth of the chain.
 
     >>> u, v, x = sp.symbols("u v x")
     >>> float(link_values([(u, sp.sin(x))], {x: sp.Float(0.5)}).values[u])
@@ -258,14 +248,30 @@ def link_values(links: Sequence[tuple[sp.Symbol, sp.Basic]], point: dict[sp.Symb
     >>> link_values([(u, sp.exp(v)), (v, sp.exp(x))], {x: sp.Float(800)}).problem
     'too large'
     """
+    import mpmath
+
+    from symgrad.precise import NoValue, Stopped, Undefined, evaluate_ball, link_guard
+
+    guard = link_guard(mpmath.mpf(LARGEST_LINK._mpf_))
+    found: dict[sp.Symbol, object] = {}
+
+    def keep(name: sp.Symbol, ball: object) -> str | None:
+        check("evaluating the links of the chain")
+        reason = guard(name, ball)  # type: ignore[arg-type]
+        found[name] = ball
+        return reason
+
+    try:
+        evaluate_ball(sp.S.Zero, point, _precision(digits), tuple(links), on_link=keep)
+    except (Undefined, NoValue):
+        return LinkValues(None, "not real")
+    except Stopped as stop:
+        return LinkValues(None, str(stop))
     values = dict(point)
-    for u, definition in reversed(links):
-        value = _number(definition, digits, values)
-        if value is None:
+    for name, (mid, rad) in found.items():  # type: ignore[misc]
+        if not mpmath.isfinite(rad):
             return LinkValues(None, "not real")
-        if abs(value) > LARGEST_LINK:
-            return LinkValues(None, "too large")
-        values[u] = value
+        values[name] = sp.Float(mid.real if isinstance(mid, mpmath.mpc) else mid, digits)
     return LinkValues(values)
 
 
