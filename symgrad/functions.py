@@ -271,7 +271,7 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
     >>> from sympy import Integer, Rational, Symbol, sinc
     >>> x = Symbol("x", real=True)
     >>> no_derivative_note(x * floor(x), {x: Integer(2)})
-    'floor(x) jumps at x=2 (x is a whole number there), where there is no derivative'
+    'floor(x) jumps at x=2 (x is a whole number there): symgrad gives no derivative at a jump'
     >>> no_derivative_note(floor(x**2), {x: Integer(0)})
     'floor(x**2) is at a jump value at x=0 (x**2 is a whole number there): it may jump, so symgrad gives no value'
     >>> no_derivative_note(sinc(2*x), {x: Integer(0)})
@@ -299,7 +299,7 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
         what = "a whole number" if kind is not round else "a whole number plus 1/2"
         slopes = [sympy.diff(u, v).subs(point) for v in sorted(u.free_symbols, key=str)]
         if any(s.is_number and s.is_nonzero for s in slopes):
-            return f"{shown} jumps at {at} ({sympy.sstr(u)} is {what} there), where there is no derivative"
+            return f"{shown} jumps at {at} ({sympy.sstr(u)} is {what} there): symgrad gives no derivative at a jump"
         return (f"{shown} is at a jump value at {at} ({sympy.sstr(u)} is {what} there): it may jump, "
                 "so symgrad gives no value")
     return None

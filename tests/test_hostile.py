@@ -60,10 +60,11 @@ CASES: list[Case] = [
     diff("globals", "globals()", 2, "unknown function 'globals'"),
     diff("shell substitution", "$(rm -rf ~)", 2, "unexpected character '$'"),
     diff("backticks", "`id`", 2, "unexpected character '`'"),
-    diff("format string", "f'{x}'", 2, "unexpected character"),
+    diff("format string", "f'{x}'", 2, "derivative notation"),
     diff("keywords are just names", "x if True else y", 0, result=sp.Symbol("if", real=True)
          * sp.Symbol("True", real=True) * sp.Symbol("else", real=True) * y, extra=("--wrt", "x")),
-    diff("brackets are parentheses", "x[0]", 0, result=sp.Integer(0)),
+    diff("row 0 of data", "x[0]", 2, "numbered from 1"),
+    diff("brackets after a space multiply", "x [2]", 0, result=sp.Integer(2)),
     # unbalanced brackets
     diff("missing )", "(x+1", 2, "missing closing ')'"),
     diff("extra )", "x+1)", 2, "unmatched ')'"),
@@ -82,7 +83,8 @@ CASES: list[Case] = [
     diff("minus minus is fine", "x--y", 0, result=sp.Integer(1)),
     diff("leading comma", ",x", 2, "unexpected ','"),
     diff("double power", "2 ** ** 3", 2, "unexpected '^'"),
-    diff("equation", "f(x) = x^2", 2, "unexpected character '='"),
+    diff("equation", "x^2 + y^2 = 1", 2, "equations are not supported"),
+    diff("definition", "f(x) = x^2", 0, result=2 * x),
     diff("factorial", "x!", 2, "unexpected character '!'"),
     diff("latex", r"\frac{1}{x}", 2, "LaTeX input is not supported"),
     # control characters, NUL bytes and invisible Unicode
@@ -125,7 +127,7 @@ CASES: list[Case] = [
     Case("UTF-16 text", ("diff", "-"), 2, "not valid UTF-8", stdin="x^2".encode("utf-16")),
     Case("UTF-8 byte-order mark", ("diff", "-", "--format", "json"), 0, stdin=b"\xef\xbb\xbfx^2", result=2 * x),
     # unknown functions
-    diff("misspelled", "sine(x)", 2, "did you mean sin?"),
+    diff("misspelled", "sinus(x)", 2, "did you mean sin?"),
     diff("glued", "sinx", 2, "did you mean sin x"),
     diff("made up", "foo(x)", 2, "unknown function 'foo'"),
     diff("capitalised", "Sin(x)", 2, "unknown function 'Sin'"),

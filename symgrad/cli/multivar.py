@@ -83,7 +83,7 @@ def hessian(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        h = hs.hessian(e, wrt)
+        h = hs.hessian(e, parsed.wrt(wrt))
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             h = hs.hessian(e, h.variables, steps=True)
         numeric = hs.numeric_hessian(h, calculus.parse_point(at, e)) if at is not None else None
@@ -145,7 +145,7 @@ def jacobian(
         parsed = parse_full(text)
         comps = jc.components_of(parsed.expr)
         together = parsed.expr
-        j = jc.jacobian(comps, wrt, steps=False)
+        j = jc.jacobian(comps, parsed.wrt(wrt), steps=False)
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
@@ -234,7 +234,7 @@ def critical(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        result = critical_points(e, wrt)
+        result = critical_points(e, parsed.wrt(wrt))
         if f is Format.json:
             emit(f, data={"command": "critical", "input": text, "expression": str(e), **result.to_json(),
                           "notes": list(parsed.notes) + list(result.notes)})

@@ -111,7 +111,7 @@ def descend(
         if data_mod.has_data(e):
             if data is None:
                 raise InputError("the loss sums over data (x_i, y_i): give the data with --data file.csv")
-            loss = data_mod.split(e, wrt)
+            loss = data_mod.split(e, parsed.wrt(wrt))
             table = data_mod.read_csv(data, loss.columns)
             value_and_grad = data_mod.DataObjective(loss, table, batch_size, seed)
             variables = loss.parameters
@@ -122,7 +122,7 @@ def descend(
         else:
             if data is not None or batch_size is not None:
                 raise InputError("--data and --batch-size are for losses that sum over data, like sum((y_i - w x_i)^2, i, 1, n)")
-            compiled = compile_expr(e, wrt, backend="math", what=["value", "value_and_grad"])
+            compiled = compile_expr(e, parsed.wrt(wrt), backend="math", what=["value", "value_and_grad"])
             variables, gradient = compiled.variables, list(compiled.gradient)
             value_and_grad = objective(compiled)
             fn = compiled.f
@@ -315,7 +315,7 @@ def export(
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]
-        variables = parameters(e, wrt)
+        variables = parameters(e, parsed.wrt(wrt))
         source = export_source(e, variables, backend, kinds)
         report = check_module(source, e, variables, backend) if check else None
         if report is not None and not report.ok:

@@ -248,14 +248,15 @@ def suggest(name: str, candidates: frozenset[str] | None = None) -> str | None:
 
     Spelled-out names count as their short form, so "cosin" suggests cos (via cosine), not cosec.
 
-    >>> suggest("sinus"), suggest("sigmod"), suggest("cosin"), suggest("velocity")
-    ('sin', 'sigmoid', 'cos', None)
+    >>> suggest("sinus"), suggest("sigmod"), suggest("cosin"), suggest("velocity"), suggest("foo")
+    ('sin', 'sigmoid', 'cos', None, None)
     """
     pool = sorted(candidates if candidates is not None else FUNCTION_NAMES)
     lowered = name.lower()
     if lowered in pool:
         return SPELLED_OUT.get(lowered, lowered)
-    matches = difflib.get_close_matches(lowered, pool, n=1, cutoff=0.6)
+    # a misspelling keeps the first two letters: foo is not floor, exo may be exp
+    matches = [m for m in difflib.get_close_matches(lowered, pool, n=5, cutoff=0.6) if m[:2] == lowered[:2]]
     return SPELLED_OUT.get(matches[0], matches[0]) if matches else None
 
 
