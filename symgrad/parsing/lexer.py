@@ -102,8 +102,9 @@ class Scanner:
         return ParseError(message, self.original, pos, suggestion=suggestion)
 
     def _next_char(self, pos: int) -> str:
+        """The next character that is not a space, on the same line (f\n(x) is not a call)."""
         text = self.text
-        while pos < len(text) and text[pos].isspace():
+        while pos < len(text) and text[pos].isspace() and text[pos] not in LINE_BREAKS:
             pos += 1
         return text[pos] if pos < len(text) else ""
 
