@@ -13,7 +13,7 @@ from __future__ import annotations
 import mpmath
 import pytest
 import sympy as sp
-from conftest import x, y
+from conftest import x
 
 from symgrad import calculus
 from symgrad.numeric.compile import compile as compile_expr

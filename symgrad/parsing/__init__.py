@@ -264,7 +264,8 @@ def check_indexed(expr: sympy.Basic, indexed_at: list, text: str) -> None:
     """
     if not indexed_at:
         return
-    left = {node for node in nodes(expr) if node in {item for item, _ in indexed_at}}
+    named = {item for item, _ in indexed_at}
+    left = {node for node in nodes(expr) if node in named}
     for item, token in indexed_at:
         if item in left:
             index = item.indices[0]
