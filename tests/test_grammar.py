@@ -373,7 +373,7 @@ def test_primes_are_refused(text: str, message: str) -> None:
 )
 def test_a_line_break_is_never_a_product(text: str) -> None:
     with pytest.raises(ParseError) as info:
-        parse(text)
+        parse_full(text)
     err = info.value
     assert err.message == "one expression per input: the input has a line break here"
     assert text[err.position] in "\n\r\u2028\u2029\x0b\x0c\x85"
@@ -413,10 +413,10 @@ def test_definitions_name_the_function_and_its_variables() -> None:
 )
 def test_equations_are_refused(text: str, message: str | None, at: str | None) -> None:
     if message is None:
-        assert parse(text) == sp.sin(x)
+        assert parse_full(text).expr == sp.sin(x)
         return
     with pytest.raises(ParseError) as info:
-        parse(text)
+        parse_full(text)
     assert message in info.value.message, info.value.message
     if at is None:
         assert info.value.position == len(text)
@@ -430,3 +430,10 @@ def test_data_rows_and_indexes_that_work() -> None:
     i = sp.Symbol("i", integer=True)
     assert parse("sum(x[i]^2, i, 1, n)") == sp.Sum(xs[i] ** 2, (i, 1, R("n")))
     assert parse("x [2]") == 2 * x  # with a space, square brackets group
+
+
+def test_plain_parse_refuses_definitions() -> None:
+    """parse() returns a bare expression, which cannot carry the variables f(t) = … names."""
+    with pytest.raises(ParseError) as info:
+        parse("f(t) = a t^2")
+    assert "'=' is not allowed here" in info.value.message and info.value.position == 5

@@ -93,9 +93,12 @@ def _parse_table() -> dict[str, object]:
     return load_table(grammar_text())
 
 
-def parse_full(text: str) -> Parsed:
+def parse_full(text: str, *, definitions: bool = True) -> Parsed:
     """Parse ``text`` into a :class:`Parsed` with the expression and the reading notes.
 
+    A definition ``f(t) = …`` gives its right-hand side and the variables its left names (the
+    commands differentiate by them); with ``definitions=False`` an '=' is refused, for callers that
+    would not honour those variables (``parse``: the API, --wrt names, --at values).
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
     """
     from symgrad.parsing.build import Builder, finish
@@ -112,6 +115,9 @@ def parse_full(text: str) -> Parsed:
     if not text.strip():
         raise ParseError("the expression is empty", text, 0, suggestion='try symgrad diff "x^2"')
     definition = split_definition(text)
+    if definition is not None and not definitions:
+        raise ParseError("'=' is not allowed here: give the expression alone", text, definition.equals,
+                         suggestion="symgrad's commands read definitions such as f(t) = t^2; here write t^2")
     start = definition.start if definition is not None else 0
     if definition is not None and not text[start:].strip():
         raise ParseError("the right-hand side of '=' is empty", text, len(text),
@@ -282,8 +288,11 @@ def parse(text: str) -> sympy.Basic:
 
     >>> parse("2x^2 - 3x + 1")
     2*x**2 - 3*x + 1
+
+    A definition ``f(t) = t^2`` is refused here (its left side names the variable, which a bare
+    expression cannot carry): the commands read it with ``parse_full``.
     """
-    return parse_full(text).expr
+    return parse_full(text, definitions=False).expr
 
 
 def check_defined(expr: sympy.Basic, text: str = "") -> None:
