@@ -437,3 +437,11 @@ def test_plain_parse_refuses_definitions() -> None:
     with pytest.raises(ParseError) as info:
         parse("f(t) = a t^2")
     assert "'=' is not allowed here" in info.value.message and info.value.position == 5
+
+
+def test_a_list_passed_whole_is_spread() -> None:
+    parsed = parse_full("max([x, y, 1])")
+    assert parsed.expr == sp.Max(x, y, 1)
+    assert "max of a list is read as max of the list's entries" in parsed.notes
+    with pytest.raises(ParseError, match="two or more"):
+        parse("max([x])")  # one entry in brackets is a group, not a list

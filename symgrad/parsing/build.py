@@ -369,6 +369,10 @@ class Builder:
 
     def _call(self, spec: FunctionSpec, name: str, args: list[sp.Expr], func: Token) -> sp.Expr:
         arities = spec.arities
+        if arities is None and len(args) == 1 and isinstance(args[0], sp.Tuple):
+            # max([a, b]), softmax([a1, a2]): NumPy's and PyTorch's way of passing the vector
+            self._note(f"{name} of a list is read as {name} of the list's entries")
+            args = list(args[0].args)
         count = len(args)
         if arities is None:
             if count < 2:

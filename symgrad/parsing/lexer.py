@@ -8,7 +8,13 @@ regex-table driven because the notation needs context a regular lexer lacks:
 - ``f``, ``g``, ``h`` are functions only when a parenthesis follows;
 - a ``|`` opens an absolute value after an operator or at the start, and closes one after an
   operand while one is open (so ``|x||y|`` and ``2|x|`` read as people mean them);
-- fullwidth forms pasted from CJK input methods (``（x＋1）``) read as their ASCII twins.
+- fullwidth forms pasted from CJK input methods (``（x＋1）``) read as their ASCII twins;
+- what would be misread is refused or noted here, where the context is known: a name with an
+  underscore before "(" (``leaky_relu(x)``) or a function of another tool is an unknown
+  function, never a product; a one-letter name before "(" multiplies with a note; a transpose
+  (``x^T``, ``xᵀ``) or a prime (``y'``) after an operand is refused; a line break between two
+  terms is refused (it may only continue an expression that cannot end there); ``x[…]`` right
+  after a name is a data index (a row from 1, or a sum's index), anything else in it is refused.
 
 Every token keeps its position in the original text, for the caret in error messages.
 Limits on literal size live here, before any number is built.

@@ -3,8 +3,12 @@
 Stage: parsing (tables only). The lexer (``lexer.py``) classifies every letter run with these
 tables; the builder (``build.py``) turns a function name into a SymPy object with them.
 
-To add a function: add one ``FunctionSpec`` to ``_SPECS`` below (its names, how many arguments it
-takes and the SymPy constructor). Nothing else in the parser changes.
+To add a function: add one ``FunctionSpec`` to ``_specs`` below (its names, how many arguments it
+takes, the SymPy constructor and, where the reading needs saying, ``explain``) and its names to
+``FUNCTION_NAMES`` (``tests/test_grammar.py`` checks that the two agree). Nothing else in the
+parser changes; the step table, the printers and the code printers have their own entries
+(``symgrad.steps.table``, ``symgrad.numeric.codegen``). A function of another tool that symgrad
+does not know yet goes in ``OTHER_TOOLS``, with a way to write it.
 
 Symbols are named canonically so that every spelling of one variable is one SymPy symbol:
 ``θ``, ``theta`` -> ``theta``; ``θ₁``, ``θ1``, ``theta1``, ``theta_1``, ``θ_{1}`` -> ``theta1``
