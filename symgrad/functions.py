@@ -306,10 +306,14 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
 
 
 def _walk(expr: sympy.Basic) -> list[sympy.Basic]:
-    """The nodes of ``expr``, parents first, without recursion (trees may be 1000 levels deep)."""
-    out, stack = [], [expr]
+    """The distinct nodes of ``expr``, parents first, without recursion (trees may be 1000 levels
+    deep, and share subtrees)."""
+    out, stack, seen = [], [expr], set()
     while stack:
         node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         out.append(node)
         stack.extend(reversed(node.args))
     return out
