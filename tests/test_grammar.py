@@ -408,6 +408,7 @@ def test_definitions_name_the_function_and_its_variables() -> None:
         ("sin(x) = 2", "names the function sin", "s"),
         ("f(pi) = 2", "names the constant pi", "p"),
         ("f(x) = ", "right-hand side of '=' is empty", None),
+        ("log(x, base=2)", "keyword arguments", "="),
         ("f(x) = sine(x)", None, None),
     ],
 )

@@ -225,6 +225,10 @@ def split_definition(text: str) -> Definition | None:
         raise ParseError("the input has more than one '='", text, found[1][0],
                          suggestion="give one definition, as in f(x) = x^2")
     equals, start = found[0]
+    before = folded[:equals]
+    if before.count("(") + before.count("[") > before.count(")") + before.count("]"):
+        raise ParseError("'=' inside brackets: keyword arguments (as in log(x, base=2)) are not notation symgrad reads",
+                         text, equals, suggestion="give the arguments in order, as in log(x, 2)")
     name = r"[^\W\d_][^\W_]*(?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?"
     left = re.fullmatch(rf"\s*({name})\s*(?:\(\s*({name}(?:\s*,\s*{name})*)\s*\))?\s*", folded[:equals])
     if left is None:
