@@ -603,6 +603,11 @@ def evaluate(
         own, kind = _evaluate(domain_of, {k: v for k, v in point.items() if k in domain_of.free_symbols}, "the function", at)
         if kind == "undefined":
             return Value(None, f"{what} does not exist at {at}, because {own.note}")
+        from symgrad.functions import no_derivative_note  # floor at a jump, sinc′ at 0
+
+        problem = no_derivative_note(domain_of, point)
+        if problem:
+            return Value(None, f"{what} has no value here: {problem}")
     return _evaluate(expr, point, what, at)[0]
 
 

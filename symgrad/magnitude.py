@@ -352,7 +352,7 @@ def _pow(node: Any, base: Estimate | None, exponent: Estimate | None, problems: 
 
 
 _BOUNDED = frozenset(
-    "sin cos tanh sigmoid atan acot erf erfc Heaviside sign asin acos asec acsc sech csch coth".split()
+    "sin cos tanh sigmoid atan acot erf erfc Heaviside sign asin acos asec acsc sech csch coth sinc".split()
 )
 _GROWTH = {"sinh": "exp", "cosh": "exp", "log": "log", "asinh": "log", "acosh": "log", "gamma": "exp", "factorial": "exp"}
 

@@ -95,7 +95,7 @@ def test_undefined_value_says_so(cli) -> None:
 
 
 def test_bad_input_exit_2_with_caret(cli) -> None:
-    res = cli("diff", "sine(x)")
+    res = cli("diff", "sinus(x)")
     assert res.exit_code == 2
     assert res.stdout == ""
     assert "did you mean sin?" in res.stderr

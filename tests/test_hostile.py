@@ -62,10 +62,11 @@ CASES: list[Case] = [
     diff("globals", "globals()", 2, "unknown function 'globals'"),
     diff("shell substitution", "$(rm -rf ~)", 2, "unexpected character '$'"),
     diff("backticks", "`id`", 2, "unexpected character '`'"),
-    diff("format string", "f'{x}'", 2, "unexpected character"),
+    diff("format string", "f'{x}'", 2, "derivative notation"),
     diff("keywords are just names", "x if True else y", 0, result=sp.Symbol("if", real=True)
          * sp.Symbol("True", real=True) * sp.Symbol("else", real=True) * y, extra=("--wrt", "x")),
-    diff("brackets are parentheses", "x[0]", 0, result=sp.Integer(0)),
+    diff("row 0 of data", "x[0]", 2, "numbered from 1"),
+    diff("brackets after a space multiply", "x [2]", 0, result=sp.Integer(2)),
     # unbalanced brackets
     diff("missing )", "(x+1", 2, "missing closing ')'"),
     diff("extra )", "x+1)", 2, "unmatched ')'"),
@@ -84,7 +85,8 @@ CASES: list[Case] = [
     diff("minus minus is fine", "x--y", 0, result=sp.Integer(1)),
     diff("leading comma", ",x", 2, "unexpected ','"),
     diff("double power", "2 ** ** 3", 2, "unexpected '^'"),
-    diff("equation", "f(x) = x^2", 2, "unexpected character '='"),
+    diff("equation", "x^2 + y^2 = 1", 2, "equations are not supported"),
+    diff("definition", "f(x) = x^2", 0, result=2 * x),
     diff("factorial", "x!", 2, "unexpected character '!'"),
     diff("latex", r"\frac{1}{x}", 2, "LaTeX input is not supported"),
     # control characters, NUL bytes and invisible Unicode
@@ -127,7 +129,7 @@ CASES: list[Case] = [
     Case("UTF-16 text", ("diff", "-"), 2, "not valid UTF-8", stdin="x^2".encode("utf-16")),
     Case("UTF-8 byte-order mark", ("diff", "-", "--format", "json"), 0, stdin=b"\xef\xbb\xbfx^2", result=2 * x),
     # unknown functions
-    diff("misspelled", "sine(x)", 2, "did you mean sin?"),
+    diff("misspelled", "sinus(x)", 2, "did you mean sin?"),
     diff("glued", "sinx", 2, "did you mean sin x"),
     diff("made up", "foo(x)", 2, "unknown function 'foo'"),
     diff("capitalised", "Sin(x)", 2, "unknown function 'Sin'"),
@@ -186,6 +188,42 @@ CASES: list[Case] = [
     diff("atan2 reads back", "atan2(y, x)", 0, result=sp.diff(sp.atan2(y, x), x), extra=("--wrt", "x")),
     diff("DiracDelta reads back", "x^2 DiracDelta(x, 1)", 0, result=sp.diff(x**2 * sp.DiracDelta(x, 1), x)),
     diff("DiracDelta order", "DiracDelta(x, -1)", 2, "derivative order"),
+    # misreadings (issue #12): never a product, a logarithm base or a power without a word
+    diff("underscore name before (", "leaky_relu(x)", 2, "unknown function 'leaky_relu'"),
+    diff("log_ of an ML name", "log_sigmoid(x)", 2, "ln(sigmoid(x))"),
+    diff("hard_tanh", "hard_tanh(x) + 1", 2, "unknown function 'hard_tanh'"),
+    diff("made-up underscore name", "my_loss(w)", 2, "unknown function 'my_loss'"),
+    diff("log to a function's base", "log_sin(x)", 2, "a function name"),
+    diff("transpose", "x^T A x", 2, "transposes need vector/matrix variables"),
+    diff("transpose superscript", "xᵀ A x", 2, "transposes need vector/matrix variables"),
+    diff("NumPy transpose", "x.T @ x", 2, "transposes need vector/matrix variables"),
+    diff("LaTeX transpose", "x^{\\top} x", 2, "transposes need vector/matrix variables"),
+    diff("prime", "y' + y", 2, "a prime after a name"),
+    diff("derivative notation", "f'(x)", 2, "derivative notation"),
+    Case("line break on stdin", ("diff", "-"), 2, "line break here", stdin="x^2\ny^2\n"),
+    Case("carriage returns on stdin", ("diff", "-"), 2, "line break here", stdin="x^2\r\ny^2\r\n"),
+    Case("trailing line breaks", ("diff", "-", "--format", "json"), 0, stdin="x^2\n\n", result=2 * x),
+    diff("line break in the argument", "x^2\ny^2", 2, "line break here"),
+    diff("line separator", "x\u2028y", 2, "line break here"),
+    diff("minus at the start of a line", "x^2\n-y^2", 2, "line break here"),
+    diff("line break after an operator", "x^2 +\ny^2", 0, result=2 * x),
+    diff("negative index", "x[-1]", 2, "data row (from 1)"),
+    diff("data outside a sum", "x[i]", 2, "no sum runs over i"),
+    Case("grad of data outside a sum", ("grad", "x[i] + i^2"), 2, "no sum runs over i"),
+    diff("softmax component 0", "softmax_0(x, y)", 2, "no component 0"),
+    diff("softmax component past the end", "softmax_5(x, y)", 2, "component 5 of a softmax of only 2 logits"),
+    # definitions and equations
+    diff("two equals", "f(x) = x = 2", 2, "more than one '='"),
+    diff("defined by itself", "y = x y", 2, "in terms of itself"),
+    diff("comparison", "x == 1", 2, "comparisons are not supported"),
+    diff("definition of t", "f(t) = x t^2", 0, result=2 * x * sp.Symbol("t", real=True)),
+    # other tools' functions: size checks hold, values at jumps are refused
+    diff("pow of giants", "pow(9, 9^9)", 2, "too large to compute exactly"),
+    diff("root of degree 0", "root(x, 0)", 2, "must not be 0"),
+    diff("floor of a giant", "floor(e^e^e^e) + x", 1, "too large to compute with", caret=False),
+    diff("pow reads as a power", "pow(x, 3)", 0, result=3 * x**2),
+    diff("round at a jump", "x round(x)", 0, "whole number plus 1/2", extra=("--at", "x=0.5", "--format", "json"),
+         result=sp.Function("round")(x)),
 ]
 
 
@@ -295,8 +333,9 @@ def _subprocess(args: list[str], stdin: bytes | None = None) -> subprocess.Compl
         (["diff", "-"], b"x+" * 500_000, 2, b"longer than the limit"),
         (["diff", "e^-e^e^e^e^e * e^e^e^e^e^e"], None, 1, b"too large to compute with"),
         (["diff", "__import__('os').system('echo pwned')"], None, 2, b"unexpected character"),
+        (["diff", "-"], b"x^2\ny^2\n", 2, b"one expression per input: the input has a line break here"),
     ],
-    ids=["invalid utf-8", "nul", "1 MB", "e tower", "injection"],
+    ids=["invalid utf-8", "nul", "1 MB", "e tower", "injection", "two lines"],
 )
 def test_real_process(args: list[str], stdin: bytes | None, code: int, says: bytes) -> None:
     proc = _subprocess(args, stdin)

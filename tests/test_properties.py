@@ -39,7 +39,7 @@ SPELLINGS: dict[str, list[str]] = {
     "INDEXED": ["x_i", "y_i"],
     "FUNC": ["sin", "cos", "tan", "exp", "ln", "log", "sqrt", "√", "abs", "tanh", "sigmoid", "σ", "relu",
              "softplus", "atan", "asin", "sinh", "cosh", "max", "min", "sign", "erf", "cbrt", "log10", "log_2",
-             "f", "g", "sec"],
+             "f", "g", "sec", "floor", "ceil", "round", "sinc", "cosine", "pow", "root"],
     "CONST": ["pi", "π", "e"],
     "PLUS": ["+"], "MINUS": ["-", "−"], "TIMES": ["*", "·", "×"], "DIVIDE": ["/"], "POW": ["^", "**"],
     "SUP": ["²", "³", "⁻¹", "¹⁰"], "LPAR": ["("], "RPAR": [")"], "LBRACK": ["["], "RBRACK": ["]"],
@@ -178,11 +178,13 @@ _KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
 
 
 def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
-    from symgrad.functions import relu
+    from symgrad.functions import STEP_FUNCTIONS, relu
 
     args: list[sp.Expr] = []
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Max, sp.Min)):
+        if type(node) in STEP_FUNCTIONS:  # floor, ceil, round jump at every whole number (or half)
+            args.append(sp.sin(sp.pi * (node.args[0] - STEP_FUNCTIONS[type(node)])))
+        elif isinstance(node, (sp.Max, sp.Min)):
             items = list(node.args)
             args.extend(a - b for i, a in enumerate(items) for b in items[i + 1:])
         elif isinstance(node, (*_KINKS, relu)):
@@ -357,3 +359,101 @@ def test_the_finite_difference_check_can_fail() -> None:
             check_derivative(sp.sin(x), random.Random(1), steps=False)
     finally:
         calculus.derivative = real_derivative
+
+
+# misreadings (issue #12): a name with an underscore or a single letter before "(", a prime, a
+# transpose or a line break is never read as a product (or a power, or a logarithm base) unnoted
+CALL_LIKE = ["leaky_relu", "hard_tanh", "log_sigmoid", "my_func", "loss_fn", "relu_x", "softmax_k", "x_i",
+             "theta_j", "w_ab", "log_b", "log_q", "y", "a", "Φ", "θ", "x1", "e", "T"]
+MARKS = ["'", "′", "’", "''", "^T", "**T", "^{T}", "^-T", "^ T", "ᵀ", "⊤", ".T", "^\\top"]
+
+
+def check_call_like(name: str, text: str) -> None:
+    """``name(`` appears in ``text``: refused, or a note says how ``name(…)`` was read."""
+    from symgrad.parsing import parse_full
+
+    try:
+        with budget.time_budget(10):
+            parsed = parse_full(text)
+    except SymgradError:
+        return
+    assert any(note.startswith(f"{name}(…) is read as") for note in parsed.notes), (text, parsed.notes)
+
+
+def check_marked(text: str, first: bool) -> None:
+    """A prime or a transpose sign after an operand: always refused; when it is the first thing
+    the scanner meets that is wrong, refused for what it is."""
+    from symgrad.parsing import parse
+
+    try:
+        with budget.time_budget(10):
+            parse(text)
+    except SymgradError as exc:
+        if first:
+            assert any(w in exc.message for w in ("transposes need", "a prime after", "derivative notation")), (
+                text, exc.message)
+        return
+    raise AssertionError(f"{text!r} was read as an expression")
+
+
+def check_line_break(text: str, at: int) -> None:
+    """A line break at ``at`` (where ``text`` had a space): refused, or read as that space, with
+    neither line a whole expression on its own and the break not between two operands."""
+    from symgrad.parsing import parse
+    from symgrad.parsing.lexer import Scanner
+
+    broken = text[:at] + "\n" + text[at + 1:]
+    try:
+        with budget.time_budget(10):
+            read = parse(broken)
+    except SymgradError:
+        return
+    assert read == parse(text), broken
+    wholes = []
+    for part in (text[:at], text[at + 1:]):
+        try:
+            parse(part)
+            wholes.append(part)
+        except SymgradError:
+            pass
+    assert len(wholes) < 2, (broken, "two whole expressions joined")
+    tokens = list(Scanner(text, 1000).tokens())
+    before = [t for t in tokens if t.end_pos <= at][-1:]
+    after = [t for t in tokens if t.start_pos > at][:1]
+    ends = {"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"}
+    starts = {"NAME", "INDEXED", "NUMBER", "CONST", "FUNC", "LPAR", "LBRACK", "LBAR"}
+    if before and after:
+        assert not (before[0].type in ends and after[0].type in starts), (broken, "a product across lines")
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@given(expressions(), st.sampled_from(CALL_LIKE), st.sampled_from(MARKS),
+       st.sampled_from(["x", "y_i", "θ", "w2", "x[2]"]), st.integers(0, 10**6))
+def test_misreadings_from_lark(text: str, name: str, mark: str, operand: str, where: int) -> None:
+    """``from_lark`` on the grammar file: no call-like name, prime, transpose or line break is
+    ever read as a product (or a power) without a note."""
+    shape = where % 3
+    check_call_like(name, [f"{name}({text})", f"{text} * {name}({text})", f"{name} ({text}) + {text}"][shape])
+    check_marked(f"{operand}{mark} + ({text})", first=True)
+    check_marked(f"({text}){mark}", first=False)
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if spaces:
+        check_line_break(text, spaces[where % len(spaces)])
+    check_line_break(f"{text} {text}", len(text))
+
+
+def test_misreading_properties_on_grammar_walks() -> None:
+    """The same properties on seeded walks of the grammar: more inputs, same checks."""
+    walker = GrammarWalker()
+    rng = random.Random(12)
+    for _ in range(600):
+        first, second = walker.text(rng), walker.text(rng)
+        name = rng.choice(CALL_LIKE)
+        check_call_like(name, rng.choice([f"{name}({first})", f"{first} * {name}({second})"]))
+        check_marked(f"{rng.choice(['x', 'θ', 'y_i'])}{rng.choice(MARKS)} {first}", first=True)
+        check_marked(f"({first}){rng.choice(MARKS)}", first=False)
+        spaces = [i for i, ch in enumerate(first) if ch == " "]
+        for at in rng.sample(spaces, min(3, len(spaces))):
+            check_line_break(first, at)
+        check_line_break(f"{first} {second}", len(first))

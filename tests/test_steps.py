@@ -97,6 +97,8 @@ RULE_CASES: list[tuple[str, str, str | None, int]] = [
     ("simplify", "sigmoid(x)", None, 2), ("heaviside", "Heaviside(x)", None, 1), ("sign", "sign(x)", None, 1),
     ("erf", "erf(x)", None, 1), ("multivariable_chain", "softmax_1(a1, a2)", "a1", 1),
     ("sum_over", "sum((y_i - w x_i)^2, i, 1, n)", "w", 1),
+    ("sinc", "sinc(2x + 1)", None, 1), ("floor", "x floor(x^2)", None, 1), ("ceiling", "ceil(3x)", None, 1),
+    ("round", "round(x) x", None, 1),
 ] + [(name, f"{name} x", None, 1) for name in
      "sin cos tan sec csc cot asin acos atan acot asec acsc sinh cosh tanh sech csch coth asinh acosh atanh acoth asech acsch".split()]
 

@@ -120,7 +120,8 @@ def diff(
 
             emit_mixed_partial(f, text, e, parsed.notes, wrt, order, at, steps, standalone)
             return
-        var = calculus.default_variable(e) if wrt is None else calculus.resolve_variable(wrt, e)
+        named = parsed.wrt(wrt, single=True)  # --wrt, or the variable a definition f(t) = … names
+        var = calculus.default_variable(e) if named is None else calculus.resolve_variable(named, e)
         calculus.check_order(order)
         # also with --no-steps: the same checked result, steps not shown; a chain too deep to write
         # out has its answer in the names of its links (derivation.links)
@@ -202,7 +203,7 @@ def grad(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        variables = calculus.resolve_variables(wrt, e)
+        variables = calculus.resolve_variables(parsed.wrt(wrt), e)
         check_standalone(standalone, f)
         # --no-steps hides the steps, same result; deep chains are answered in their links' names
         derivations = named_partials(e, variables)

@@ -50,7 +50,7 @@ def check(
         check_standalone(standalone, f)
         parsed = parse_full(text)
         parsed_answer = parse_full(answer)
-        result = check_answer(parsed.expr, parsed_answer.expr, wrt, order)
+        result = check_answer(parsed.expr, parsed_answer.expr, parsed.wrt(wrt, single=True), order)
         if f is Format.json:
             emit(f, data=check_json(text, answer, result))
             return

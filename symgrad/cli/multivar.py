@@ -84,12 +84,13 @@ def hessian(
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         ready, how = calculus.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
-        h = hs.hessian(ready, wrt if wrt is not None or ready == e else calculus.variables(e))
+        w = parsed.wrt(wrt)
+        h = hs.hessian(ready, w if w is not None or ready == e else calculus.variables(e))
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             h = hs.hessian(ready, h.variables, steps=True)
         point = calculus.parse_point(at, e) if at is not None else None
         notes = [*parsed.notes, *how, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
-                                  if wrt is not None else ()),
+                                  if w is not None else ()),
                  *(calculus.point_notes(point, e) if point else ())]
         numeric = hs.numeric_hessian(h, point) if point is not None else None
         if f is Format.json:
@@ -160,7 +161,8 @@ def jacobian(
         prepared = [calculus.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
         comps, how = [c for c, _ in prepared], [n for _, notes in prepared for n in notes]
         # the variables stay those of the components as written (0^x·y is 0, but a function of x, y)
-        columns = wrt if wrt is not None or not how else sorted(
+        w = parsed.wrt(wrt)
+        columns = w if w is not None or not how else sorted(
             {s for c in jc.components_of(together) for s in c.free_symbols if isinstance(s, sp.Symbol)},
             key=calculus.natural_key)
         j = jc.jacobian(comps, columns, steps=False)
@@ -168,7 +170,7 @@ def jacobian(
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
         notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
-                                  if wrt is not None else ()),
+                                  if w is not None else ()),
                  *(calculus.point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point, jumps=j.jumps) if point is not None else (None, None)
         if f is Format.json:
@@ -257,7 +259,7 @@ def critical(
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
-        result = critical_points(e, wrt)
+        result = critical_points(e, parsed.wrt(wrt))
         if f is Format.json:
             emit(f, data={"command": "critical", "input": text, "expression": str(e), **result.to_json(),
                           "notes": list(parsed.notes) + list(result.notes)})

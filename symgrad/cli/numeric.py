@@ -109,7 +109,7 @@ def descend(
                          initial_accumulator_value=initial_accumulator_value, eps=eps, alpha=alpha,
                          centered=centered, betas=betas, amsgrad=amsgrad, momentum_decay=momentum_decay,
                          decoupled_weight_decay=decoupled_weight_decay, maximize=maximize)
-        prob = problem(e, wrt, data, batch_size, seed)
+        prob = problem(e, parsed.wrt(wrt), data, batch_size, seed)
         variables = prob.variables
         notes = (*parsed.notes, *prob.notes)
         starts = _starts(start, variables)
@@ -366,7 +366,7 @@ def export(
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]
-        variables = parameters(e, wrt)
+        variables = parameters(e, parsed.wrt(wrt))
         source = export_source(e, variables, backend, kinds)
         report = check_module(source, e, variables, backend) if check else None
         if report is not None and not report.ok:

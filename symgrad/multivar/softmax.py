@@ -244,8 +244,9 @@ def build_component(k: int | str, *logits: sp.Expr) -> sp.Expr:
     _check_logits(logits, f"softmax_{k}")
     index = int(k)
     if not 1 <= index <= len(logits):
-        raise InputError(f"softmax_{k} needs at least {index} logits, got {len(logits)}",
-                         suggestion=f"components are numbered 1 to {len(logits)}")
+        problem = ("there is no component 0: components are numbered from 1" if index < 1 else
+                   f"component {index} of a softmax of only {len(logits)} logits does not exist")
+        raise InputError(f"softmax_{k}: {problem}", suggestion=f"components are numbered 1 to {len(logits)}")
     return softmax_component(index, *logits)
 
 

@@ -140,6 +140,9 @@ class _ArrayPrinter(NumPyPrinter):
         # zero wherever it is defined: the Hessian of relu or |x| away from the kink
         return "0.0"
 
+    def _print_round(self, expr: sp.Basic) -> str:
+        return f"{self.alias}.round({self._print(expr.args[0])})"  # halves to even, as symgrad's round
+
     def _print_Piecewise(self, expr: sp.Basic) -> str:
         raise Unsupported("symgrad cannot export piecewise expressions yet")
 
@@ -214,6 +217,9 @@ class _MathPrinter(PythonCodePrinter):
 
     def _print_DiracDelta(self, expr: sp.Basic) -> str:
         return "0.0"
+
+    def _print_round(self, expr: sp.Basic) -> str:
+        return f"float(round({self._print(expr.args[0])}))"  # Python's round: halves to even
 
     def _print_Max(self, expr: sp.Max) -> str:
         return "max(%s)" % ", ".join(self._print(a) for a in expr.args)

@@ -47,11 +47,32 @@ def depth_limit() -> int:
 
 @record
 class Parsed:
-    """A parsed input: the expression, the text it came from and how it was read."""
+    """A parsed input: the expression, the text it came from and how it was read.
+
+    For a definition ``f(t) = t^2`` (or ``y = x^2``), ``expr`` is the right-hand side, ``defines``
+    the name on the left and ``variables`` the names in its parentheses (here ``("t",)``).
+    """
 
     text: str
     expr: sympy.Basic
     notes: tuple[str, ...] = field(default=())
+    defines: str = ""
+    variables: tuple[str, ...] = field(default=())
+
+    def wrt(self, given: str | None, single: bool = False) -> str | None:
+        """The variables to differentiate by: ``given`` (the --wrt option) if there is one, else
+        those the definition names, comma-separated (``single``: only one, x if named, else the first).
+
+        >>> parse_full("f(t, s) = t s^2").wrt(None), parse_full("f(t, x) = t x").wrt(None, single=True)
+        ('t,s', 'x')
+        >>> parse_full("t s^2").wrt(None) is None, parse_full("f(t) = t").wrt("s")
+        (True, 's')
+        """
+        if given is not None or not self.variables:
+            return given
+        if single:
+            return "x" if "x" in self.variables else self.variables[0]
+        return ",".join(self.variables)
 
 
 def grammar_text() -> str:
@@ -72,9 +93,12 @@ def _parse_table() -> dict[str, object]:
     return load_table(grammar_text())
 
 
-def parse_full(text: str) -> Parsed:
+def parse_full(text: str, *, definitions: bool = True) -> Parsed:
     """Parse ``text`` into a :class:`Parsed` with the expression and the reading notes.
 
+    A definition ``f(t) = …`` gives its right-hand side and the variables its left names (the
+    commands differentiate by them); with ``definitions=False`` an '=' is refused, for callers that
+    would not honour those variables (``parse``: the API, --wrt names, --at values).
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
     """
     from symgrad.magnitude import TooLarge, guard
@@ -91,7 +115,15 @@ def parse_full(text: str) -> Parsed:
         )
     if not text.strip():
         raise ParseError("the expression is empty", text, 0, suggestion='try symgrad diff "x^2"')
-    scanner = Scanner(text, MAX_NESTING)
+    definition = split_definition(text)
+    if definition is not None and not definitions:
+        raise ParseError("'=' is not allowed here: give the expression alone", text, definition.equals,
+                         suggestion="symgrad's commands read definitions such as f(t) = t^2; here write t^2")
+    start = definition.start if definition is not None else 0
+    if definition is not None and not text[start:].strip():
+        raise ParseError("the right-hand side of '=' is empty", text, len(text),
+                         suggestion="write the formula after '=', as in f(x) = x^2")
+    scanner = Scanner(text, MAX_NESTING, start)
     notes: list[str] = []
     builder = Builder()
     builder._reset(text, notes)
@@ -125,7 +157,140 @@ def parse_full(text: str) -> Parsed:
     check_defined(expr, text)
     check_printable(expr)
     check_arguments(expr)
-    return Parsed(text=text, expr=expr, notes=tuple(scanner.notes) + tuple(notes))
+    check_indexed(expr, builder.indexed_at, text)
+    first = tuple(builder.first_notes)
+    if definition is None:
+        return Parsed(text=text, expr=expr, notes=first + tuple(scanner.notes) + tuple(notes))
+    note = definition.check(expr, text)
+    return Parsed(text=text, expr=expr, notes=first + (note,) + tuple(scanner.notes) + tuple(notes),
+                  defines=definition.name, variables=definition.variables)
+
+
+@record
+class Definition:
+    """The left side of ``f(t) = …`` or ``y = …``: the name defined, its variables, where the right side starts."""
+
+    name: str
+    variables: tuple[str, ...]
+    start: int
+    equals: int
+    shown: str = ""
+    """The left side as typed: f(θ₁)."""
+
+    def check(self, expr: sympy.Basic, text: str) -> str:
+        """Refuse a right side that uses the name it defines (an equation, not a definition); the note."""
+        import re
+
+        import sympy as sp
+        from sympy.core.function import AppliedUndef
+
+        used = {s.name for s in expr.free_symbols if isinstance(s, sp.Symbol)}
+        used |= {str(f.func) for f in expr.atoms(AppliedUndef)}
+        if self.name in used:
+            raise ParseError(
+                f"'{self.name}' is defined here in terms of itself: that is an equation, and equations are not "
+                "supported by this command", text, self.equals,
+                suggestion=f"give {self.name}'s formula alone on the right of '='",
+            )
+        left = self.shown
+        if not self.variables:
+            return f"{left} = … is a definition: symgrad works with its right-hand side"
+        by = " and ".join(re.split(r"\s*,\s*", left[left.index("(") + 1 : -1].strip()))
+        return (f"{left} = … is a definition: symgrad works with its right-hand side as a function of {by} "
+                f"(other names are constants)")
+
+
+_EQUALS = ("≔", ":=", "=")
+_COMPARISONS = ("==", "!=", "<=", ">=", "=<", "=>")
+
+
+def split_definition(text: str) -> Definition | None:
+    """``f(t) = t^2`` -> the name f, its variables (t) and where the right side starts; None if
+    ``text`` has no '='. Anything else with an '=' is an equation or a comparison, refused here.
+
+    >>> split_definition("f(θ₁, b) = θ₁ b")
+    Definition(name='f', variables=('theta1', 'b'), start=10, equals=9, shown='f(θ₁, b)')
+    >>> split_definition("x^2 + y^2 = 1")
+    Traceback (most recent call last):
+    ...
+    symgrad.errors.ParseError: equations are not supported by this command
+    """
+    import re
+
+    from symgrad.parsing.lexer import normalize
+
+    folded = normalize(text)
+    if "=" not in folded and "≔" not in folded:
+        return None
+    for op in _COMPARISONS:
+        if op in folded:
+            raise ParseError(f"'{op}' compares two sides: comparisons are not supported", text, folded.index(op),
+                             suggestion="give an expression, or a definition such as f(x) = x^2")
+    found = [(m.start(), m.end()) for m in re.finditer(r":=|[=≔]", folded)]
+    if len(found) > 1:
+        raise ParseError("the input has more than one '='", text, found[1][0],
+                         suggestion="give one definition, as in f(x) = x^2")
+    equals, start = found[0]
+    before = folded[:equals]
+    if before.count("(") + before.count("[") > before.count(")") + before.count("]"):
+        raise ParseError("'=' inside brackets: keyword arguments (as in log(x, base=2)) are not notation symgrad reads",
+                         text, equals, suggestion="give the arguments in order, as in log(x, 2)")
+    name = r"[^\W\d_][^\W_]*(?:_(?:\{[A-Za-z0-9]+\}|[A-Za-z0-9]+))?"
+    left = re.fullmatch(rf"\s*({name})\s*(?:\(\s*({name}(?:\s*,\s*{name})*)\s*\))?\s*", folded[:equals])
+    if left is None:
+        raise ParseError(
+            "equations are not supported by this command", text, equals,
+            suggestion="give an expression, or define a function: f(x) = x^2 or y = x^2 (the left side names "
+                       "the function and its variables)",
+        )
+    shown = " ".join(folded[:equals].split())
+    defined = _one_name(left.group(1), text, left.start(1), function=True)
+    variables = tuple(_one_name(v.group(0), text, left.start(2) + v.start(), function=False)
+                      for v in re.finditer(name, left.group(2) or ""))
+    twice = [v for i, v in enumerate(variables) if v in variables[:i]]
+    if twice:
+        raise ParseError(f"the left side names the variable {twice[0]} twice", text, left.start(2))
+    if defined in variables:
+        raise ParseError(f"'{defined}' is both the function and one of its variables", text, left.start(1))
+    return Definition(defined, variables, start, equals, shown)
+
+
+def _one_name(piece: str, text: str, at: int, function: bool) -> str:
+    """The canonical symbol name of one name on the left of '=' (θ₁ -> theta1), or an error there."""
+    from symgrad.parsing.lexer import Scanner
+
+    try:
+        tokens = list(Scanner(piece, 1).tokens())
+    except ParseError as exc:
+        raise ParseError(exc.message, text, at + (exc.position or 0), suggestion=exc.suggestion) from None
+    token = tokens[0]
+    if len(tokens) == 1 and token.type == "NAME":
+        return token.value
+    what = {"FUNC": f"the function {piece}", "CONST": f"the constant {piece}"}.get(token.type, f"'{piece}'")
+    role = "symgrad cannot define it anew" if function else "it cannot be a variable"
+    raise ParseError(f"the left side of '=' names {what}: {role}", text, at,
+                     suggestion="name the function and its variables with letters or words, as in f(x) = x^2 or y = x^2")
+
+
+def check_indexed(expr: sympy.Basic, indexed_at: list, text: str) -> None:
+    """Refuse data indexed by a name that no sum runs over: x[i] alone, or x[j] in a sum over i.
+
+    Inside ``sum(…, i, …)`` the index becomes the sum's integer counter; an ``x[i]`` still indexed
+    by the plain (real) symbol i is outside every sum over i, and has no meaning as a number.
+    """
+    if not indexed_at:
+        return
+    named = {item for item, _ in indexed_at}
+    left = {node for node in nodes(expr) if node in named}
+    for item, token in indexed_at:
+        if item in left:
+            index = item.indices[0]
+            raise ParseError(
+                f"'{token.value}' is data indexed by {index}, but no sum runs over {index} here", text,
+                token.start_pos,
+                suggestion=f"write it inside a sum, as in sum({token.value}, {index}, 1, n); outside a sum, "
+                           f"{item.base}_{index} is a plain variable",
+            )
 
 
 def parse(text: str) -> sympy.Basic:
@@ -133,8 +298,11 @@ def parse(text: str) -> sympy.Basic:
 
     >>> parse("2x^2 - 3x + 1")
     2*x**2 - 3*x + 1
+
+    A definition ``f(t) = t^2`` is refused here (its left side names the variable, which a bare
+    expression cannot carry): the commands read it with ``parse_full``.
     """
-    return parse_full(text).expr
+    return parse_full(text, definitions=False).expr
 
 
 def check_defined(expr: sympy.Basic, text: str = "") -> None:

@@ -28,6 +28,10 @@ MAX_POWER_BITS = 100_000
 
 INVERSE_NAMES = {"sin": "arcsin", "cos": "arccos", "tan": "arctan"}
 
+LOG_NOTE = ("log x = ln x (natural logarithm, base e), as in SymPy, NumPy and PyTorch; "
+            "write log10 x or log_2 x for another base")
+"""The note on every one-argument log, shown before all other notes: a calculator's log is base 10."""
+
 
 class _Terms(list):
     """Terms of a sum still being read."""
@@ -121,6 +125,8 @@ class Builder:
     def __init__(self) -> None:
         self.text = ""
         self.notes: list[str] = []
+        self.first_notes: list[str] = []
+        self.indexed_at: list[tuple[sp.Indexed, Token]] = []
         self._symbols: dict[str, sp.Symbol] = {}
         self._constants: dict[sp.Basic, bool] = {}
         self._undefined: dict[sp.Basic, bool] = {}
@@ -128,6 +134,8 @@ class Builder:
     def _reset(self, text: str, notes: list[str]) -> None:
         self.text = text
         self.notes = notes
+        self.first_notes = []  # notes that change what a familiar name means (log is ln): shown first
+        self.indexed_at = []  # x[i] with a name as index, and where: a sum over i must bind it
         self._constants = {}
         self._undefined = {}
 
@@ -135,9 +143,9 @@ class Builder:
         pos = token.start_pos if token is not None else None
         return ParseError(message, self.text, pos, suggestion=suggestion)
 
-    def _note(self, note: str) -> None:
-        if note not in self.notes:
-            self.notes.append(note)
+    def _note(self, note: str, first: bool = False) -> None:
+        if note not in self.notes and note not in self.first_notes:
+            (self.first_notes if first else self.notes).append(note)
 
     # atoms -----------------------------------------------------------------------------------
     def number(self, tok: Token) -> sp.Expr:
@@ -158,7 +166,10 @@ class Builder:
 
         base, _, index = tok.value[:-1].partition("[")
         position = sp.Integer(int(index)) if index.isdigit() else self._symbol(index)
-        return build_indexed(self._symbol(base), position)
+        result = build_indexed(self._symbol(base), position)
+        if not index.isdigit():
+            self.indexed_at.append((result, tok))
+        return result
 
     def const(self, tok: Token) -> sp.Expr:
         return sp.pi if tok.value == "pi" else sp.E
@@ -167,6 +178,8 @@ class Builder:
         return _v(inner)
 
     def tuple(self, _open: Token, items: list[Any], _close: Token) -> sp.Tuple:
+        if _open.type == "LBRACK":
+            self._note("[…] with commas is read as a list (a vector) of its entries")
         return sp.Tuple(*items)
 
     def absolute(self, _open: Token, inner: Any, _close: Token) -> sp.Expr:
@@ -356,6 +369,10 @@ class Builder:
 
     def _call(self, spec: FunctionSpec, name: str, args: list[sp.Expr], func: Token) -> sp.Expr:
         arities = spec.arities
+        if arities is None and len(args) == 1 and isinstance(args[0], sp.Tuple):
+            # max([a, b]), softmax([a1, a2]): NumPy's and PyTorch's way of passing the vector
+            self._note(f"{name} of a list is read as {name} of the list's entries")
+            args = list(args[0].args)
         count = len(args)
         if arities is None:
             if count < 2:
@@ -369,15 +386,23 @@ class Builder:
                 base = args[1]
                 if is_constant(base, self._constants) and (base.is_nonpositive or base == 1):
                     raise self._error(f"log base {base} is not a valid base", func)
+                self._note(f"log(x, b) is the logarithm of x to base b (value first, base second): "
+                           f"here base {sp.sstr(base)}")
             else:
-                self._note("log is the natural logarithm (base e), as in SymPy, NumPy and PyTorch; write log10 or log_2 for other bases")
+                self._note(LOG_NOTE, first=True)
         for arg in args:
             if isinstance(arg, sp.Tuple) and spec.name in _SCALAR_ONLY:
                 raise self._error(f"{name}(…) takes numbers, not the list {sp.sstr(arg)}", func,
                                   "a list in parentheses, (a, b), can only hold the arguments of a function")
             if is_constant(arg, self._constants):
                 self._check_size(arg, func, name)
-        if count == 1 and inert(spec.build, args[0], self._constants):
+        if spec.name == "pow":
+            result = self._pow(args[0], args[1], func)  # the size checks of x^y
+        elif spec.name == "root":
+            if args[1].is_zero:
+                raise self._error(f"{name}(x, 0) is not defined: the root's degree must not be 0", func)
+            result = self._pow(args[0], sp.Pow(args[1], -1), func)
+        elif count == 1 and inert(spec.build, args[0], self._constants):
             result = spec.build(args[0], evaluate=False)  # what SymPy would build, without its cost
         else:
             result = self._built(lambda: spec.build(*args), func)

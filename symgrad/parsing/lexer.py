@@ -8,7 +8,13 @@ regex-table driven because the notation needs context a regular lexer lacks:
 - ``f``, ``g``, ``h`` are functions only when a parenthesis follows;
 - a ``|`` opens an absolute value after an operator or at the start, and closes one after an
   operand while one is open (so ``|x||y|`` and ``2|x|`` read as people mean them);
-- fullwidth forms pasted from CJK input methods (``（x＋1）``) read as their ASCII twins.
+- fullwidth forms pasted from CJK input methods (``（x＋1）``) read as their ASCII twins;
+- what would be misread is refused or noted here, where the context is known: a name with an
+  underscore before "(" (``leaky_relu(x)``) or a function of another tool is an unknown
+  function, never a product; a one-letter name before "(" multiplies with a note; a transpose
+  (``x^T``, ``xᵀ``) or a prime (``y'``) after an operand is refused; a line break between two
+  terms is refused (it may only continue an expression that cannot end there); ``x[…]`` right
+  after a name is a data index (a row from 1, or a sum's index), anything else in it is refused.
 
 Every token keeps its position in the original text, for the caret in error messages.
 Limits on literal size live here, before any number is built.
@@ -27,10 +33,12 @@ from symgrad.parsing.names import (
     FUNCTION_NAMES,
     GREEK_LETTERS,
     GREEK_NAMES,
+    SPELLED_OUT,
     SUBSCRIPT_DIGITS,
     SUPERSCRIPT_CHARS,
     canonical_name,
-    suggest,
+    other_tool,
+    unknown_function_hint,
 )
 
 MAX_LITERAL_DIGITS = 1000
@@ -44,6 +52,21 @@ _WORD = re.compile(r"([A-Za-z]+)([0-9]*)([₀-₉]*)(?:_(?:\{([A-Za-z0-9]+)\}|([
 _GREEK_REST = re.compile(r"([0-9]*)([₀-₉]*)(?:_(?:\{([A-Za-z0-9]+)\}|([A-Za-z0-9]+)))?")
 _SUP = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _INDEX = re.compile(r"\[\s*([A-Za-z]+|[0-9]+)\s*\]")
+_BRACKETED = re.compile(r"\[[^\[\]]*\]?")
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+"""What ``str.splitlines`` splits at: a line break between two terms is never a product."""
+
+_CONTINUES = frozenset(")]*/^,·×÷⋅∙⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
+"""Characters that cannot start an expression: after a line break they continue the one before."""
+
+_OPERAND_END = frozenset({"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"})
+"""Tokens an operand can end with (where a prime or a transpose sign would attach)."""
+
+_TRANSPOSE_MARKS = ("\\top", "\\intercal", "\\mathsf{T}", "\\mathrm{T}", "\\mathbf{T}", "\\mathit{T}", "⊤", "ᵀ")
+_TRANSPOSE_LEAD = re.compile(r"\s*(?:\{\s*)?(?:-\s*)?")
+_PRIMES = "'′’ʹ″‴"
 
 _SINGLE: dict[str, str] = {
     "+": "PLUS", "-": "MINUS", "−": "MINUS", "–": "MINUS",
@@ -70,32 +93,45 @@ def normalize(text: str) -> str:
 class Scanner:
     """Turns one input string into tokens; a fresh instance per parse."""
 
-    def __init__(self, text: str, max_depth: int) -> None:
+    def __init__(self, text: str, max_depth: int, start: int = 0) -> None:
         self.original = text
         self.text = normalize(text)
         self.max_depth = max_depth
+        self.start = start  # where to begin: the right side of a definition f(x) = …
         self.notes: list[str] = []
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def error(self, message: str, pos: int, suggestion: str | None = None) -> ParseError:
         return ParseError(message, self.original, pos, suggestion=suggestion)
 
     def _next_char(self, pos: int) -> str:
+        """The next character that is not a space, on the same line (f\n(x) is not a call)."""
         text = self.text
-        while pos < len(text) and text[pos].isspace():
+        while pos < len(text) and text[pos].isspace() and text[pos] not in LINE_BREAKS:
             pos += 1
         return text[pos] if pos < len(text) else ""
 
     def tokens(self) -> Iterator[Token]:
         text = self.text
         n = len(text)
-        pos = 0
+        pos = self.start
         prev: str | None = None
         stack: list[tuple[str, int]] = []  # open brackets and bars, for depth and bar decisions
+        line_break: int | None = None  # the first line break since the last token
         while pos < n:
             ch = text[pos]
             if ch.isspace():
+                if ch in LINE_BREAKS and line_break is None:
+                    line_break = pos
                 pos += 1
                 continue
+            if line_break is not None:
+                if prev is not None:
+                    self._check_line_break(prev, ch, pos, stack, line_break)
+                line_break = None
             start = pos
             kind: str
             value: str
@@ -130,12 +166,14 @@ class Scanner:
                 assert m is not None
                 kind, value, pos = "SUP", m.group(0).translate(SUPERSCRIPT_CHARS), m.end()
             else:
-                raise self._bad_char(ch, pos)
-            if kind == "NAME":
+                raise self._bad_char(ch, pos, prev)
+            if kind == "POW" and prev in _OPERAND_END and prev not in ("NUMBER", "CONST", "SUP"):
+                self._refuse_transpose(pos)  # x^T after a name or a bracket: a transpose, not a power
+            if kind == "NAME" and pos < n and text[pos] == "[":
                 # x[i] with no space before the bracket is indexed data (x [i] still multiplies)
-                index = _INDEX.match(text, pos)
-                if index is not None:
-                    kind, value, pos = "INDEXED", f"{value}[{index.group(1)}]", index.end()
+                kind, value, pos = "INDEXED", self._index(value, pos), _BRACKETED.match(text, pos).end()  # type: ignore[union-attr]
+            if kind in ("NAME", "INDEXED", "CONST") and self._next_char(pos) == "(":
+                self._juxtaposed_call_note(kind, value, self.original[start:pos].strip())
 
             if kind in _OPEN_CLOSE:
                 stack.append((kind, start))
@@ -173,20 +211,90 @@ class Scanner:
                 f"exponent {exponent} in a number literal is beyond the limit of ±{MAX_LITERAL_EXPONENT}", start
             )
 
+    def _check_line_break(self, prev: str, ch: str, pos: int, stack: list[tuple[str, int]], at: int) -> None:
+        """A line break between two tokens: fine where the expression must go on (after an
+        operator, before a closing bracket or an operator that cannot start a term, before + or −
+        inside brackets); anywhere else it would join two lines into one product or sum."""
+        if prev in _OPERATOR_LIKE or ch in _CONTINUES or self.text.startswith("**", pos):
+            return
+        if ch == "|" and any(k == "LBAR" for k, _ in stack):
+            return  # closes the open bar
+        if ch in "+-−–" and stack:
+            return
+        raise self.error(
+            "one expression per input: the input has a line break here", at,
+            "join the lines into one expression (a line may end with an operator, as in x^2 +, to go on "
+            "on the next); give each expression its own symgrad command",
+        )
+
+    def _refuse_transpose(self, pos: int) -> None:
+        """After x^ (x a name or a closing bracket): T, {T}, -T, \\top, ⊤ or ᵀ is a transpose."""
+        text = self.text
+        at = _TRANSPOSE_LEAD.match(text, pos).end()  # type: ignore[union-attr]
+        if not text.startswith(_TRANSPOSE_MARKS, at):
+            m = _WORD.match(text, at)
+            if m is None or not m.group(1).startswith("T") or any(m.groups()[1:]):
+                return  # x^t, x^T1, x^T_max: powers
+            word = m.group(1)
+            if word != "T" and not (word[1:].islower() and word not in GREEK_NAMES):
+                return  # x^Theta: a power of Θ
+        raise self._transpose_error(at)
+
+    def _transpose_error(self, at: int) -> ParseError:
+        return self.error(
+            "transposes need vector/matrix variables: symgrad's variables are numbers (scalars) for now", at,
+            "for a power of a variable T write x^(T); write a product of vectors out in components, "
+            "as x1^2 + x2^2 for xᵀx",
+        )
+
+    def _index(self, name: str, pos: int) -> str:
+        """``x[i]`` or ``x[3]``: data, by the index of a sum or by a row number (rows are 1…n)."""
+        index = _INDEX.match(self.text, pos)
+        inside = _BRACKETED.match(self.text, pos).group(0)  # type: ignore[union-attr]
+        if index is None:
+            raise self.error(
+                f"'{name}{inside}': an index right after a name is a data row (from 1) or the index of a sum, "
+                "as in x[i]", pos + 1,
+                f"for a product with a bracket, write {name} {inside} or {name}*{inside}" if inside.endswith("]")
+                else None,
+            )
+        value = index.group(1)
+        if value.isdigit() and int(value) < 1:
+            raise self.error(f"'{name}[{value}]': data rows are numbered from 1 to n", pos + 1,
+                             f"the first row is {name}[1]")
+        return f"{name}[{value}]"
+
+    def _juxtaposed_call_note(self, kind: str, value: str, shown: str) -> None:
+        """A name before a parenthesis multiplies, but it could be meant as a function: say so."""
+        if kind == "CONST":
+            what = "the constant π" if value == "pi" else "Euler's number"
+            self._note(f"{shown}(…) is read as the product {shown}·(…) ({shown} is {what})")
+            return
+        self._note(f"{shown}(…) is read as the product {shown}·(…), not as a function (only f, g and h are); "
+                   f"write {shown}*(…) to say so")
+
     def _classify_word(self, m: re.Match[str], start: int, end: int) -> tuple[str, str]:
         word, digits, subdigits, sub_braced, sub_plain = m.groups()
-        subscript = (subdigits or "").translate(SUBSCRIPT_DIGITS) + (sub_braced or sub_plain or "")
+        letters = sub_braced or sub_plain
+        subscript = (subdigits or "").translate(SUBSCRIPT_DIGITS) + (letters or "")
         full = word + digits
         has_sub = bool(subdigits or sub_braced or sub_plain)
         nxt = self._next_char(end)
+        written = self.original[start:end]
+        identifier = _IDENTIFIER.match(self.text, start).group(0)  # type: ignore[union-attr]
 
+        if has_sub and not subdigits and f"{full}_{letters}" in FUNCTION_NAMES:
+            return "FUNC", f"{full}_{letters}"  # cross_entropy
+        foreign = other_tool(identifier)  # leaky_relu, log_sigmoid, gelu, log1p: never a product
+        if foreign is not None:
+            raise self.error(f"unknown function '{identifier}'", start, foreign)
         if word == "log" and not digits and has_sub:
-            return "FUNC", "log_" + subscript
-        if has_sub and not subdigits and f"{full}_{sub_braced or sub_plain}" in FUNCTION_NAMES:
-            return "FUNC", f"{full}_{sub_braced or sub_plain}"  # cross_entropy
+            return self._log_base(written, subscript, letters, start)
         if word == "softmax" and not digits and subscript.isdigit() and nxt == "(":
             return "FUNC", "softmax_" + subscript  # one component, as results print it
         if full in FUNCTION_NAMES and not has_sub:
+            if full in SPELLED_OUT:
+                self._note(f"{full} is read as {SPELLED_OUT[full]}")
             return "FUNC", full
         if full in CONSTANT_NAMES and not has_sub and not digits:
             return "CONST", CONSTANT_NAMES[full]
@@ -198,23 +306,35 @@ class Scanner:
                 f"write {word}({digits}…) or {word} {digits}…",
             )
         if nxt == "(" and len(word) > 1 and not digits and not has_sub and word not in GREEK_NAMES:
-            hint = suggest(word)
-            raise self.error(
-                f"unknown function '{word}'",
-                start,
-                f"did you mean {hint}?" if hint else f"to multiply, write {word}*(…)",
-            )
+            raise self.error(f"unknown function '{word}'", start, unknown_function_hint(word))
+        if nxt == "(" and letters and len(word) > 1 and word not in GREEK_NAMES:
+            # leaky_relu(x), hard_tanh(x): a name with a subscript is a variable, never a function
+            # applied by juxtaposition; a one-letter or Greek base (x_i(…), θ_j(…)) multiplies, noted
+            raise self.error(f"unknown function '{written}'", start, unknown_function_hint(written))
         glued = self._glued_function(word)
         if glued is not None and not digits and not has_sub:
             fn, rest = glued
             raise self.error(f"unknown name '{word}'", start, f"did you mean {fn} {rest} (that is, {fn}({rest}))?")
         if word == "sigma" and nxt == "(" and not digits and not has_sub:
-            self.notes.append("sigma(…) is read as the sigmoid function σ(…)")
+            self._note("sigma(…) is read as the sigmoid function σ(…)")
             return "FUNC", "sigmoid"
         name = _symbol_name(word, digits, subdigits, sub_braced or sub_plain)
         if not has_sub and not digits and 2 <= len(word) <= 3 and word.islower() and word not in GREEK_NAMES:
-            self.notes.append(f"'{word}' is one variable named {word}; for a product write {' '.join(word)}")
+            self._note(f"'{word}' is one variable named {word}; for a product write {' '.join(word)}")
         return "NAME", name
+
+    def _log_base(self, written: str, subscript: str, letters: str | None, start: int) -> tuple[str, str]:
+        """``log_2``, ``log_b``, ``log_e``: a logarithm to a base; ``log_sin`` is refused (not a base)."""
+        if subscript.isdigit() or subscript == "e":
+            return "FUNC", "log_" + subscript
+        if letters in FUNCTION_NAMES or letters in ABSTRACT_FUNCTIONS:
+            raise self.error(
+                f"'{written}' would be the logarithm to base {letters}, a function name", start,
+                f"for ln({letters}(x)) write log({letters}(x)); for another base write log(x, b)",
+            )
+        self._note(f"{written}(…) is read as the logarithm to base {canonical_name(subscript)}: "
+                   f"ln(…)/ln({canonical_name(subscript)})")
+        return "FUNC", "log_" + subscript
 
     def _classify_greek(self, ch: str, m: re.Match[str], start: int, end: int) -> tuple[str, str]:
         digits, subdigits, sub_braced, sub_plain = m.groups()
@@ -235,12 +355,18 @@ class Scanner:
                     return fn, rest
         return None
 
-    def _bad_char(self, ch: str, pos: int) -> ParseError:
+    def _bad_char(self, ch: str, pos: int, prev: str | None = None) -> ParseError:
         code = f"U+{ord(ch):04X}"
+        after_operand = prev in _OPERAND_END
+        if after_operand and ch in _PRIMES:
+            return self._prime_error(pos)
+        if after_operand and (ch in "ᵀ⊤" or (ch == "." and self.text.startswith(".T", pos)
+                                             and not self.text[pos + 2 : pos + 3].isalnum())):
+            return self._transpose_error(pos if ch != "." else pos + 1)
         if ch == "\x00" or not ch.isprintable():
             return self.error(f"control character {code} is not allowed", pos)
         hints = {
-            "=": "symgrad takes an expression, not an equation: drop the 'f(x) =' part",
+            "=": "symgrad takes an expression or a definition such as f(x) = x^2, with one '='",
             "'": "primes are not notation symgrad reads: give the function and use 'symgrad diff'",
             "_": "names start with a letter",
             ".": "a decimal point needs a digit after it, and attributes are not part of math",
@@ -255,6 +381,23 @@ class Scanner:
         if ch in "ⁿⁱᵀ":
             return self.error(f"superscript letter '{ch}' is not supported", pos, "write x^n")
         return self.error(f"unexpected character '{ch}' ({code})", pos, hints.get(ch))
+
+    def _prime_error(self, pos: int) -> ParseError:
+        """y′, f′(x), x': a derivative or a transpose, and symgrad reads neither as notation."""
+        before = self.text[:pos].rstrip()
+        name = _IDENTIFIER.search(before[-20:]) if before else None
+        after = self.text[pos:].lstrip(_PRIMES).lstrip()
+        if after.startswith("(") or (name is not None and before.endswith(name.group(0))
+                                     and name.group(0) in ABSTRACT_FUNCTIONS):
+            return self.error(
+                "derivative notation like f'(x) is not read: symgrad works the derivative out itself", pos,
+                'give the function itself, as in symgrad diff "x^2" (for an unknown function: symgrad diff "f(x)")',
+            )
+        return self.error(
+            "a prime after a name is a derivative (y′) or a transpose (x′), and symgrad reads neither", pos,
+            "give the formula to symgrad diff for a derivative; transposes need vector/matrix variables, "
+            "which symgrad does not have yet",
+        )
 
 
 def _symbol_name(base: str, digits: str, subdigits: str | None, letters: str | None) -> str:

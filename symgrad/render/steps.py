@@ -382,6 +382,14 @@ _FUNCTION_SAYS: dict[str, tuple[tuple[Piece, ...], tuple[Piece, ...]]] = {
     "sign": (("the sign function is flat on each side of 0, so its derivative is 0 away from 0",),
              ("at u = 0 it jumps by 2: the derivative there is 2δ (DiracDelta)",)),
     "erf": ((Label("erf′(u) = (2/√π)·e^(−u²)", r"\operatorname{erf}'(u) = \frac{2}{\sqrt{\pi}} e^{-u^2}"),), ()),
+    "sinc": (("sinc(u) = sin(u)/u, so by the quotient rule its derivative is (u·cos(u) − sin(u))/u^2 = (cos(u) − sinc(u))/u",),
+             ("at u = 0 this formula is 0/0; the derivative there is its limit, 0",)),
+    "floor": (("floor(u) is constant between whole numbers, so its derivative is 0 there",),
+              ("at a whole number u it jumps by 1: there is no derivative there",)),
+    "ceiling": (("ceil(u) is constant between whole numbers, so its derivative is 0 there",),
+                ("at a whole number u it jumps by 1: there is no derivative there",)),
+    "round": (("round(u) is constant between the halves (… −1/2, 1/2, 3/2 …), so its derivative is 0 there",),
+              ("at u = k + 1/2 it jumps by 1: there is no derivative there",)),
 }
 
 

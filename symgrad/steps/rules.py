@@ -186,6 +186,8 @@ class FunctionStep(Step):
 FUNCTION_TITLES = {
     "abs": "Absolute value", "sigmoid": "Sigmoid", "relu": "ReLU", "softplus": "Softplus",
     "heaviside": "Step function", "sign": "Sign function", "erf": "Error function",
+    "sinc": "Derivative of sinc", "floor": "Floor (a step function)", "ceiling": "Ceiling (a step function)",
+    "round": "Rounding (a step function)",
 }
 
 
