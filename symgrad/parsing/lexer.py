@@ -285,7 +285,9 @@ class Scanner:
 
         if has_sub and not subdigits and f"{full}_{letters}" in FUNCTION_NAMES:
             return "FUNC", f"{full}_{letters}"  # cross_entropy
-        foreign = other_tool(identifier)  # leaky_relu, log_sigmoid, gelu, log1p: never a product
+        # leaky_relu, log_sigmoid, gelu, log1p: never a product (symgrad's own spellings come first:
+        # Derivative, which results print, is not mathjs's derivative)
+        foreign = None if identifier in FUNCTION_NAMES else other_tool(identifier)
         if foreign is not None:
             raise self.error(f"unknown function '{identifier}'", start, foreign)
         if word == "log" and not digits and has_sub:
