@@ -54,6 +54,8 @@ def replace(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         existing = None
     except OSError as exc:
         raise _error(shown, exc) from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise WriteError(f"cannot write {shown}: it is a folder")
     if existing is not None and not stat.S_ISREG(existing.st_mode):
         # a device, FIFO or terminal: there is nothing to rename over, so write to it directly
         try:
@@ -62,8 +64,6 @@ def replace(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         except OSError as exc:
             raise _error(shown, exc) from None
         return
-    if target.is_dir():
-        raise WriteError(f"cannot write {shown}: it is a folder")
     if not target.parent.is_dir():
         raise WriteError(f"cannot write {shown}: the folder {Path(shown).parent} does not exist")
     try:

@@ -96,6 +96,8 @@ MAX_SUM_TERMS = 1_000_000
 FLOAT_MAX_LOG10 = 308.2547155599167
 """log10 of the largest float64 (1.797…e308): a constant beyond it cannot be computed with."""
 
+_FLOAT_MAX = sp.Integer(int(1.7976931348623157e308))
+
 
 class BackendMissing(ComputeError, ImportError):
     """The library of a backend is not installed: both symgrad's error (exit 1) and an ImportError."""
@@ -191,9 +193,13 @@ def doc_text(text: str) -> str:
 
 
 def _math_doc(expr: sp.Basic) -> str:
+    import mpmath
+
     from symgrad.render.oneline import oneline
 
-    return doc_text(oneline(expr))
+    # a number of 9 543 digits is no reading (nor can Python print it by default): 6 digits are
+    long = {r: sp.Float(mpmath.mpf(r.p) / r.q, 6) for r in expr.atoms(sp.Rational) if max(abs(r.p), r.q) > 10**60}
+    return doc_text(oneline(expr.xreplace(long) if long else expr))
 
 
 def _var_text(var: sp.Basic) -> str:
@@ -514,7 +520,12 @@ def _constants(expr: sp.Basic) -> sp.Basic:
 
 
 def _constant(node: sp.Expr, magnitude: object) -> sp.Expr:
-    shown = visible(magnitude.describe(node))  # type: ignore[attr-defined]
+    if isinstance(node, sp.Rational) and max(abs(node.p), node.q) > 10**20:
+        import mpmath
+
+        shown = mpmath.nstr(mpmath.mpf(node.p) / node.q, 3).replace("e+", "e")  # 3^20000: 1.23e9542
+    else:
+        shown = visible(magnitude.describe(node))  # type: ignore[attr-defined]
     named = shown if shown.startswith("a ") else f"the constant {shown}"
     if node.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         raise Unsupported(f"{named} is not a finite number")
@@ -523,6 +534,8 @@ def _constant(node: sp.Expr, magnitude: object) -> sp.Expr:
         raise Unsupported(f"a constant is too large to compute with: {problem}")
 
     def too_big(part: sp.Basic) -> bool:
+        if isinstance(part, (sp.Rational, sp.Float)):  # exactly: the last float64 is 1.797…e308
+            return abs(part) > _FLOAT_MAX
         size = magnitude.log10_abs(part)  # type: ignore[attr-defined]
         return size is not None and size > FLOAT_MAX_LOG10
 
@@ -737,7 +750,7 @@ def function_source(
     """
     if name not in FUNCTION_NAMES.values():
         raise ValueError(f"unknown function name {name!r}")
-    check_supported(expr)
+    prepare(expr, variables)  # refuse what cannot be exported before any of it is printed
     names = tuple(names) if names is not None else tuple(safe_names(variables).values())
     if any(not (_plain(n) or _GENERATED_ARG.fullmatch(n)) or _shadows(n) for n in names) or len(set(names)) < len(names):
         raise ValueError("argument names must come from safe_names")
@@ -796,8 +809,8 @@ def function_source(
             result = w.matrix(grid)
     else:
         raise ValueError(f"unknown function kind {what!r}")
+    doc[0] = '"""' + doc[0]
     text = [part for line in doc for part in _wrap_doc(line, "    ")]
-    text[0] = '    """' + text[0].lstrip()
     if len(text) == 1 and len(text[0]) + 3 <= WIDTH:
         text[0] += '"""'
     else:
@@ -862,10 +875,10 @@ def module_source(
                           "the first variable). " + _TYPES[backend])
     if renamed:
         paragraphs.append("Argument names: " + "; ".join(renamed) + ".")
-    text = _wrap_doc(first, "")
+    text = _wrap_doc('"""' + first, "")
     for paragraph in paragraphs:
         text += ["", *_words(paragraph, WIDTH)]
-    parts = ['"""' + text[0], *text[1:], '"""', "", *uses(functions)]
+    parts = [*text, '"""', "", *uses(functions)]
     for source in functions:
         parts += ["", "", source]
     source = "\n".join(parts) + "\n"
