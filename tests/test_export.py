@@ -325,3 +325,17 @@ def test_output_dash_is_standard_output(cli, tmp_path: Path, monkeypatch) -> Non
     res = cli("export", "x^2", "--backend", "math", "--output", "-")
     assert res.exit_code == 0 and res.stdout.startswith('"""f(x) = x²')
     assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "softplus", "sign", "Heaviside"])
+def test_nested_functions_grow_linearly(fn: str) -> None:
+    """math prints σ(u) with u four times: nested, u gets a temporary, or 20 levels would be 4^20."""
+    text = "x"
+    for _ in range(20):
+        text = f"{fn}({text} + 0.1)"
+    expr = symgrad.parse(text)
+    source = export_source(expr, [sp.Symbol("x", real=True)], "math")
+    assert len(source) < 40_000
+    ns = {}
+    exec(compile(source, "<nested>", "exec"), ns)  # noqa: S102 - symgrad's own generated module
+    assert ns["f"](0.3) == pytest.approx(float(expr.subs(symgrad.variables(expr)[0], 0.3)), rel=1e-12)

@@ -228,6 +228,9 @@ class _Numbers:
 class _MathPrinter(_Numbers, PythonCodePrinter):
     """Plain Python floats with the math module: the fastest at one point."""
 
+    repeats = frozenset({"sigmoid", "softplus", "Heaviside", "sign", "sinc"})
+    """Functions printed with their argument more than once (``_Writer.bind`` names it first)."""
+
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "strict": True})
 
@@ -354,6 +357,7 @@ class _JaxPrinter(_ArrayPrinter, JaxPrinter):
 
 class _TorchPrinter(_ArrayPrinter):
     alias = "torch"
+    repeats = frozenset({"Heaviside"})
 
     def _fold(self, name: str, args: Sequence[sp.Basic]) -> str:
         # torch.maximum needs two tensors: numbers become a clamp
@@ -654,11 +658,33 @@ class _Writer:
         exprs = [sp.Integer(o) if isinstance(o, int) else o for o in outputs]
         prepared = [prepare(e, self.variables, self.names, self.index) for e in exprs]
         indices = tuple(s for e in prepared for s in e.atoms(sp.Symbol) if s.name.startswith("_k"))
-        replacements, reduced = sp.cse(prepared, symbols=sp.numbered_symbols("_t"), order="none", ignore=indices)
-        lines = [f"{t} = {self.code(e)}" for t, e in replacements]
+        temporaries = sp.numbered_symbols("_t")
+        replacements, reduced = sp.cse(prepared, symbols=temporaries, order="none", ignore=indices)
+        bound: list[tuple[sp.Basic, sp.Basic]] = []
+        for t, e in replacements:
+            e = self.bind(e, bound, temporaries)
+            bound.append((t, e))
+        reduced = [self.bind(r, bound, temporaries) for r in reduced]
+        lines = [f"{t} = {self.code(e)}" for t, e in bound]
         args = set(self.args)
         self.partial = len(self.args) > 1 and any(not args <= r.free_symbols for r in prepared)
         return lines, [(r, not (p.free_symbols & args)) for r, p in zip(reduced, prepared)]
+
+    def bind(self, expr: sp.Basic, lines: list[tuple[sp.Basic, sp.Basic]], temporaries: Iterator[sp.Symbol]) -> sp.Basic:
+        """A temporary for each argument the printer writes more than once (math's σ(u) names u four
+        times): nested, they would grow as 4^depth. Arguments inside a sum's loop stay."""
+        repeats = getattr(self.printer, "repeats", ())
+        if not repeats or expr.is_Atom:
+            return expr
+        args = [self.bind(a, lines, temporaries) for a in expr.args]
+        if args != list(expr.args):
+            expr = expr.func(*args)
+        if (type(expr).__name__ in repeats and expr.args and not expr.args[0].is_Atom
+                and not any(s.name.startswith("_k") for s in expr.args[0].free_symbols)):
+            t = next(temporaries)
+            lines.append((t, expr.args[0]))
+            expr = expr.func(t, *expr.args[1:])
+        return expr
 
     def convert(self) -> list[str]:
         """Arguments as the backend's arrays: lists work, and x**1.5 of a negative Python float is
