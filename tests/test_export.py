@@ -262,7 +262,8 @@ def test_missing_backend_library(cli, monkeypatch, backend: str, library: str, i
 
 
 def test_plot_without_matplotlib(cli, monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if never installed, even if imported already
     res = cli("descend", "x^2", "--start", "x=1", "--steps", "2", "--plot", str(tmp_path / "p.png"))
     assert res.exit_code == 1
     assert "--plot needs matplotlib" in res.stderr and "Traceback" not in res.stderr
