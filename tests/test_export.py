@@ -340,3 +340,16 @@ def test_nested_functions_grow_linearly(fn: str) -> None:
     ns = {}
     exec(compile(source, "<nested>", "exec"), ns)  # noqa: S102 - symgrad's own generated module
     assert ns["f"](0.3) == pytest.approx(float(expr.subs(symgrad.variables(expr)[0], 0.3)), rel=1e-12)
+
+
+def test_sums_from_the_api_follow_sympy() -> None:
+    """Finite sums: a loop (index names generated), a closed form for polynomials, Karr's convention
+    for reversed bounds, as SymPy means them."""
+    i, w = sp.Symbol("i", integer=True), sp.Symbol("w", real=True)
+    for e in (sp.Sum(sp.sin(i * w), (i, 5, 3)), sp.Sum(sp.sin(i * w), (i, 5, 4)), sp.Sum(i * w**2, (i, 7, 2)),
+              sp.Sum(sp.cos(i * w) / i, (i, 1, 30))):
+        for backend in ("math", "numpy"):
+            c = symgrad.compile(e, [w], backend=backend)
+            assert float(c.f(0.7)) == pytest.approx(float(e.doit().subs(w, 0.7)), rel=1e-12, abs=1e-15)
+            assert float(np.ravel(c.grad(0.7))[0]) == pytest.approx(float(sp.diff(e, w).doit().subs(w, 0.7)),
+                                                                   rel=1e-12, abs=1e-15)

@@ -227,3 +227,56 @@ def test_constants_of_every_size(tmp_path: Path, backend: str, text: str) -> Non
             assert got in (want, 0.0), (text, backend, got, want)  # XLA flushes subnormals to zero
         else:  # the same float operations as the module: the very same number
             assert got == want, (text, backend, got, want)
+
+
+# random walks of the grammar ------------------------------------------------------------------
+def test_random_grammar_walks_export_and_run() -> None:
+    """What the fuzzer walks, exported: every module imports and runs, and where both are finite
+    numbers its value is SymPy's (a refusal must be one clear line)."""
+    from test_properties import GrammarWalker
+
+    from symgrad import calculus
+    from symgrad.numeric.compile import load
+
+    walker = GrammarWalker()
+    rng = random.Random(13)
+    exported = compared = 0
+    for _ in range(400):  # most walks are not valid input (the parser refuses them, quickly)
+        text = walker.text(rng, depth=rng.randint(3, 7))
+        try:
+            expr = calculus.as_expr(symgrad.parse(text))
+            variables = symgrad.variables(expr)
+        except SymgradError:
+            continue
+        if not variables or len(variables) > 4:
+            continue
+        point = [rng.uniform(-2, 2) for _ in variables]
+        at = {v: sp.Float(p, 30) for v, p in zip(variables, point)}
+        for backend in ("math", "numpy"):
+            try:
+                ns = load(export_source(expr, variables, backend, ("value", "grad")))
+            except SymgradError as exc:
+                assert "\n" not in exc.message, text
+                continue
+            exported += 1
+            try:
+                with np.errstate(all="ignore"):
+                    got = complex(ns["f"](*point))
+                    ns["grad_f"](*point)
+            except (ValueError, ZeroDivisionError, OverflowError):
+                assert backend == "math", text  # math raises where the array backends give nan
+                continue
+            assert got.imag == 0, (text, backend)
+            try:  # floats cannot follow an ill-conditioned f (cos of a 10^30): compare where a nudge
+                with np.errstate(all="ignore"):  # of the point by 1e-13 moves f by less than 1e-9
+                    nudged = float(ns["f"](*[p * (1 + 1e-13) for p in point]))
+            except (ValueError, ZeroDivisionError, OverflowError):
+                continue
+            if not (math.isfinite(got.real) and math.isfinite(nudged)) or abs(nudged - got.real) > 1e-9 * max(1.0, abs(got.real)):
+                continue
+            value = sp.N(expr.subs(at).doit(), 30)
+            re, im = value.as_real_imag() if value.is_number else (sp.nan, sp.nan)
+            if re.is_finite and abs(im) < 1e-20:
+                assert math.isclose(got.real, float(re), rel_tol=1e-6, abs_tol=1e-9), (text, backend, got, re)
+                compared += 1
+    assert exported >= 60 and compared >= 40

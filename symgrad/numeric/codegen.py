@@ -484,6 +484,8 @@ def _loop(s: sp.Sum, index: Iterator[int]) -> sp.Basic:
             raise Unsupported("a sum whose bounds are not whole numbers cannot be exported",
                               suggestion="give the bounds as numbers, like sum(…, i, 1, 10)")
         k, a, b = limit
+        if b < a - 1:  # SymPy's (Karr's) convention: Σ from a to b is −Σ from b+1 to a−1
+            a, b, body = b + 1, a - 1, -body
         fresh = sp.Symbol(f"_k{next(index)}", integer=True)
         body = body.xreplace({k: fresh})
         limits.append((fresh, a, b))
