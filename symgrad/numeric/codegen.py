@@ -45,8 +45,8 @@ def grad_f(x, y):
         ∂f/∂x = 2·x
         ∂f/∂y = 3
     \"\"\"
-    x = np.asarray(x) * 1.0
-    y = np.asarray(y) * 1.0
+    x = np.asarray(x, dtype=np.result_type(np.asarray(x), 0.0))
+    y = np.asarray(y, dtype=np.result_type(np.asarray(y), 0.0))
     _shape = np.broadcast_shapes(np.shape(x), np.shape(y))
     _out = np.empty((2,) + _shape, dtype=np.result_type(x, y))
     _out[0] = 2*x
@@ -691,8 +691,8 @@ class _Writer:
     def convert(self) -> list[str]:
         """Arguments as the backend's arrays: lists work, and x**1.5 of a negative Python float is
         nan (as np.sqrt gives), not a complex number."""
-        if self.backend == "numpy":
-            return [f"{n} = np.asarray({n}) * 1.0" for n in self.names]
+        if self.backend == "numpy":  # no copy of an array that is already floats
+            return [f"{n} = np.asarray({n}, dtype=np.result_type(np.asarray({n}), 0.0))" for n in self.names]
         if self.backend == "jax":
             return [f"{n} = jnp.asarray({n}) * 1.0" for n in self.names]
         if self.backend == "torch":
