@@ -124,14 +124,15 @@ def run_limited(args: list[str], cwd: Path, limit: int) -> subprocess.CompletedP
     prlimit = shutil.which("prlimit")
     if prlimit:
         return subprocess.run([prlimit, f"--fsize={limit}", *command], cwd=cwd, capture_output=True, text=True,
-                              timeout=300)
+                              timeout=300, check=False)
 
     def limit_size() -> None:  # pragma: no cover - only where util-linux is missing
         import resource
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, preexec_fn=limit_size)
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, preexec_fn=limit_size,
+                          check=False)
 
 
 pytestmark_posix = pytest.mark.skipif(os.name != "posix", reason="file-size limits are POSIX")
