@@ -199,3 +199,160 @@ def test_cli_export_bad_backend(cli) -> None:
     res = cli("export", "x^2", "--backend", "fortran")
     assert res.exit_code == 2
     assert "unknown backend" in res.stderr
+
+
+# types: lists work, float32 stays float32, no complex numbers -----------------------------------
+def test_numpy_takes_lists_and_keeps_float32() -> None:
+    c = symgrad.compile("x^2 y + sin(y)")
+    g = c.grad([1.0, 2.0], [0.5, -0.5])
+    assert g.shape == (2, 2) and g.dtype == np.float64
+    assert g[0].tolist() == pytest.approx([1.0, -2.0])
+    xs, ys = np.array([1.0, 2.0], dtype=np.float32), np.array([0.5, -0.5], dtype=np.float32)
+    for out in (c.f(xs, ys), c.grad(xs, ys), c.hessian(xs, ys), *c.value_and_grad(xs, ys)):
+        assert out.dtype == np.float32
+    assert c.grad(np.arange(3), 1).dtype == np.float64  # integers become floats
+    const = symgrad.compile("x^2 + 3y")
+    assert const.hessian(xs, ys).dtype == np.float32 and const.f(np.float32(1), np.float32(2)).dtype == np.float32
+
+
+def test_fractional_powers_of_negative_numbers_are_not_complex() -> None:
+    """x^1.5 of a negative Python float is a complex number in Python: never returned as a value."""
+    c = symgrad.compile("(x - 1)^(3/2) + x", backend="numpy")
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(c.f(0.0)) and np.isnan(c.grad(0.0)).all()
+        assert not np.iscomplexobj(c.hessian(0.0))
+    m = symgrad.compile("(x - 1)^(3/2) + x", backend="math")
+    with pytest.raises(ValueError):
+        m.f(0.0)
+    assert m.f(5.0) == pytest.approx(8 + 5)
+
+
+def test_torch_follows_the_input_dtype() -> None:
+    torch = pytest.importorskip("torch")
+    c = symgrad.compile("x^2 y + relu(x)", backend="torch")
+    assert c.f(0.1, 0.3).dtype == torch.float64  # Python numbers: float64, not torch's float32 default
+    assert c.grad(0.1, 0.3).dtype == torch.float64 and c.grad([0.1, 0.2], 0.3).shape == (2, 2)
+    t32 = torch.tensor([0.1, 0.2], dtype=torch.float32)
+    assert c.grad(t32, t32).dtype == torch.float32 and c.hessian(t32, t32).dtype == torch.float32
+    assert c.grad(torch.tensor(0.5, dtype=torch.float64), 2.0).tolist() == pytest.approx([2.0 + 1.0, 0.25])
+
+
+def test_jax_takes_lists() -> None:
+    pytest.importorskip("jax")
+    c = symgrad.compile("x^2 y + softplus(x)", backend="jax")
+    assert c.grad([0.1, 0.2], [0.3, 0.4]).shape == (2, 2)
+
+
+# a missing library: what to install, one line ---------------------------------------------------
+@pytest.mark.parametrize(("backend", "library", "install"),
+                         [("torch", "PyTorch", "pip install torch"), ("jax", "JAX", "pip install jax jaxlib"),
+                          ("numpy", "NumPy", "pip install numpy")])
+def test_missing_backend_library(cli, monkeypatch, backend: str, library: str, install: str) -> None:
+    from symgrad.numeric.codegen import BackendMissing
+
+    monkeypatch.setitem(sys.modules, backend, None)  # import torch now raises ModuleNotFoundError
+    res = cli("export", "x^2", "--backend", backend, "--check")
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == [f"error: the {backend} backend needs {library}, which is not installed",
+                                       f"hint: {install}"]
+    with pytest.raises(ImportError, match=f"the {backend} backend needs {library}") as info:
+        symgrad.compile("x^2", backend=backend)
+    assert isinstance(info.value, BackendMissing)
+    res = cli("export", "x^2", "--backend", backend)  # writing the module needs no library
+    assert res.exit_code == 0 and "def grad_f(x):" in res.stdout
+    res = cli("export", "x^2", "--backend", backend, "--check", "--format", "json")
+    assert res.exit_code == 1 and res.json()["error"]["suggestion"] == install
+
+
+def test_plot_without_matplotlib(cli, monkeypatch, tmp_path: Path) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")] + ["matplotlib"]:
+        monkeypatch.setitem(sys.modules, name, None)  # as if never installed, even if imported already
+    res = cli("descend", "x^2", "--start", "x=1", "--steps", "2", "--plot", str(tmp_path / "p.png"))
+    assert res.exit_code == 1
+    assert "--plot needs matplotlib" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "p.png").exists()
+
+
+# the exported text ------------------------------------------------------------------------------
+LINT_CASES = [*CASES, "erf(x) + sum(sin(i x), i, 1, 30)", "cross_entropy(softmax(a, b, c), (1, 0, 0))",
+              "lambda^2 + l + I", "max(x, y, 2) + |x| + Heaviside(x)",
+              "sigmoid(tanh(x^3 + sin(2x) + y z^2 + exp(-x y z) + sqrt(1 + x^2 + y^2 + z^2)))"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "math", "jax", "torch"])
+def test_exported_modules_are_lint_clean(tmp_path: Path, backend: str) -> None:
+    """pyflakes and pycodestyle (through ruff) at PEP 8's 79 columns: no unused import, no long line."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    files = []
+    for k, text in enumerate(LINT_CASES):
+        expr = symgrad.parse(text)
+        path = tmp_path / f"m{k}.py"
+        path.write_text(export_source(expr, symgrad.variables(expr), backend), encoding="utf-8")
+        files.append(str(path))
+    proc = subprocess.run([ruff, "check", "--isolated", "--no-cache", "--select", "E,W,F,B", "--line-length", "79",
+                           "--output-format", "concise", *files], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_imports_are_the_ones_the_code_uses() -> None:
+    x, y = sp.symbols("x y", real=True)
+    assert "import math" not in export_source(x**2 + y, [x, y], "math")
+    assert "import math\n" in export_source(sp.exp(x), [x], "math")
+    jax_source = export_source(x**2, [x], "jax")
+    assert "import jax.numpy as jnp" in jax_source and "import jax\n" not in jax_source
+    assert "import jax\n" in export_source(symgrad.parse("sigmoid(x)"), [x], "jax")
+    assert "import math\n" in export_source(symgrad.parse("erf(x)"), [x], "numpy")
+
+
+def test_huge_and_undefined_constants_are_refused_clearly(cli) -> None:
+    res = cli("export", "x + 3^20000", "--backend", "math")
+    assert res.exit_code == 1
+    assert res.stderr.splitlines()[0] == ("error: the constant 2.66e9542 is beyond float64's range (about 1.8·10^308), "
+                                          "and the generated code computes in floating point")
+    res = cli("export", "x + 1e400", "--backend", "numpy")
+    assert res.exit_code == 1 and "beyond float64's range" in res.stderr
+    res = cli("export", "sum(sin(i w), i, 1, 10^7)", "--backend", "numpy")
+    assert res.exit_code == 1 and "10,000,000 terms" in res.stderr
+    res = cli("export", "sum(i w, i, 1, 10^9)", "--backend", "math")  # a closed form: no loop
+    assert res.exit_code == 0 and "500000000500000000*w" in res.stdout
+    res = cli("export", "sum(x_i w, i, 1, 3)")
+    assert res.exit_code == 1 and "sums over data" in res.stderr
+
+
+def test_output_dash_is_standard_output(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = cli("export", "x^2", "--backend", "math", "--output", "-")
+    assert res.exit_code == 0 and res.stdout.startswith('"""f(x) = x²')
+    assert not (tmp_path / "-").exists()
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "softplus", "sign", "Heaviside"])
+def test_nested_functions_grow_linearly(fn: str) -> None:
+    """math prints σ(u) with u four times: nested, u gets a temporary, or 20 levels would be 4^20."""
+    text = "x"
+    for _ in range(20):
+        text = f"{fn}({text} + 0.1)"
+    expr = symgrad.parse(text)
+    source = export_source(expr, [sp.Symbol("x", real=True)], "math")
+    assert len(source) < 40_000
+    ns = {}
+    exec(compile(source, "<nested>", "exec"), ns)  # noqa: S102 - symgrad's own generated module
+    assert ns["f"](0.3) == pytest.approx(float(expr.subs(symgrad.variables(expr)[0], 0.3)), rel=1e-12)
+
+
+def test_sums_from_the_api_follow_sympy() -> None:
+    """Finite sums: a loop (index names generated), a closed form for polynomials, Karr's convention
+    for reversed bounds, as SymPy means them."""
+    i, w = sp.Symbol("i", integer=True), sp.Symbol("w", real=True)
+    for e in (sp.Sum(sp.sin(i * w), (i, 5, 3)), sp.Sum(sp.sin(i * w), (i, 5, 4)), sp.Sum(i * w**2, (i, 7, 2)),
+              sp.Sum(sp.cos(i * w) / i, (i, 1, 30))):
+        for backend in ("math", "numpy"):
+            c = symgrad.compile(e, [w], backend=backend)
+            assert float(c.f(0.7)) == pytest.approx(float(e.doit().subs(w, 0.7)), rel=1e-12, abs=1e-15)
+            assert float(np.ravel(c.grad(0.7))[0]) == pytest.approx(float(sp.diff(e, w).doit().subs(w, 0.7)),
+                                                                   rel=1e-12, abs=1e-15)

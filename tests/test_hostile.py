@@ -224,6 +224,14 @@ CASES: list[Case] = [
     diff("pow reads as a power", "pow(x, 3)", 0, result=3 * x**2),
     diff("round at a jump", "x round(x)", 0, "whole number plus 1/2", extra=("--at", "x=0.5", "--format", "json"),
          result=sp.Function("round")(x)),
+    # exported modules import and run, or export says why not (the every-function test: test_export_functions)
+    Case("export erf numpy", ("export", "erf(x)", "--backend", "numpy", "--check"), 0, "np.vectorize(math.erf"),
+    Case("export DiracDelta", ("export", "DiracDelta(x) + x^2", "--check"), 0, "def hessian_f(x):"),
+    Case("export a sum", ("export", "sum(sin(i w), i, 1, 3)", "--backend", "math", "--check"), 0, "for _k0 in"),
+    Case("export a huge constant", ("export", "x + 3^20000", "--backend", "math"), 1, "beyond float64's range",
+         caret=False),
+    Case("export a sum over data", ("export", "sum(x_i w, i, 1, 3)"), 1, "sums over data", caret=False),
+    Case("export an abstract function", ("export", "f(x) + x"), 1, "abstract function", caret=False),
 ]
 
 

@@ -209,3 +209,151 @@ def test_the_source_check_can_fail() -> None:
     bad = '"""doc"""\nimport numpy as np\n\n\ndef f(x):\n    return __import__("os").system("pwned")\n'
     with pytest.raises(AssertionError):
         check_source(bad, {"x"})
+
+
+# hostile SymPy objects handed to the API ------------------------------------------------------------
+HOSTILE_NAMES = [
+    'a"""', "a'''", 'a""" + str(open("pwned","w").write("x")) + """', "b''' + str(open('pwned','w')) + '''",
+    "a\\", "a\\\\", "a\\n", "\\", '"', "'", '"""', "a\nb", "a\r\nb", "# pwned", "x # pwned\nimport os",
+    "a\x00b", "a\u2028b", "a\u2029b", "a\x85b", "\x1b[31mred", "\t", " ", "", "1x", "x y", "x.y", "{x}",
+    "lambda", "import", "print", "exp", "math", "np", "jnp", "jax", "torch", "f", "grad_f", "builtins",
+    "__import__(\"os\").system(\"pwned\")", "os.system", "__builtins__", "__class__", "_t0", "_k0", "_v1",
+    "_out", "_shape", "l", "I", "True", "None", "match", "ｐｒｉｎｔ", "ﬁ", "θ", "x²", "\ud800"[:0] + "z",
+]
+"""Names made of quotes, backslashes, newlines, triple quotes, comments, NUL, Unicode line
+separators, keywords, builtins, the modules generated code uses, its own generated names, names
+that NFKC-normalize to a builtin (fullwidth ｐｒｉｎｔ) and plain Unicode ones."""
+
+
+def _hostile_expression(names: list[str]) -> tuple[sp.Expr, list[sp.Symbol]]:
+    symbols = [sp.Symbol(n, real=True) for n in names]
+    expr = sp.Add(*[(k + 1) * s**2 for k, s in enumerate(symbols)]) + sp.sin(symbols[0] * symbols[-1])
+    return expr, symbols
+
+
+@pytest.mark.parametrize("backend", ["math", "numpy", "torch", "jax"])
+def test_hostile_symbol_names_cannot_run_code(tmp_path, monkeypatch, backend: str) -> None:
+    """Every name goes through safe_names (code) and doc_text (docstrings): nothing runs, all works."""
+    import importlib.util
+
+    if backend in ("torch", "jax"):
+        pytest.importorskip(backend)
+    import symgrad
+    from symgrad.numeric import codegen
+    from symgrad.numeric.export import export_source
+
+    monkeypatch.chdir(tmp_path)
+    names = list(dict.fromkeys(HOSTILE_NAMES))
+    for group in (names[i:i + 8] for i in range(0, len(names), 8)):
+        expr, symbols = _hostile_expression(group)
+        point = [0.1 * (k + 1) for k in range(len(symbols))]
+        want = float(expr.subs(dict(zip(symbols, point))))
+        for source in (export_source(expr, symbols, backend), symgrad.compile(expr, symbols, backend=backend).source):
+            allowed = set(codegen.safe_names(symbols).values())
+            check_source(source, allowed)  # the independent checker: only the math
+            path = tmp_path / f"hostile_{backend}.py"
+            path.write_text(source, encoding="utf-8")
+            spec = importlib.util.spec_from_file_location(f"hostile_{backend}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)  # a real import of the file: it parses and runs
+            # (JAX computes in float32 unless jax_enable_x64 is on)
+            assert float(module.f(*point)) == pytest.approx(want, rel=1e-6 if backend == "jax" else 1e-12)
+            docs = [ast.get_docstring(n) for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Module, ast.FunctionDef))]
+            assert all(docs) and all("\n" not in codegen.visible(name) for name in group)
+    assert not list(tmp_path.glob("pwned*")), "generated code ran something"
+
+
+def test_hostile_function_names_and_printing_are_refused() -> None:
+    import symgrad
+    from symgrad.errors import SymgradError
+    from symgrad.numeric import codegen
+    from symgrad.numeric.export import export_source
+
+    x = sp.Symbol("x", real=True)
+    for fn in ("os.system", '__import__("os").system', "exp", "print", 'f"""'):
+        with pytest.raises(SymgradError, match="abstract function"):
+            symgrad.compile(sp.Function(fn)(x) + x, backend="math")
+
+    class Sneaky(sp.Function):
+        """A SymPy function whose own code printing is an attack: verify refuses the module."""
+
+        def _pythoncode(self, printer):  # noqa: ANN001, ANN202
+            return '__import__("os").system("echo pwned")'
+
+        _numpycode = _pythoncode
+
+        def _sympystr(self, printer):  # noqa: ANN001, ANN202
+            return '""" + __import__("os").system("echo pwned") + """'
+
+        _symgrad_oneline = _sympystr
+
+    for backend in ("math", "numpy"):
+        with pytest.raises(codegen.UnsafeSource, match="safety check"):
+            export_source(Sneaky(x) + x**2, [x], backend, ("value",))
+    # indexed bases and Dummy symbols
+    i = sp.Idx("i")
+    with pytest.raises(SymgradError, match="sums over data"):
+        export_source(sp.IndexedBase('os.system("pwned")')[i] * x, [x], "math")
+    d1, d2 = sp.Dummy("x", real=True), sp.Dummy("x", real=True)
+    c = symgrad.compile(d1**2 + 3 * d2, [d1, d2], backend="math")
+    assert c.grad(1.0, 2.0) == [2.0, 3.0]
+    # a free symbol that is not a variable never reaches the code
+    with pytest.raises(SymgradError, match="not among the variables"):
+        export_source(x + sp.Symbol('__import__("os")'), [x], "math")
+
+
+def test_verify_refuses_everything_but_the_math() -> None:
+    from symgrad.numeric.codegen import UnsafeSource, verify
+
+    good = '"""doc"""\nimport math\n\n\ndef f(x):\n    """doc"""\n    _t0 = math.exp(x)\n    return _t0 + 1\n'
+    verify(good)
+    bad = [
+        good.replace("import math", "import os"),
+        good.replace("return _t0 + 1", "return __import__('os')"),
+        good.replace("return _t0 + 1", "return x.__class__"),
+        good.replace("return _t0 + 1", "return open('pwned')"),
+        good.replace("return _t0 + 1", "return 'text'"),
+        good.replace("return _t0 + 1", "return (lambda: 1)()"),
+        good.replace("_t0 = math.exp(x)", "global y"),
+        good.replace("def f(x):", "def f(x, *rest):"),
+        good.replace("def f(x):", "def evil(x):"),
+        good.replace("def f(x):", "@decorator\ndef f(x):"),
+        good + "print('pwned')\n",
+        good + "class C:\n    pass\n",
+        good.replace('"""doc"""\nimport', '"""doc"""\n"""more"""\nimport'),
+        good.replace("return _t0 + 1", "return math.exp.__globals__"),
+        good.replace("return _t0 + 1", "return [_t0 for x in range(3)]"),
+        good.replace('"""doc"""\nimport', '"""doc"""" + __import__("os")\nimport'),
+    ]
+    for source in bad:
+        with pytest.raises(UnsafeSource):
+            verify(source)
+
+
+try:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    given = None
+
+if given is not None:
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.text(min_size=0, max_size=10), min_size=1, max_size=4, unique=True))
+    def test_any_symbol_names_give_safe_runnable_code(names: list[str]) -> None:
+        """The fuzzer's walk of the API: any text as symbol names, through compile and export_source."""
+        import ast as ast_module
+
+        import symgrad
+        from symgrad.numeric import codegen
+        from symgrad.numeric.export import export_source
+
+        expr, symbols = _hostile_expression(names)
+        point = [0.25 * (k + 1) for k in range(len(symbols))]
+        c = symgrad.compile(expr, symbols, backend="math", what=["value", "grad"])
+        assert c.f(*point) == pytest.approx(float(expr.subs(dict(zip(symbols, point)))), rel=1e-12)
+        source = export_source(expr, symbols, "numpy")
+        check_source(source, set(codegen.safe_names(symbols).values()))
+        docs = [ast_module.get_docstring(node) for node in ast_module.walk(ast_module.parse(source))
+                if isinstance(node, (ast_module.Module, ast_module.FunctionDef))]
+        assert all(docs)

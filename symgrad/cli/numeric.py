@@ -333,7 +333,7 @@ def export(
     backend: Annotated[str, typer.Option("--backend", help="numpy, math, jax or torch.")] = "numpy",
     wrt: Annotated[str | None, typer.Option("--wrt", help="The variables, comma-separated, in argument order (default: all).", show_default=False)] = None,
     what: Annotated[str, typer.Option("--what", help="Which functions: any of value, grad, hessian, comma-separated.")] = "value,grad,hessian",
-    output: Annotated[Path | None, typer.Option("--output", help="Write the module to this file (default: standard output).", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="Write the module to this file, replacing it only once it is complete ('-' or none: standard output).", show_default=False)] = None,
     check: Annotated[bool, typer.Option("--check", help="Check grad_f (and hessian_f) against finite differences of f at random points.")] = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 30.0,
@@ -358,10 +358,13 @@ def export(
 
     def body(f: Format) -> None:
         from symgrad import calculus
+        from symgrad.files import write_text
         from symgrad.numeric.compile import parameters
+        from symgrad.numeric.codegen import visible
         from symgrad.numeric.export import check_module, export_source
         from symgrad.parsing import parse_full
 
+        target = None if output is None or str(output) == "-" else output
         text = read_expression(expr)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
@@ -372,11 +375,8 @@ def export(
         if report is not None and not report.ok:
             # nothing is written when the check fails
             raise ComputeError("the exported module does not match finite differences: " + report.summary())
-        if output is not None:
-            try:
-                output.write_text(source, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"cannot write {output}: {exc.strerror or exc}") from None
+        if target is not None:
+            write_text(target, source)  # atomic: a failed write keeps the old file (WriteError, exit 1)
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "export",
@@ -388,17 +388,18 @@ def export(
                 "source": source,
                 "notes": list(parsed.notes),
             }
-            if output is not None:
-                data["output"] = str(output)
+            if target is not None:
+                data["output"] = str(target)
             if report is not None:
                 data["check"] = report.as_json()
             emit(f, data=data)
         else:
-            if output is None:
+            if target is None:
                 sys.stdout.write(source)
             else:
-                sys.stdout.write(f"wrote {output} ({backend}: {', '.join(v.name for v in variables)})\n")
+                names = ", ".join(visible(v.name) for v in variables)
+                sys.stdout.write(f"wrote {target} ({backend}: {names})\n")
             if report is not None:
-                (sys.stdout if output is not None else sys.stderr).write(report.summary() + "\n")
+                (sys.stdout if target is not None else sys.stderr).write(report.summary() + "\n")
 
     run(fmt, debug, body, timeout)

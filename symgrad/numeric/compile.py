@@ -29,7 +29,7 @@ from typing import Any, Union
 
 import sympy as sp
 
-from symgrad.errors import InputError, Unsupported
+from symgrad.errors import InputError
 
 ExprLike = Union[str, sp.Basic]
 _ids = count(1)
@@ -57,24 +57,31 @@ class Compiled:
 def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
     """The variables to differentiate by; every other free symbol is an error (it has no value)."""
     from symgrad import calculus
+    from symgrad.numeric.codegen import check_supported, visible
 
+    check_supported(expr)  # data sums, abstract functions: before their symbols are called variables
     variables = tuple(calculus.resolve_variables(wrt, expr))
     rest = sorted((s for s in expr.free_symbols if s not in variables), key=calculus.natural_key)
     if rest:
-        names = ", ".join(str(s) for s in rest)
+        names = ", ".join(visible(str(s)) for s in rest)
         raise InputError(f"f also depends on {names}, which is not among the variables",
-                         suggestion=f"add {rest[0]} to --wrt, or replace it by a number")
+                         suggestion=f"add {visible(str(rest[0]))} to --wrt, or replace it by a number")
     return variables
 
 
 def load(source: str, label: str = "symgrad") -> dict[str, Any]:
     """Run generated source (never user text: see ``codegen``) in a fresh namespace.
 
-    The source is registered with ``linecache`` so tracebacks show the generated lines.
+    The source must pass ``codegen.verify`` first; the backend modules it names are in the
+    namespace (so one function from ``codegen.function_source`` runs without its imports). The
+    source is registered with ``linecache`` so tracebacks show the generated lines.
     """
+    from symgrad.numeric import codegen
+
+    codegen.verify(source)
     filename = f"<{label}-{next(_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
-    namespace: dict[str, Any] = {"__name__": f"symgrad_generated_{label}"}
+    namespace: dict[str, Any] = {"__name__": f"symgrad_generated_{label}", **codegen.modules(source)}
     exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - generated code, see codegen
     return namespace
 
@@ -89,7 +96,8 @@ def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
     """Compile ``expr`` (text or SymPy) for ``backend`` (numpy, math, jax or torch).
 
     ``wrt`` names the variables in argument order (default: all, in natural order); ``what``
-    limits the functions built (the Hessian costs the most to derive).
+    limits the functions built (the Hessian costs the most to derive). Without the backend's
+    library it raises ``codegen.BackendMissing``, an ImportError that says what to install.
 
     >>> c = compile("x cos(πx)", backend="math", what=["value_and_grad"])
     >>> value, grad = c.value_and_grad(0.5)
@@ -100,11 +108,11 @@ def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
     from symgrad.numeric import codegen
 
     e = calculus.as_expr(expr)
-    if e.has(sp.Sum) or e.has(sp.Indexed):
-        raise Unsupported("the expression sums over data", suggestion="bind the data with symgrad.numeric.data.bind")
-    variables = parameters(e, wrt)
     if backend not in codegen.BACKENDS:
-        raise InputError(f"unknown backend '{backend}'", suggestion="choose one of " + ", ".join(codegen.BACKENDS))
+        raise InputError(f"unknown backend '{codegen.visible(str(backend))}'",
+                         suggestion="choose one of " + ", ".join(codegen.BACKENDS))
+    variables = parameters(e, wrt)
+    codegen.require(backend)
     gradient = tuple(calculus.tidy(sp.diff(e, v)) for v in variables)
     source = codegen.module_source(e, variables, backend, what)
     namespace = load(source, f"compiled_{backend}")

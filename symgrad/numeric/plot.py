@@ -3,7 +3,8 @@ f per step (more). Like the figures in the course notes.
 
 Stage: numbers -> a file. matplotlib is optional (``pip install 'symgrad[plot]'``) and imported
 only here, only when a plot is asked for; it draws on a ``Figure`` of its own (the Agg canvas),
-never through pyplot's global state. To add a kind of picture, add a ``_draw_…`` function and
+never through pyplot's global state. The file is written by ``symgrad.files.replace``: complete or
+not at all. To add a kind of picture, add a ``_draw_…`` function and
 choose it in ``plot_runs``.
 """
 
@@ -90,10 +91,10 @@ def plot_runs(
     ax.set_title(heading if len(heading) <= 90 else heading[:87] + "…", fontsize=11)
     if drawable:
         ax.legend(loc="best", fontsize=8, framealpha=0.85)
-    try:
-        fig.savefig(out)
-    except OSError as exc:
-        raise InputError(f"cannot write the plot {out}: {exc.strerror or exc}") from None
+    from symgrad.files import replace
+
+    with replace(out) as stream:  # atomic: a failed write keeps an old picture (WriteError, exit 1)
+        fig.savefig(stream, format=out.suffix.lower()[1:])
     return out
 
 
