@@ -24,8 +24,10 @@ import pytest
 import sympy as sp
 
 import symgrad
+from symgrad import calculus
 from symgrad.errors import SymgradError, Unsupported
 from symgrad.numeric.export import export_source
+from symgrad.parsing import parse
 from symgrad.parsing.names import function_table
 
 np = pytest.importorskip("numpy")
@@ -65,7 +67,13 @@ def _specs() -> list[tuple[str, str]]:
     seen: dict[int, object] = {}
     for spec in function_table().values():
         seen.setdefault(id(spec), spec)
-    return [(spec.name, text) for spec in seen.values() for text in forms(spec.name, spec.arities)]
+    return [(spec.name, text) for spec in seen.values() if spec.name not in READ_BACK_ONLY
+            for text in forms(spec.name, spec.arities)]
+
+
+READ_BACK_ONLY = {"Derivative", "Subs"}
+"""Names the parser reads only as symgrad prints derivatives of abstract functions (f′(x²)): no
+numbers, so export refuses them (``test_what_has_no_numbers_is_refused_clearly``)."""
 
 
 CASES = _specs()
@@ -132,8 +140,9 @@ def agree(got: float, want: float | None) -> bool:
 
 @pytest.mark.parametrize(("name", "text"), CASES, ids=[t for _, t in CASES])
 def test_every_function_exports_to_every_backend(tmp_path: Path, name: str, text: str) -> None:
-    expr = symgrad.parse(text)
-    variables = symgrad.variables(expr)
+    # symgrad's own real symbols: SymPy's oracle differentiates |x| as a real function of them
+    expr = parse(text)
+    variables = calculus.variables(expr)
     kinds = derivatives(expr, variables)
     points = [p[: len(variables)] for p in POINTS]
     want = [[reference(entries, variables, p) for p in points] for entries in kinds]  # [kind][point][entry]
@@ -170,7 +179,8 @@ def test_every_function_exports_to_every_backend(tmp_path: Path, name: str, text
                         assert agree(got[e][i], want[k][i][e]), (backend, text, k, p, e, got[e][i], want[k][i][e])
 
 
-ABSTRACT = ["f(x) + x", "g(x^2) y", "sum(x_i w, i, 1, 3)", "x[i] + w"]
+ABSTRACT = ["f(x) + x", "g(x^2) y", "sum(x_i w, i, 1, 3)", "x[i] + w", "Derivative(f(x), x) + x",
+            "2*x*Subs(Derivative(f(u), u), u, x**2)"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -235,7 +245,6 @@ def test_random_grammar_walks_export_and_run() -> None:
     numbers its value is SymPy's (a refusal must be one clear line)."""
     from test_properties import GrammarWalker
 
-    from symgrad import calculus
     from symgrad.numeric.compile import load
 
     walker = GrammarWalker()
@@ -244,8 +253,8 @@ def test_random_grammar_walks_export_and_run() -> None:
     for _ in range(400):  # most walks are not valid input (the parser refuses them, quickly)
         text = walker.text(rng, depth=rng.randint(3, 7))
         try:
-            expr = calculus.as_expr(symgrad.parse(text))
-            variables = symgrad.variables(expr)
+            expr = calculus.as_expr(parse(text))
+            variables = calculus.variables(expr)
         except SymgradError:
             continue
         if not variables or len(variables) > 4:

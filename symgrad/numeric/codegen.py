@@ -81,8 +81,8 @@ _IMPORTS = {"math": "import math", "np": "import numpy as np", "jax": "import ja
             "jnp": "import jax.numpy as jnp", "torch": "import torch"}
 """The module names generated code may use, and the import that binds each (in this order)."""
 
-_BUILTINS = frozenset({"abs", "max", "min", "sum", "range"})
-"""The builtins generated code may call (Python's own max/min/abs on floats, sums over indices)."""
+_BUILTINS = frozenset({"abs", "max", "min", "sum", "range", "round", "float"})
+"""The builtins generated code may call (Python's own max/min/abs/round on floats, sums over indices)."""
 
 _RESERVED = frozenset({*_IMPORTS, "f", "grad_f", "hessian_f", "value_and_grad_f", "builtins", "functools"})
 """Names a variable may not take: the modules the code uses and the functions it defines."""
