@@ -522,7 +522,7 @@ def _by(ce: Any) -> str:
     """How much the answer is off, when the values alone would not show it (10⁻²⁰)."""
     if ce.difference is None or ce.left is None or ce.right is None or f"{ce.left:.12g}" != f"{ce.right:.12g}":
         return ""
-    return f" (the answer is off by {ce.difference:+.3g})"
+    return f" (the answer is off by {ce.difference})"
 
 
 def table_document(rows: Sequence[Any]) -> Document:

@@ -82,7 +82,8 @@ _COMPLEX = "complex"
 @record
 class Agreement:
     """The verdict: ``exact`` (proved), ``numeric`` (equal at every sample point), ``different``
-    (``point`` is where they differ, with both values and their ``difference``), or ``unknown``
+    (``point`` is where they differ, with both values and their ``difference`` left − right, as
+    text to 6 digits: it may be far below a float, 10⁻³⁰⁰⁰⁰⁰⁰), or ``unknown``
     (no usable point, or a piece no point reached). ``left``/``right`` are None where that side
     is not a real number. ``method`` says how a difference was found: ``exact`` when it was proved
     (the difference is a nonzero number on the piece the point is on), else ``numeric``.
@@ -92,7 +93,7 @@ class Agreement:
     point: dict[str, float] = field(default_factory=dict)
     left: float | None = None
     right: float | None = None
-    difference: float | None = None
+    difference: str | None = None
     method: str = "numeric"
     reason: str = ""
 
@@ -527,47 +528,81 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
     floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
     tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
     pieces: dict[tuple[int, ...], _Piece] = {}
+    first: dict[tuple[int, ...], dict[sp.Symbol, sp.Rational]] = {}
     seen: list[set[int]] = [set() for _ in nodes]
-    agreeing = 0
-    for point in plan.points:
+    strict = thorough and not floats
+
+    def visit(point: dict[sp.Symbol, sp.Rational], want: tuple[int, ...] | None = None) -> Agreement | bool | None:
+        """One sample point: a ``different`` verdict, True (agrees), or None (says nothing)."""
         check("comparing at sample points")
         found = pieces_at([a, b], nodes, point)
         if found is None:
-            continue  # on a kink: neither side need be defined there
+            return None  # on a kink: neither side need be defined there
         key, (pa, pb) = found
+        if want is not None and key != want:
+            return None
         if domain is not None and _evaluate(domain, point, 20) in (None, _COMPLEX):
-            continue
+            return None
         if any(_evaluate(u, point, 20) in (None, _COMPLEX) for u in inside_abs):
-            continue  # |u|′ = u′·u/|u| needs u itself real
+            return None  # |u|′ = u′·u/|u| needs u itself real
         piece = pieces.get(key)
         if piece is None:
             piece = pieces[key] = _Piece(pa, pb, bool(nodes) and _exact(pa, pb, thorough))
+            first[key] = point
+        va = vb = None
         if piece.exact:
             outcome: bool | None = True
-            va = vb = None
         else:
             va, vb = _evaluate(pa, point), _evaluate(pb, point)
-            outcome = _agree(pa, pb, va, vb, point, tolerance, thorough and not floats)
+            outcome = _agree(pa, pb, va, vb, point, tolerance, strict)
         if outcome is False:
             # evalf can be wrong about its own accuracy (tan of 10¹¹⁷): a difference counts only if
             # both values stay where they are at twice the digits
             va2, vb2 = _evaluate(pa, point, 2 * DIGITS), _evaluate(pb, point, 2 * DIGITS)
             if not (_steady(va, va2) and _steady(vb, vb2)):
-                continue
-            outcome = _agree(pa, pb, va2, vb2, point, tolerance, thorough and not floats)
+                return None
+            outcome = _agree(pa, pb, va2, vb2, point, tolerance, strict)
         if outcome is None:
-            continue
+            return None
         if not outcome:
             return _difference(pa, pb, va, vb, point, groups, constant)
         for i, c in enumerate(key):
             seen[i].add(c)
         pieces[key] = _Piece(piece.left, piece.right, piece.exact, piece.agreeing + 1)
-        agreeing += 1
-        if not thorough and not nodes and agreeing >= needed:
-            break
+        return True
+
+    agreeing = 0
+    for point in plan.points:
+        outcome = visit(point)
+        if isinstance(outcome, Agreement):
+            return outcome
+        agreeing += outcome is True
+        if not thorough and agreeing >= (2 * needed if nodes else needed) and (
+                not nodes or all(len(got) >= 2 for got in seen)):
+            break  # the self-check: a few agreeing points (on both sides of the kinks) suffice
+    if thorough:
+        # a piece reached by a single point (a narrow interval between kinks) gets more of its own
+        rng = random.Random(SEED + 1)
+        for key, piece in list(pieces.items()):
+            for _ in range(8):
+                if pieces[key].exact or pieces[key].agreeing >= 3:
+                    break
+                outcome = visit(_nearby(rng, first[key]), key)
+                if isinstance(outcome, Agreement):
+                    return outcome
+                agreeing += outcome is True
     if agreeing < min(needed, 2 if nodes else needed) or not pieces:
         return Agreement("unknown", reason="no sample point where both are real numbers")
     return _verdict(a, b, nodes, pieces, seen, plan, needed, thorough)
+
+
+def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational]) -> dict[sp.Symbol, sp.Rational]:
+    """A point a small random step from ``point`` in every coordinate."""
+    out = {}
+    for s, v in point.items():
+        step = (abs(float(v)) + 1e-3) * 10 ** rng.uniform(-6, -2) * (1 if rng.random() < 0.5 else -1)
+        out[s] = v + _rational(step, rng)
+    return out
 
 
 def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Symbol, sp.Rational],
@@ -580,12 +615,12 @@ def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Sy
         # outside the real domain branch choices may differ; ``strict``: a complex answer where the
         # derivative is real is not that derivative
         return None if (va is _COMPLEX and vb is _COMPLEX) or not strict else False
-    if va == vb:
+    if va == vb and not strict:
         return True
     scale = max(abs(va), abs(vb))  # type: ignore[arg-type]
     if abs(va - vb) > tolerance * scale:  # type: ignore[operator]
         return False
-    if not strict:
+    if not strict or (va.is_Rational and vb.is_Rational):  # type: ignore[union-attr]
         return True
     d = _evaluate(pa - pb, point)  # nearly equal: is the difference itself exactly 0?
     return d is None or d is _COMPLEX or d == 0
@@ -616,8 +651,23 @@ def _difference(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[
     else:
         reason = "they differ at this point" if left is not None and right is not None else \
             "one side is not a real number where the other is"
-    return Agreement("different", shown, left, right, _float(d) if d not in (None, _COMPLEX) else None,
-                     "exact" if proved is not None else "numeric", reason)
+    return Agreement("different", shown, left, right, _text(d), "exact" if proved is not None else "numeric", reason)
+
+
+def _text(value: object) -> str | None:
+    """A number to 6 digits, signed, in any range (10⁻³⁰⁰³⁹⁷² is not a float)."""
+    import mpmath
+
+    if value is None or value is _COMPLEX:
+        return None
+    try:
+        number = sp.Float(value, 20)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not number.is_Float:
+        return None
+    text = mpmath.nstr(mpmath.mpf(number._mpf_), 6)
+    return text if text.startswith("-") else "+" + text
 
 
 def _verdict(a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], pieces: dict[tuple[int, ...], _Piece],
