@@ -514,13 +514,13 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
     return Document(tuple(blocks), title=f"Check: derivative of {oneline(d.expr)}")
 
 
-def _shown(value: float | None) -> str:
-    return "not a real number" if value is None else f"{value:.12g}"
+def _shown(value: float | str | None) -> str:
+    return "not a real number" if value is None else value if isinstance(value, str) else f"{value:.12g}"
 
 
 def _by(ce: Any) -> str:
     """How much the answer is off, when the values alone would not show it (10⁻²⁰)."""
-    if ce.difference is None or ce.left is None or ce.right is None or f"{ce.left:.12g}" != f"{ce.right:.12g}":
+    if ce.difference is None or ce.left is None or ce.right is None or _shown(ce.left) != _shown(ce.right):
         return ""
     return f" (the answer is off by {ce.difference})"
 

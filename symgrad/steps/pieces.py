@@ -116,11 +116,19 @@ def sign_at(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> int | None:
     return 1 if number > 0 else -1
 
 
-def _number(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], digits: int) -> sp.Float | None:
-    """``expr`` at ``point`` as an accurate real Float (adaptive ``evalf``), else None."""
+def too_large(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> bool:
+    """Whether evaluating ``expr`` at ``point`` with ``evalf`` would explode (``magnitude.explosive``).
+    The point is given as Floats: ``evalf`` raises exact values to powers in floating point, so
+    (x + 2)¹⁰⁰⁰⁰⁰⁰ at x = 3/10 is quick, and only the size of the numbers matters."""
     from symgrad.magnitude import explosive
 
-    if explosive(expr, point):
+    return explosive(expr, {k: sp.Float(v, 20) if getattr(v, "is_Rational", False) else v
+                            for k, v in point.items()}) is not None
+
+
+def _number(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic], digits: int) -> sp.Float | None:
+    """``expr`` at ``point`` as an accurate real Float (adaptive ``evalf``), else None."""
+    if too_large(expr, point):
         return None
     try:
         number = expr.evalf(digits, subs=dict(point)) if point else expr.evalf(digits)
@@ -167,9 +175,7 @@ def _choose(node: sp.Basic, args: Sequence[sp.Basic], point: Mapping[sp.Basic, s
 
 
 def _complex_at(expr: sp.Basic, point: Mapping[sp.Basic, sp.Basic]) -> bool:
-    from symgrad.magnitude import explosive
-
-    if explosive(expr, point):
+    if too_large(expr, point):
         return False
     try:
         value = expr.evalf(20, subs=dict(point))

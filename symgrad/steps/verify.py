@@ -85,14 +85,14 @@ class Agreement:
     (``point`` is where they differ, with both values and their ``difference`` left − right, as
     text to 6 digits: it may be far below a float, 10⁻³⁰⁰⁰⁰⁰⁰), or ``unknown``
     (no usable point, or a piece no point reached). ``left``/``right`` are None where that side
-    is not a real number. ``method`` says how a difference was found: ``exact`` when it was proved
+    is not a real number, and text where it is beyond a float. ``method`` says how a difference was found: ``exact`` when it was proved
     (the difference is a nonzero number on the piece the point is on), else ``numeric``.
     ``reason``: how the verdict was reached, in words."""
 
     kind: str
     point: dict[str, float] = field(default_factory=dict)
-    left: float | None = None
-    right: float | None = None
+    left: float | str | None = None
+    right: float | str | None = None
     difference: str | None = None
     method: str = "numeric"
     reason: str = ""
@@ -104,6 +104,27 @@ class Agreement:
 
 def _size(expr: sp.Basic) -> int:
     return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+MAX_EXPANDED_TERMS = 2000
+"""Terms ``expand`` may write out: (x + 1)¹⁰⁰⁰⁰⁰⁰ is small as a tree and a million terms expanded."""
+
+
+def _expandable(expr: sp.Basic) -> bool:
+    """Whether ``expand`` stays small: every power of a sum has few terms once multiplied out.
+
+    >>> x = sp.Symbol("x")
+    >>> _expandable((x + 1)**3 - x), _expandable((x + 1)**10**6)
+    (True, False)
+    """
+    from math import comb
+
+    for node in sp.preorder_traversal(expr):
+        if node.is_Pow and node.base.is_Add and node.exp.is_Integer:
+            n, k = abs(int(node.exp)), len(node.base.args)
+            if n > MAX_EXPANDED_TERMS or comb(n + k - 1, k - 1) > MAX_EXPANDED_TERMS:
+                return False
+    return True
 
 
 def _normal(expr: sp.Basic) -> sp.Basic:
@@ -127,7 +148,7 @@ def _exact(a: sp.Basic, b: sp.Basic, thorough: bool = False) -> bool:
     diff = a - b
     if diff == 0:
         return True
-    if _size(diff) > SMALL:
+    if _size(diff) > SMALL or not _expandable(diff):
         return False
     check("comparing the result with SymPy's")
     if sp.expand(diff) == 0:
@@ -155,7 +176,7 @@ def _exact_as_exponentials(diff: sp.Basic) -> bool:
     check("comparing as exponentials")
     try:
         rewritten = diff.rewrite(sp.exp)
-        if _size(rewritten) > SMALL:
+        if _size(rewritten) > SMALL or not _expandable(rewritten):
             return False
         return sp.cancel(sp.expand(rewritten)) == 0
     except (sp.PolynomialError, ValueError, TypeError, NotImplementedError, RecursionError):
@@ -165,7 +186,7 @@ def _exact_as_exponentials(diff: sp.Basic) -> bool:
 def _nonzero_constant(a: sp.Basic, b: sp.Basic) -> sp.Expr | None:
     """a − b when it expands to a number that is not 0 (a proof that they differ everywhere)."""
     diff = _normal(a) - _normal(b)
-    if _size(diff) > SMALL:
+    if _size(diff) > SMALL or not _expandable(diff):
         return None
     check("comparing the result with SymPy's")
     d = sp.expand(diff)
@@ -218,9 +239,9 @@ def _instances(exprs: Sequence[sp.Basic], thorough: bool) -> list[tuple[dict[sp.
 def _evaluate(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational], digits: int = DIGITS) -> sp.Expr | str | None:
     """``expr`` at ``point``: an accurate real number, ``_COMPLEX``, or None (undefined there, too
     large to evaluate, or not accurate to most of its digits)."""
-    from symgrad.magnitude import explosive
+    from symgrad.steps.pieces import too_large
 
-    if explosive(expr, point):
+    if too_large(expr, point):
         return None
     try:
         v = expr.evalf(digits, subs=point)
@@ -241,11 +262,16 @@ def _evaluate(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational], digits: int =
     return _COMPLEX if abs(z.imag) > 1e-30 * max(1.0, abs(z.real)) else None
 
 
-def _float(v: object) -> float | None:
+def _float(v: object) -> float | str | None:
+    """A value for the verdict: a float, or text where it is beyond a float (10³⁶¹⁷²⁷)."""
     try:
-        return float(v)  # type: ignore[arg-type]
+        f = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError):
         return None
+    if cmath.isfinite(f) and (f != 0 or v == 0):
+        return f
+    text = _text(v)
+    return text.lstrip("+") if text is not None else None
 
 
 # sample points -----------------------------------------------------------------------------------
