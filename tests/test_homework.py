@@ -252,6 +252,32 @@ def test_right_answers_in_other_forms_are_correct(cli, expr: str, answer: str, w
     assert compared >= 50
 
 
+@pytest.mark.parametrize("expr,answer,low,high,right", [
+    # real on a narrow interval only: the sample points find it (both sides of where it ends)
+    ("asin(10^4 x - 3)", "10^4/sqrt(1 - (10^4 x - 3)^2) + sin(x)^2 + cos(x)^2 - 1", "2/10000", "4/10000", True),
+    ("asin(10^4 x - 3)", "10^4/sqrt(1 - (10^4 x - 3)^2) + relu(x - 3/10^4)", "2/10000", "4/10000", False),
+    ("sqrt(x - 10^5)", "1/(2 sqrt(x - 10^5)) + sin(x)^2 + cos(x)^2 - 1", "100000", "200000", True),
+    ("sqrt(x - 10^5)", "1/(2 sqrt(x - 10^5)) + 10^-40 sin(x)", "100000", "200000", False),
+])
+def test_narrow_domains(expr: str, answer: str, low: str, high: str, right: bool) -> None:
+    import random
+
+    import mpmath
+
+    r = check_answer(expr, answer)
+    assert r.correct is right, r.reason
+    # the oracle, inside the domain: equal everywhere, or different at most points
+    e, given = parse(expr), parse(answer)
+    truth = sp.diff(e, x)
+    lo, hi = sp.Rational(low), sp.Rational(high)
+    rng = random.Random(3)
+    with mpmath.workdps(60):
+        gaps = [_oracle_value(given - truth, {x: lo + (hi - lo) * sp.Rational(rng.randint(1, 999), 1000)})
+                for _ in range(100)]
+    assert all(g is not None for g in gaps)
+    assert all(g == 0 or abs(g) < 1e-45 for g in gaps) if right else sum(g != 0 for g in gaps) > 30
+
+
 def test_issue_examples_json_and_text(cli) -> None:
     """The issue's cases, as the user sees them: the verdict, how it was reached, the difference."""
     tiny = cli("check", "x^2", "--answer", "2x + 10^-20", "--format", "json").json()

@@ -353,6 +353,39 @@ def breakpoints(nodes: Sequence[sp.Basic], var: sp.Symbol, cap: int = 16) -> Bre
     return Breakpoints(tuple(sorted(roots)), complete)
 
 
+def domain_edges(exprs: Sequence[sp.Basic], var: sp.Symbol, cap: int = 12) -> tuple[sp.Float, ...]:
+    """Where the real domain of ``exprs`` may end along ``var``: the roots of what √, ln, asin,
+    acosh, … need to be positive or within ±1 (only those that depend on ``var`` alone). Points on
+    both sides of them reach a narrow domain (asin(100x) is real for |x| < 0.01 only).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> [float(r) for r in domain_edges([sp.asin(100 * x) + sp.sqrt(x - 10**5)], x)]
+    [-0.01, 0.01, 100000.0]
+    """
+    limits: list[sp.Expr] = []
+    for e in exprs:
+        for node in sp.preorder_traversal(e):
+            if node.is_Pow and not node.exp.is_Integer:
+                limits.append(node.base)
+            elif isinstance(node, sp.log):
+                limits.append(node.args[0])
+            elif isinstance(node, (sp.asin, sp.acos, sp.atanh, sp.acoth, sp.asec, sp.acsc)):
+                limits += [node.args[0] - 1, node.args[0] + 1]
+            elif isinstance(node, (sp.acosh, sp.asech)):
+                limits += [node.args[0] - 1, node.args[0]]
+    roots: set[sp.Float] = set()
+    for f in dict.fromkeys(limits):
+        if len(roots) >= cap:
+            break
+        if f.free_symbols != {var} or f.has(*_KINDS):
+            continue
+        check("locating where the domain ends")
+        found = _real_roots(f, var)
+        if found is not None:
+            roots.update(found[0])
+    return tuple(sorted(roots))[:cap]
+
+
 def _real_roots(f: sp.Expr, var: sp.Symbol) -> tuple[list[sp.Float], bool] | None:
     """The real roots (and poles) of ``f`` along ``var`` as 40-digit Floats, and whether that is all
     of them; None when they cannot be located."""

@@ -366,14 +366,16 @@ class _Plan:
 
 
 def _plan(symbols: Sequence[sp.Symbol], nodes: Sequence[sp.Basic], samples: int, thorough: bool,
-          groups: Sequence[Sequence[sp.Symbol]]) -> _Plan:
-    """The sample points: ``samples`` spread points, then points on both sides of every kink."""
+          groups: Sequence[Sequence[sp.Symbol]], exprs: Sequence[sp.Basic] = ()) -> _Plan:
+    """The sample points: ``samples`` spread points, then points on both sides of every kink, then
+    (``thorough``) on both sides of where the real domain of ``exprs`` may end."""
     from symgrad.steps.pieces import breakpoints
 
     rng = random.Random(SEED)
     base = _base_points(rng, symbols, samples, groups)
+    edges = _edge_points(rng, symbols, exprs, groups) if thorough else []
     if not nodes:
-        return _Plan(base, True, {})
+        return _Plan(base + edges, True, {})
     grouped = {s for g in groups for s in g[:-1]}
     complete = True
     per_var: dict[sp.Symbol, list[list[sp.Rational]]] = {}
@@ -401,7 +403,26 @@ def _plan(symbols: Sequence[sp.Symbol], nodes: Sequence[sp.Basic], samples: int,
     points += _targeted(rng, nodes, base[:2], symbols)
     # the first few spread points, then every interval, then the rest of the spread
     ordered = base[:3] + points + base[3:]
-    return _Plan(ordered[:MAX_POINTS if thorough else MAX_POINTS // 2], complete, kinks)
+    return _Plan(ordered[:MAX_POINTS if thorough else MAX_POINTS // 2] + edges, complete, kinks)
+
+
+def _edge_points(rng: random.Random, symbols: Sequence[sp.Symbol], exprs: Sequence[sp.Basic],
+                 groups: Sequence[Sequence[sp.Symbol]]) -> list[dict[sp.Symbol, sp.Rational]]:
+    """Points on both sides of where the domain may end along each variable (``domain_edges``)."""
+    from symgrad.steps.pieces import domain_edges
+
+    grouped = {s for g in groups for s in g[:-1]}
+    out: list[dict[sp.Symbol, sp.Rational]] = []
+    for s in symbols:
+        if s in grouped:
+            continue
+        edges = domain_edges(exprs, s)
+        if not edges:
+            continue
+        values = [v for interval in _interval_values(rng, edges) for v in interval]
+        fill = _base_points(rng, symbols, len(values), groups)
+        out += [{**p, s: v} for p, v in zip(fill, values)]
+    return out[:48]
 
 
 def _targeted(rng: random.Random, nodes: Sequence[sp.Basic], bases: Sequence[dict[sp.Symbol, sp.Rational]],
@@ -551,7 +572,7 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
     free = a.free_symbols | b.free_symbols | (domain.free_symbols if domain is not None else set())
     eliminated = {g[-1] for g in groups}
     symbols = sorted((s for s in free if s not in eliminated), key=lambda s: s.name)
-    plan = _plan(symbols, nodes, samples, thorough, groups)
+    plan = _plan(symbols, nodes, samples, thorough, groups, [e for e in (a, b, domain) if e is not None])
     inside_abs = [u.args[0] for u in domain.atoms(sp.Abs)] if domain is not None else []
     floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
     tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
@@ -619,16 +640,25 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
                 if isinstance(outcome, Agreement):
                     return outcome
                 agreeing += outcome is True
+        # a narrow domain (asin(10⁴x − 3)) reached by few points: more around the ones that were
+        starts = list(first.values())
+        for k in range(4 * needed):
+            if agreeing >= needed or not starts:
+                break
+            outcome = visit(_nearby(rng, starts[k % len(starts)], wide=True))
+            if isinstance(outcome, Agreement):
+                return outcome
+            agreeing += outcome is True
     if agreeing < min(needed, 2 if nodes else needed) or not pieces:
         return Agreement("unknown", reason="no sample point where both are real numbers")
     return _verdict(a, b, nodes, pieces, seen, plan, needed, thorough)
 
 
-def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational]) -> dict[sp.Symbol, sp.Rational]:
-    """A point a small random step from ``point`` in every coordinate."""
+def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool = False) -> dict[sp.Symbol, sp.Rational]:
+    """A point a small random step from ``point`` in every coordinate (``wide``: up to 10 %)."""
     out = {}
     for s, v in point.items():
-        step = (abs(float(v)) + 1e-3) * 10 ** rng.uniform(-6, -2) * (1 if rng.random() < 0.5 else -1)
+        step = (abs(float(v)) + 1e-3) * 10 ** rng.uniform(-6, -1 if wide else -2) * (1 if rng.random() < 0.5 else -1)
         out[s] = v + _rational(step, rng)
     return out
 
