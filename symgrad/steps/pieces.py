@@ -52,6 +52,9 @@ MAX_DEGREE = 30
 SOLVE_SIZE = 60
 """Tree size of a switch function handed to ``solveset``: beyond it the search could take long."""
 
+SOLVE_SECONDS = 1.0
+"""Time ``solveset`` may take for one switch function; past it the kink counts as not located."""
+
 PERIODS = range(-3, 4)
 """Which solutions of a periodic family (``ImageSet``) are used as breakpoints: a few periods
 around 0 put points on both sides of each kind of kink."""
@@ -429,8 +432,15 @@ def _solved_roots(f: sp.Expr, var: sp.Symbol) -> tuple[list[sp.Float], bool] | N
     if sum(1 for _ in sp.preorder_traversal(f)) > SOLVE_SIZE:
         return None
     check("locating the kinks")
+    from symgrad.budget import time_budget
+    from symgrad.errors import BudgetExceeded
+
     try:
-        solutions = sp.solveset(f, var, sp.S.Reals)
+        with time_budget(SOLVE_SECONDS):  # solveset can search for long: then the kink is not located
+            solutions = sp.solveset(f, var, sp.S.Reals)
+    except BudgetExceeded:
+        check("locating the kinks")  # the whole command's budget, if that is what ran out
+        return None
     except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError):
         return None
     parts = solutions.args if isinstance(solutions, sp.Union) else (solutions,)
