@@ -306,7 +306,7 @@ def all_pieces(exprs: Sequence[sp.Basic], nodes: Sequence[sp.Basic]) -> Iterator
             check("comparing piece by piece")
             table = dict(zip(nodes, combination))
             memo: dict[sp.Basic, sp.Basic | None] = {}
-            yield [_rebuild(e, lambda node, args: table[node], memo) for e in exprs]  # type: ignore[misc]
+            yield [_rebuild(e, lambda node, args, chosen=table: chosen[node], memo) for e in exprs]  # type: ignore[misc]
 
     return generate()
 
