@@ -15,12 +15,16 @@ never simplifies wholesale (that can take minutes). In order:
 3. Sample points: random 38-digit rationals from a fixed seed (never on a grid, so sin(100πx)
    cannot hide between the points), of every magnitude from 10⁻⁹ to 10⁷ and both signs, plus
    points on both sides of every kink and jump of the switches (their real roots along each
-   variable, located exactly), near them and far from them. At each point both sides follow the
-   branch the point is on and are evaluated to 50 digits by SymPy's adaptive ``evalf``; values
-   closer than 10⁻³⁵ are told apart by evaluating their difference adaptively (a difference of
-   10⁻⁶⁰ still counts). Points outside the real domain of either side, or of ``domain`` (the
-   function that was differentiated), are skipped. Every piece a point lands on needs points of
-   its own; if some branch of a switch is never reached, the verdict is ``unknown``, not equal.
+   variable, located exactly), near them and far from them, and (``thorough``) on both sides of
+   where the real domain may end (√, ln, asin … of a function of one variable). At each point
+   both sides follow the branch the point is on and are evaluated to 50 digits by SymPy's
+   adaptive ``evalf``; values closer than 10⁻³⁵ are told apart by evaluating their difference
+   adaptively (cancelling to up to ``SEARCH`` digits: a difference of 10⁻³⁰⁰ still counts).
+   Points outside the real domain of either side, or of ``domain`` (the function that was
+   differentiated), are skipped. Every piece a point lands on needs points of its own; if some
+   branch of a switch is never reached, the verdict is ``unknown``, not equal. When the points
+   agree but no exact test proved it, the difference written as exponentials and cancelled is
+   evaluated at the points too: what cancelled symbolically cannot hide a tiny remainder.
 
 Unknown functions f, g, h are replaced by concrete ones, sums over data by sums of 3 and 4 terms
 with random data. Runs under the time budget.
@@ -66,6 +70,10 @@ DIGITS = 50
 
 CLOSE = sp.Float("1e-35", 20)
 """Values nearer than this (relative) are told apart by evaluating their difference adaptively."""
+
+SEARCH = 400
+"""Digits the difference of two nearly equal values is worked out to where its terms cancel: an
+answer that differs by 10⁻³⁰⁰ behind a rewritten identity (σ(x) − 1/(1 + e⁻ˣ) + …) is seen."""
 
 SEED = 20240613
 """The sample points are random but the same on every run: a verdict never depends on luck."""
@@ -128,6 +136,33 @@ def _expandable(expr: sp.Basic) -> bool:
     return True
 
 
+MAX_CANCEL_DEGREE = 60
+"""Largest multiple k in exp(k·x) that ``cancel`` may meet: it writes exp(k·x) as exp(x)ᵏ, and
+exp(−10⁴(x − 1)²) would become a polynomial of degree 20 000 (minutes)."""
+
+
+def _cancellable(expr: sp.Basic) -> bool:
+    """Whether ``cancel`` stays cheap: no exponential (or trigonometric, hyperbolic function, which
+    become exponentials) of a large multiple of a variable.
+
+    >>> x = sp.Symbol("x")
+    >>> _cancellable(sp.exp(2 * x) / (sp.exp(x) + 1)), _cancellable(sp.exp(-10**4 * (x - 1)**2))
+    (True, False)
+    """
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.exp, *_EXP_FORMS)) and node.args[0].free_symbols:
+            arg = node.args[0]
+            if _expandable(arg):
+                arg = sp.expand(arg)
+            for term in sp.Add.make_args(arg):
+                coefficient = term.as_coeff_Mul()[0]
+                if coefficient.is_Rational and max(abs(coefficient.p), coefficient.q) > MAX_CANCEL_DEGREE:
+                    return False
+                if not coefficient.is_Rational and abs(coefficient) > MAX_CANCEL_DEGREE:
+                    return False
+    return True
+
+
 def _normal(expr: sp.Basic) -> sp.Basic:
     """sign(u) as u/|u|: the engine's form of |u|′."""
     if expr.has(sp.sign):
@@ -154,7 +189,7 @@ def _exact(a: sp.Basic, b: sp.Basic) -> bool:
     check("comparing the result with SymPy's")
     if sp.expand(diff) == 0:
         return True
-    if not diff.has(sp.Abs, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min, sp.Derivative, sp.Subs):
+    if not diff.has(sp.Abs, sp.Heaviside, sp.DiracDelta, sp.Max, sp.Min, sp.Derivative, sp.Subs) and _cancellable(diff):
         try:
             if sp.cancel(diff) == 0:
                 return True
@@ -163,23 +198,27 @@ def _exact(a: sp.Basic, b: sp.Basic) -> bool:
     return False
 
 
-def _exact_as_exponentials(diff: sp.Basic) -> bool:
+def _as_exponentials(diff: sp.Basic) -> sp.Expr | None:
     """The difference with trigonometric, hyperbolic and ML functions written as exponentials, then
-    ``cancel``: a rational function of exponentials that is 0 is 0."""
+    ``cancel``: 0 proves it is 0; anything else is the same function with the cancellation done
+    symbolically (sin²x + cos²x − 1 + 10⁻²⁰⁰ sin x becomes the 10⁻²⁰⁰ term alone), which sample
+    points can evaluate without losing it. None when the rewriting does not apply or swells."""
     from symgrad.functions import sigmoid, softplus
     from symgrad.multivar.softmax import softmax_component
 
     kinds = (*_EXP_FORMS, sigmoid, softplus, softmax_component)
     if not diff.has(*kinds) or diff.has(sp.Sum, sp.Derivative, sp.Subs, AppliedUndef):
-        return False
+        return None
     check("comparing as exponentials")
     try:
+        if not _cancellable(diff):
+            return None
         rewritten = diff.rewrite(sp.exp)
         if _size(rewritten) > SMALL or not _expandable(rewritten):
-            return False
-        return sp.cancel(sp.expand(rewritten)) == 0
+            return None
+        return sp.cancel(sp.expand(rewritten))
     except (sp.PolynomialError, ValueError, TypeError, NotImplementedError, RecursionError):
-        return False
+        return None
 
 
 def _nonzero_constant(a: sp.Basic, b: sp.Basic) -> sp.Expr | None:
@@ -235,15 +274,17 @@ def _instances(exprs: Sequence[sp.Basic], thorough: bool) -> list[tuple[dict[sp.
     return out
 
 
-def _evaluate(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational], digits: int = DIGITS) -> sp.Expr | str | None:
+def _evaluate(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational], digits: int = DIGITS,
+              search: int | None = None) -> sp.Expr | str | None:
     """``expr`` at ``point``: an accurate real number, ``_COMPLEX``, or None (undefined there, too
-    large to evaluate, or not accurate to most of its digits)."""
+    large to evaluate, or not accurate to most of its digits). ``search``: digits ``evalf`` may work
+    with where terms cancel (SymPy's default is 100)."""
     from symgrad.steps.pieces import too_large
 
     if too_large(expr, point):
         return None
     try:
-        v = expr.evalf(digits, subs=point)
+        v = expr.evalf(digits, subs=point) if search is None else expr.evalf(digits, subs=point, maxn=search)
     except (ZeroDivisionError, ValueError, TypeError, ArithmeticError, RecursionError):
         return None
     if v.is_Rational:
@@ -541,9 +582,18 @@ def compare(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None = None, samples: i
         return next(v for v in verdicts if v.kind == "unknown")
     # a sum over n rows, equal for 3 and 4 rows of random data: evidence, not a proof for every n
     kind = "exact" if all(v.kind == "exact" for v in verdicts) and not written else "numeric"
-    if kind == "numeric" and thorough and not written and _exact_as_exponentials(_normal(a) - _normal(b)):
+    if kind == "numeric" and thorough and not written:
         # tried only once the points agree: a wrong answer is told quickly, a right one proved
-        return Agreement("exact", reason="proved symbolically (as exponentials)")
+        remainder = _as_exponentials(_normal(a) - _normal(b))
+        if remainder == 0:
+            return Agreement("exact", reason="proved symbolically (as exponentials)")
+        if remainder is not None and remainder.free_symbols:
+            # the same points again, each also asking the remainder, in which nothing cancels
+            ca, cb, *rest = exprs
+            again = _compare_at_points(ca, cb, rest[0] if rest else None, samples, needed, thorough, groups,
+                                       constant, _concrete(remainder))
+            if again.kind == "different":
+                return again
     rows_note = f" (sums written out with {' and '.join(written)} rows of random data)" if written else ""
     return Agreement(kind, reason=verdicts[0].reason + rows_note)
 
@@ -559,7 +609,8 @@ class _Piece:
 
 
 def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, samples: int, needed: int,
-                       thorough: bool, groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None) -> Agreement:
+                       thorough: bool, groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None,
+                       remainder: sp.Basic | None = None) -> Agreement:
     from symgrad.steps.pieces import all_pieces, pieces_at, switches
 
     if any(e is not None and e.has(sp.Sum, sp.Integral, sp.Derivative, sp.Subs) for e in (a, b, domain)):
@@ -611,6 +662,10 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
             if not (_steady(va, va2) and _steady(vb, vb2)):
                 return None
             outcome = _agree(pa, pb, va2, vb2, point, tolerance, strict)
+        if outcome and remainder is not None and not piece.exact:
+            r = _real_value(remainder, point)
+            if r is not None and r != 0:  # a − b, written without the cancellation, is not 0 here
+                return _difference(pa, pb, va, vb, point, groups, constant, r)
         if outcome is None:
             return None
         if not outcome:
@@ -680,7 +735,8 @@ def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Sy
         return False
     if not strict or (va.is_Rational and vb.is_Rational):  # type: ignore[union-attr]
         return True
-    d = _evaluate(pa - pb, point)  # nearly equal: is the difference itself exactly 0?
+    # nearly equal: is the difference itself 0? evalf cancels its terms to up to SEARCH digits
+    d = _evaluate(pa - pb, point, search=SEARCH)
     return d is None or d is _COMPLEX or d == 0
 
 
@@ -693,14 +749,39 @@ def _steady(low: object, high: object) -> bool:
     return abs(low - high) <= CLOSE * abs(high)  # type: ignore[operator]
 
 
+def _real_value(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
+    """``expr`` at ``point`` when it is an accurately known real number (exponential forms carry I:
+    their imaginary part must vanish), else None."""
+    from symgrad.steps.pieces import too_large
+
+    if too_large(expr, point):
+        return None
+    try:
+        value = expr.evalf(DIGITS, subs=point)
+        re_part, im_part = value.as_real_imag()
+        re_part, im_part = re_part.evalf(DIGITS), im_part.evalf(DIGITS)
+    except (ZeroDivisionError, ValueError, TypeError, ArithmeticError, RecursionError):
+        return None
+    if not (re_part.is_Float or re_part.is_Rational) or not (im_part.is_Float or im_part.is_Rational):
+        return None
+    if re_part.is_Float and (not re_part.is_finite or re_part._prec < 30):
+        return None
+    if im_part != 0 and not (im_part.is_Float and im_part._prec < 30) and abs(im_part) > CLOSE * abs(re_part):
+        return None
+    return re_part
+
+
 def _difference(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Symbol, sp.Rational],
-                groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None) -> Agreement:
-    """The ``different`` verdict at ``point``: the values, their difference, and how it is known."""
+                groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None,
+                known: sp.Expr | None = None) -> Agreement:
+    """The ``different`` verdict at ``point``: the values, their difference (``known``, if it is),
+    and how it is known."""
     shown = {s.name: float(v) for s, v in point.items()}
     for g in groups:
         shown[g[-1].name] = float(1 - sum(point[s] for s in g[:-1]))
     proved = constant if constant is not None else _nonzero_constant(pa, pb)
-    d = proved if proved is not None else (_evaluate(pa - pb, point) if va is not _COMPLEX and vb is not _COMPLEX else None)
+    d = proved if proved is not None else known if known is not None else (
+        _evaluate(pa - pb, point, search=SEARCH) if va is not _COMPLEX and vb is not _COMPLEX else None)
     left = None if va is _COMPLEX else _float(va)
     right = None if vb is _COMPLEX else _float(vb)
     if proved is not None:
