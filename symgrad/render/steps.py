@@ -501,8 +501,8 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
         ce = result.counterexample
         if ce is not None and ce.point:
             at = ", ".join(f"{symbol_text(k)} = {v:g}" for k, v in ce.point.items())
-            blocks.append(Text(f"at {at} the derivative is {_shown(ce.right)} but the answer gives "
-                               f"{_shown(ce.left)}{_by(ce)}"))
+            given = "is not a real number" if ce.left is None else f"gives {_shown(ce.left)}{_by(ce)}"
+            blocks.append(Text(f"at {at} the derivative is {_shown(ce.right)} but the answer {given}"))
         if result.mistake is not None:
             m = result.mistake
             blocks.append(Text(
