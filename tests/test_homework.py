@@ -300,6 +300,10 @@ def test_issue_examples_json_and_text(cli) -> None:
     huge = cli("check", "(x+1)^1000000", "--answer", "(x+2)^1000000", "--format", "json").json()
     assert huge["correct"] is False and huge["counterexample"]["answer"].endswith(tuple("0123456789"))
     assert "e+" in huge["counterexample"]["answer"]  # beyond a float: as text, not inf
+    # not real where the derivative is (x < 10): wrong there, whatever it is for x > 10
+    complex_answer = cli("check", "x^2", "--answer", "2x + sqrt(x - 10)", "--format", "json").json()
+    assert complex_answer["correct"] is False and complex_answer["counterexample"]["answer"] is None
+    assert complex_answer["counterexample"]["point"]["x"] < 10
     ok = cli("check", "|x|", "--answer", "sign(x)", "--format", "plain").stdout
     assert "correct: the answer equals the derivative (proved symbolically" in ok
 
