@@ -73,10 +73,14 @@ def check_json(text: str, answer_text: str, result: Any) -> dict[str, Any]:
         "correct": result.correct,
         "method": result.method,
         "expected": str(d.result),
+        "reason": result.reason,
     }
+    if result.notes:
+        data["notes"] = list(result.notes)
     ce = result.counterexample
     if ce is not None and ce.point:
-        data["counterexample"] = {"point": ce.point, "expected": ce.right, "answer": ce.left}
+        data["counterexample"] = {"point": ce.point, "expected": ce.right, "answer": ce.left,
+                                  "difference": ce.difference}
     if result.mistake is not None:
         m = result.mistake
         data["mistake"] = {"step": m.step.id, "rule": m.step.rule, "title": m.step.title,

@@ -522,20 +522,21 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
     d = result.derivation
     lhs = answer_label(d)
     notes = tuple(dict.fromkeys((*notes, *d.notes)))  # also: a variable named that does not occur
-    blocks: list[object] = [Interpretation(source, d.expr, notes), Interpretation(answer_text, result.answer, ())]
+    blocks: list[object] = [Interpretation(source, d.expr, notes),
+                            Interpretation(answer_text, result.answer, tuple(result.notes))]
     if result.correct:
-        how = "symbolically" if result.method == "exact" else "at every sample point (numerically)"
-        blocks.append(Text(f"correct: the answer equals the derivative {how}"))
+        blocks.append(Text(f"correct: the answer equals the derivative ({result.reason})"))
         blocks.append(Equation(lhs, d.result, final=True))
         return Document(tuple(blocks), title=f"Check: derivative of {oneline(d.expr)}")
     if result.correct is None:
-        blocks.append(Text("undecided: the answer and the derivative could not be compared at any point", style="warning"))
+        blocks.append(Text(f"cannot decide: {result.reason}", style="warning"))
     else:
         blocks.append(Text("not correct", style="warning"))
         ce = result.counterexample
         if ce is not None and ce.point:
             at = ", ".join(f"{symbol_text(k)} = {v:g}" for k, v in ce.point.items())
-            blocks.append(Text(f"at {at} the derivative is {ce.right:.12g} but the answer gives {ce.left:.12g}"))
+            given = "is not a real number" if ce.left is None else f"gives {_shown(ce.left)}{_by(ce)}"
+            blocks.append(Text(f"at {at} the derivative is {_shown(ce.right)} but the answer {given}"))
         if result.mistake is not None:
             m = result.mistake
             blocks.append(Text(
@@ -545,6 +546,17 @@ def check_document(source: str, answer_text: str, result: Any, notes: Sequence[s
     blocks.extend(derivation_blocks(d))
     blocks.append(Equation(lhs, d.result, final=True))
     return Document(tuple(blocks), title=f"Check: derivative of {oneline(d.expr)}")
+
+
+def _shown(value: float | str | None) -> str:
+    return "not a real number" if value is None else value if isinstance(value, str) else f"{value:.12g}"
+
+
+def _by(ce: Any) -> str:
+    """How much the answer is off, when the values alone would not show it (10⁻²⁰)."""
+    if ce.difference is None or ce.left is None or ce.right is None or _shown(ce.left) != _shown(ce.right):
+        return ""
+    return f" (the answer is off by {ce.difference})"
 
 
 def table_document(rows: Sequence[Any]) -> Document:

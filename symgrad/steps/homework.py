@@ -1,26 +1,37 @@
 """Homework helpers: judge a student's derivative, find the step that went wrong, and the table.
 
 Stage: step engine (library behind ``symgrad check`` and ``symgrad table``). ``check_answer``
-derives the expression, compares the answer with the result (exact tests, then numbers at sample
-points; see ``verify.compare``) and, when the answer is wrong, gives a point where the two differ
-and looks for the first step that explains it: each step of the derivation is replaced in turn by
-a typical mistake for its rule (the chain rule without the inner derivative, (f′g′) for a product,
-the quotient rule's sign swapped, …) and the tree is re-assembled (``rules.reassemble``); if that
-reproduces the answer, that step is the one the answer does not match.
+derives the expression, reads the answer in the expression's own terms (``read_answer``: pₖ for a
+softmax component of the expression's logits, σ for its sigmoid, labels of a cross-entropy as a
+distribution) and compares it with the result (``verify.compare`` with ``thorough=True``: exact
+tests, then piece by piece between the kinks, then 50-digit values at points spread over the whole
+domain and on both sides of every kink). When the answer is wrong it gives a point where the two
+differ and looks for the first step that explains it: each step of the derivation is replaced in
+turn by a typical mistake for its rule (the chain rule without the inner derivative, (f′g′) for a
+product, the quotient rule's sign swapped, …) and the tree is re-assembled (``rules.reassemble``);
+if that reproduces the answer, that step is the one the answer does not match. When the program
+cannot be sure, the verdict is None with the reason.
 
 To teach it a new mistake: add a case to ``_mistakes`` (the rule id, a description, the wrong
-result computed from the step's own data).
+result computed from the step's own data). To teach it a new notation for answers: extend
+``read_answer``.
 
 >>> r = check_answer("x cos(pi x)", "cos(pi x) - x sin(pi x)")
 >>> r.correct, r.mistake.step.rule, r.mistake.description
 (False, 'chain', 'the chain rule without the inner derivative du/dx = π')
 >>> check_answer("sigmoid(x)", "sigmoid(x) (1 - sigmoid(x))").correct
 True
+>>> r = check_answer("|x - 5|", "-1")
+>>> r.correct, r.counterexample.point["x"] > 5
+(False, True)
+>>> check_answer("cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "p1 - y1", wrt="a1").method
+'exact'
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from symgrad.records import record
 from typing import Union
 
@@ -49,7 +60,8 @@ class Mistake:
 @record
 class CheckResult:
     """The verdict on an answer: ``correct`` is True, False, or None when it cannot be decided
-    (no sample point where both sides are real, e.g. with unknown functions only)."""
+    (``reason`` says why). ``method``: ``exact`` (proved symbolically), ``numeric`` (decided by
+    values at sample points) or ``unknown``. ``notes``: how symbols of the answer were read."""
 
     expr: sp.Expr
     answer: sp.Expr
@@ -58,10 +70,22 @@ class CheckResult:
     method: str
     counterexample: Agreement | None = None
     mistake: Mistake | None = None
+    reason: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def expected(self) -> sp.Expr:
         return self.derivation.result
+
+
+@record
+class Reading:
+    """The answer in the expression's own terms (``read_answer``)."""
+
+    answer: sp.Expr
+    notes: tuple[str, ...] = ()
+    distributions: tuple[tuple[sp.Symbol, ...], ...] = ()
+    problem: str | None = None
 
 
 def check_answer(expr: ExprLike, answer: ExprLike, wrt: str | sp.Symbol | None = None, order: int = 1) -> CheckResult:
@@ -72,17 +96,88 @@ def check_answer(expr: ExprLike, answer: ExprLike, wrt: str | sp.Symbol | None =
     a = as_expr(answer)
     d = derive(e, wrt, order)
     domain = d.steps[-1].expr
-    verdict = compare(a, d.result, domain=domain, samples=10, needed=4)
+    reading = read_answer(e, a, d.variables)
+    if reading.problem is not None:
+        return CheckResult(e, a, d, None, "unknown", reason=reading.problem, notes=reading.notes)
+    verdict = compare(reading.answer, d.result, domain=domain, samples=24, needed=6, thorough=True,
+                      distributions=reading.distributions)
     if verdict.equal:
-        return CheckResult(e, a, d, True, verdict.kind)
+        return CheckResult(e, a, d, True, verdict.kind, reason=verdict.reason, notes=reading.notes)
     if verdict.kind == "unknown":
-        return CheckResult(e, a, d, None, "unknown")
-    mistake = find_mistake(d.steps[-1], a, domain)
-    return CheckResult(e, a, d, False, "numeric", verdict, mistake)
+        return CheckResult(e, a, d, None, "unknown", reason=verdict.reason, notes=reading.notes)
+    mistake = find_mistake(d.steps[-1], reading.answer, domain, reading.distributions)
+    return CheckResult(e, a, d, False, verdict.method, verdict, mistake, verdict.reason, reading.notes)
 
 
-def find_mistake(root: Step, answer: sp.Expr, domain: sp.Basic | None = None) -> Mistake | None:
+_P_NAME = re.compile(r"p(\d+)")
+
+
+def read_answer(expr: sp.Expr, answer: sp.Expr, wrt: Sequence[sp.Symbol] = ()) -> Reading:
+    """``answer`` with the names symgrad's own results use replaced by what they stand for in
+    ``expr``: pₖ by component k of the expression's softmax (``p1 - y1`` for cross-entropy), a bare
+    σ by the expression's sigmoid; the labels of a cross-entropy (unless differentiated by) are a
+    distribution, Σ yᵢ = 1. Names the expression itself uses are left alone.
+
+    >>> from symgrad.parsing import parse
+    >>> r = read_answer(parse("cross_entropy(softmax(a1, a2), (y1, y2))"), parse("p1 - y1"))
+    >>> r.answer, r.distributions
+    (-y1 + softmax_1(a1, a2), ((y1, y2),))
+    >>> read_answer(parse("sigmoid(3x)"), parse("3 σ(1 - σ)")).answer
+    3*sigmoid(3*x)*(1 - sigmoid(3*x))
+    """
+    from symgrad.functions import sigmoid
+    from symgrad.multivar.softmax import cross_entropy, softmax_component
+    from symgrad.render.oneline import oneline
+
+    own = {s.name for s in expr.free_symbols}
+    logits = {c.logits for c in expr.atoms(softmax_component)} | {c.logits for c in expr.atoms(cross_entropy)}
+    table: dict[sp.Symbol, sp.Expr] = {}
+    notes: list[str] = []
+    problem = None
+    for s in sorted(answer.free_symbols, key=lambda v: v.name):
+        if s.name in own:
+            continue
+        m = _P_NAME.fullmatch(s.name)
+        if m and logits:
+            k = int(m.group(1))
+            if len(logits) > 1:
+                problem = (f"{oneline(s)} in the answer could be a component of any of the expression's "
+                           f"{len(logits)} softmaxes: write softmax_{k}(…) with its logits")
+            else:
+                (args,) = logits
+                if not 1 <= k <= len(args):
+                    problem = f"{oneline(s)} in the answer: the softmax of the expression has components p₁ … p{len(args)}"
+                else:
+                    table[s] = softmax_component(k, *args)
+                    notes.append(f"{oneline(s)} in the answer is read as component {k} of softmax"
+                                 f"({', '.join(oneline(v) for v in args)})")
+        elif s.name == "sigma":
+            inner = {g.args[0] for g in expr.atoms(sigmoid)}
+            if len(inner) == 1:
+                (u,) = inner
+                # "σ(1 − σ)" reaches here as sigmoid(1 − σ): with a bare σ inside it is a product
+                products = {g: s * g.args[0] for g in answer.atoms(sigmoid) if g.args[0].has(s)}
+                if products:
+                    answer = answer.xreplace(products)
+                    notes.append("σ(…) with a bare σ inside is read as σ·(…)")
+                table[s] = sigmoid(u)
+                notes.append(f"σ in the answer is read as σ({oneline(u)})")
+    groups = []
+    for ce in expr.atoms(cross_entropy):
+        labels = ce.labels
+        if (all(isinstance(y, sp.Symbol) for y in labels) and len(set(labels)) == len(labels)
+                and not set(labels) & set(wrt) and not set(labels) & set(ce.logits)):
+            groups.append(tuple(labels))
+            notes.append(f"the labels {', '.join(oneline(y) for y in labels)} are a distribution "
+                         "(Σ yᵢ = 1): the answer is compared where they are")
+    return Reading(answer.xreplace(table) if table else answer, tuple(notes), tuple(groups), problem)
+
+
+def find_mistake(root: Step, answer: sp.Expr, domain: sp.Basic | None = None,
+                 distributions: Sequence[Sequence[sp.Symbol]] = ()) -> Mistake | None:
     """The first step (reading order) whose typical mistake turns the derivation into ``answer``."""
+    from symgrad.steps.verify import Screen
+
     tree = root.substeps[0] if isinstance(root, SimplifyStep) else root
     # a misused rule explains an answer better than a stray sign, and a sign dropped in a sum
     # (the MSE's −x) better than one in a table formula: try the hypotheses in that order
@@ -93,12 +188,17 @@ def find_mistake(root: Step, answer: sp.Expr, domain: sp.Basic | None = None) ->
                 1 if description.startswith("a sign error") else 0)
             hypotheses.append((rank, k, step, description, wrong))
     hypotheses.sort(key=lambda h: (h[0], h[1]))
+    # a few points where the answer is known rule out most hypotheses at the cost of one evaluation
+    screen = Screen(answer, domain, distributions)
     for _, _, step, description, wrong in hypotheses:
         check("looking for the mistake")
         if wrong == step.result or wrong.has(sp.nan):
             continue
         candidate = reassemble(tree, {step.id: wrong})
-        if compare(candidate, answer, domain=domain, samples=8, needed=3).equal:
+        if not screen.admits(candidate):
+            continue
+        if compare(candidate, answer, domain=domain, samples=12, needed=4, thorough=True,
+                   distributions=distributions).equal:
             return Mistake(step, description, wrong)
     return None
 
