@@ -283,8 +283,8 @@ def to_rich(doc: Document, console: Any) -> None:
         elif isinstance(block, Interpretation):
             line = RichText.assemble(("input ", "dim"), (block.source.strip(), "cyan"), ("  →  ", "dim"), (oneline(block.expr), "bold"))
             console.print(line)
-            for note in block.notes:
-                console.print(RichText("  note: " + note, style="dim italic"))
+            for note in block.notes:  # how the input was read: as visible as the reading itself
+                console.print(RichText.assemble(("  note: ", "bold yellow"), (note, "")))
         elif isinstance(block, (Equation, Vector)):
             if isinstance(block, Equation):
                 math = _side_by_side(block.lhs.plain + " = ", pretty(block.rhs, block.as_built))
