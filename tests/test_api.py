@@ -331,8 +331,5 @@ def test_sympy_failures_say_what_failed() -> None:
     except TypeError as exc:
         failure = from_sympy(exc)
     assert failure is not None and "constant" in failure.message
-    with pytest.raises(ComputeError, match="no translation of zeta"):
-        try:
-            symgrad.compile(X**2 + sp.zeta(3), backend="math")
-        except NotImplementedError as exc:
-            raise from_sympy(exc) from None
+    with pytest.raises(ComputeError, match="the math backend cannot compute zeta"):  # codegen says it itself
+        symgrad.compile(X**2 + sp.zeta(3), backend="math")

@@ -197,9 +197,11 @@ def test_seeds_example_through_the_cli(cli) -> None:
 
 
 @pytest.mark.parametrize(("text", "start", "message"), [
-    ("x^(1/3)", "x=-1", "f is not a real number at the start x=-1"),
-    ("x^(2/3)", "x=-1", "f is not a real number at the start x=-1"),
-    ("(x-1)^(1/5)", "x=0", "f is not a real number at the start x=0"),
+    # the math backend raises ValueError for a fractional power of a negative number (math.pow), as
+    # math.sqrt does, so these read as outside the domain
+    ("x^(1/3)", "x=-1", "f is not defined (outside its domain) at the start x=-1"),
+    ("x^(2/3)", "x=-1", "f is not defined (outside its domain) at the start x=-1"),
+    ("(x-1)^(1/5)", "x=0", "f is not defined (outside its domain) at the start x=0"),
     ("x^(1/3)", "x=0", "∇f divides by zero at the start x=0: f is 0 there, but not differentiable"),
     ("ln(x) + y", "x=-2,y=1", "f is not defined (outside its domain) at the start x=-2, y=1"),
     ("1/x", "x=0", "f divides by zero at the start x=0"),
@@ -218,7 +220,7 @@ def test_leaving_the_real_domain_is_divergence(cli) -> None:
     assert res.exit_code == 1
     run = res.json()["runs"][0]
     assert run["stopped"] == "diverged" and run["cause"] == "domain"
-    assert "f is not a real number" in run["note"]
+    assert "outside its domain" in run["note"]  # x^(1/3) of a negative x: math.pow raises, as math.sqrt does
     # the last good point is a real one, and f there is the real cube root
     x = run["final"]["point"][0]
     assert x > 0 and run["final"]["value"] == pytest.approx(x ** (1 / 3))

@@ -494,9 +494,10 @@ def _numpy_function(kind: str, expr: sp.Basic, variables: Sequence[sp.Basic], gr
     from symgrad.numeric.compile import load
 
     names = tuple(codegen.safe_names(variables).values())
+    name = codegen.FUNCTION_NAMES[kind]
     src = "import numpy as np\n\n\n" + codegen.function_source(
-        "fn", expr, variables, "numpy", what=kind, names=names, gradient=list(gradient))
-    return load(src, "data_sum")["fn"]
+        name, expr, variables, "numpy", what=kind, names=names, gradient=list(gradient))
+    return load(src, "data_sum")[name]
 
 
 def _oneline(expr: sp.Basic) -> str:

@@ -196,9 +196,10 @@ def _math_function(expr: Any, variables: Sequence[Any], outputs: Sequence[Any]) 
     from symgrad.numeric import codegen
     from symgrad.numeric.compile import load
 
+    # generated as value_and_grad_f (the names generated code may define), with ``outputs`` as its "gradient"
     source = "import math\n\n\n" + codegen.function_source(
-        "value_and_outputs", expr, list(variables), "math", what="value_and_grad", gradient=list(outputs))
-    return load(source, "guarded")["value_and_outputs"]  # type: ignore[no-any-return]
+        "value_and_grad_f", expr, list(variables), "math", what="value_and_grad", gradient=list(outputs))
+    return load(source, "guarded")["value_and_grad_f"]  # type: ignore[no-any-return]
 
 
 def _which(f: Callable[..., Any] | None, point: Sequence[float], exc: BaseException) -> BaseException:

@@ -22,7 +22,16 @@ CASES: dict[str, list[str]] = {
     "diff-deep-chain": ["diff", "sin(" * 70 + "x" + ")" * 70, "--no-steps"],
     "diff-undefined-at": ["diff", "ln x", "--at", "x=-1"],
     "diff-parse-error": ["diff", "x + )"],
-    "diff-unknown-function": ["diff", "sine(x)"],
+    "diff-unknown-function": ["diff", "sinus(x)"],
+    "diff-other-tool-function": ["diff", "leaky_relu(x)"],
+    "diff-transpose": ["diff", "x^T A x"],
+    "diff-absent-variable": ["diff", "x^2", "--wrt", "X"],
+    "diff-abstract": ["diff", "f(x^2) g(x)"],
+    "diff-definition": ["diff", "f(t) = a t^2 + sin(t)"],
+    "diff-floor-at-jump": ["diff", "x floor(x)", "--at", "x=2"],
+    "diff-not-real": ["diff", "(-1)^x"],
+    "diff-tiny-value": ["diff", "sigmoid(x)", "--at", "x=400"],
+    "diff-usage-error": ["diff", "x^2", "--order", "0"],
     # grad
     "grad-main": ["grad", "y**2 - x**2"],
     "grad-at": ["grad", "y**2 - x**2", "--at", "x=1,y=2"],
@@ -33,11 +42,15 @@ CASES: dict[str, list[str]] = {
     "check-wrong": ["check", "x cos(πx)", "--answer", "-x*sin(pi*x) + cos(pi*x)"],
     "check-right": ["check", "sin(x)^2", "--answer", "2 sin(x) cos(x)"],
     "check-sec": ["check", "tan x", "--answer", "sec(x)^2"],
+    "check-kink": ["check", "|x - 5|", "--answer", "-1"],
+    "check-softmax-p": ["check", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1", "--answer", "p1 - y1"],
     # table
     "table": ["table"],
     # hessian
     "hessian-rosenbrock-at": ["hessian", "100(y - x^2)^2 + (1 - x)^2", "--at", "x=1,y=1", "--no-steps"],
     "hessian-steps": ["hessian", "x^2 y + sin(x y)"],
+    "hessian-exact-indefinite": ["hessian", "x^2 - 1e-50 y^2", "--at", "x=1,y=1", "--no-steps"],
+    "hessian-abs": ["hessian", "|x| y^2", "--at", "x=1,y=1", "--no-steps"],
     # jacobian
     "jacobian": ["jacobian", "x^2 y, y + sin(x)", "--at", "x=1,y=2"],
     "jacobian-softmax": ["jacobian", "softmax(a1, a2, a3)"],
