@@ -361,3 +361,12 @@ def test_jacobian_of_a_jump(cli) -> None:
     assert "where y = 0" in data["note"] and data["jumps"] == ["y"]
     data = cli("jacobian", "|x|, sign(y)", "--at", "x=1,y=2", "--format", "json").json()
     assert data["value"] == [[1.0, 0.0], [0.0, 0.0]]
+
+
+def test_the_sparsity_note_counts_only_entries_zero_by_sparsity(cli) -> None:
+    """|x|″ = 0 away from 0 is not zero because ∂f/∂x lacks x: the note must not say so."""
+    res = cli("hessian", "|x| y^2", "--no-steps", "--format", "plain")
+    assert "entries is zero" not in res.stdout and "entries are zero" not in res.stdout
+    assert "x ≠ 0" in res.stdout  # the jump note says where the zero holds
+    res = cli("hessian", "x^2 + y^2", "--no-steps", "--format", "plain")
+    assert "2 of the 4 entries are zero" in res.stdout

@@ -177,6 +177,12 @@ class Hessian:
         nonzero = sum(1 if e.row == e.col else 2 for e in self.entries if e.expr != 0)
         return n * n - nonzero
 
+    @property
+    def sparse_count(self) -> int:
+        """How many of the n² entries are zero because gradient entry i does not contain variable j
+        (zero without any work; other zeros, such as |x|″ away from 0, have reasons of their own)."""
+        return sum(1 for g in self.gradient for v in self.variables if not g.has(v))
+
 
 def hessian(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None, *, steps: bool = False) -> Hessian:
     """The Hessian of ``expr`` with respect to ``wrt`` (default: every variable, in natural order).

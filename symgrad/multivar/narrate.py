@@ -144,9 +144,9 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
                            "by symmetry of mixed partials (Schwarz), so the matrix is symmetric", "note"))
     if h.jumps:
         blocks.append(Text(h.jump_note, "note"))
-    if h.zero_count:
-        one = h.zero_count == 1
-        blocks.append(Text(f"{h.zero_count} of the {n * n} entries {'is' if one else 'are'} zero: "
+    if h.sparse_count:
+        one = h.sparse_count == 1
+        blocks.append(Text(f"{h.sparse_count} of the {n * n} entries {'is' if one else 'are'} zero: "
                            f"{'that second partial involves' if one else 'those second partials involve'} a variable "
                            "the gradient entry does not contain", "note"))
     names, latex_names = _names(h.variables)
