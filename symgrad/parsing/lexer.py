@@ -61,6 +61,8 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _CONTINUES = frozenset(")]*/^,·×÷⋅∙⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 """Characters that cannot start an expression: after a line break they continue the one before."""
 
+_RADIX = re.compile(r"0?[xX][0-9a-fA-F]+\b|0?[bB][01]+\b|0?[oO][0-7]+\b")
+"""A base prefix right after a 0 (0x1f, 0b101, 0o17): another language's literal, never meant as 0·name."""
 _OPERAND_END = frozenset({"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"})
 """Tokens an operand can end with (where a prime or a transpose sign would attach)."""
 
@@ -140,6 +142,10 @@ class Scanner:
                 assert m is not None
                 kind, value, pos = "NUMBER", m.group(0), m.end()
                 self._check_number(value, start)
+                if value == "0" and _RADIX.match(text, pos):  # 0x10 would be 0·x10 = 0, silently
+                    raise self.error(f"'{_RADIX.match(text, pos - 1).group(0)}' looks like a number in another base: "  # type: ignore[union-attr]
+                                     "symgrad reads numbers in decimal", start,
+                                     "write the number in decimal (0x10 is 16), or 0*x10 for a product")
                 if pos < n and text[pos] == ".":
                     raise self.error("a number cannot have two decimal points", pos)
             elif ch.isascii() and ch.isalpha():
