@@ -157,7 +157,8 @@ def test_fuzz_families_keep_the_promises() -> None:
     from test_properties import GrammarWalker
 
     walker, rng = GrammarWalker(), random.Random(13)
-    outcomes = [run_command(family(rng, walker)) for family in FAMILIES.values() for _ in range(3)]
+    budget_families = [FAMILIES[name] for name in ("giants", "at", "answer")]  # the others: test_fuzz_smoke.py
+    outcomes = [run_command(family(rng, walker)) for family in budget_families for _ in range(3)]
     assert "error" in outcomes  # the families do reach the size checks
 
 
