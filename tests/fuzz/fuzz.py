@@ -40,9 +40,9 @@ sys.path.insert(0, str(HERE.parent))  # tests/fuzz/: the families, promises and 
 sys.path.insert(0, str(HERE.parents[1]))  # tests/: the shared checks
 sys.path.insert(0, str(HERE.parents[2]))  # the repository: symgrad itself
 
-DEFAULT_FAMILIES = ("walk=90,giants=0.8,at=0.8,answer=0.8,api=1.2,point=1.8,verdict=1.8,csv=1.2,misread=1.2,"
+DEFAULT_FAMILIES = ("walk=92,giants=0.6,at=0.6,answer=0.6,api=1,point=1.4,verdict=1.4,csv=1,misread=1,"
                     "process=0.4")
-"""About 10 % attacks: each costs a fork (or a process) and a command, 20 to 100 times a walk."""
+"""About 8 % attacks: each costs a fork (or a process) and a command, 20 to 100 times a walk."""
 
 
 def main(argv: list[str] | None = None) -> int:
