@@ -241,6 +241,17 @@ CASES += [
     diff("binary", "0b101 x", 2, "another base"),
     diff("hexadecimal at a point", "x^2", 2, "another base", extra=("--at", "x=0xff")),
     Case("hexadecimal answer", ("check", "x^2", "--answer", "0x2 x"), 2, "another base"),
+    # a function name with a power before "(" is the function powered, as sin^2(x) is: f^2(x) was
+    # f²·x and σ²(x) was σ²·x, silently (found by the fuzzer)
+    diff("f squared", "f^2(x)", 0, "f(x)²", extra=("--format", "plain")),
+    diff("g cubed with spaces", "g ^ 3 (x)", 0, "g(x)³", extra=("--format", "plain")),
+    diff("σ squared", "σ²(x)", 0, "σ(x)²", extra=("--format", "plain")),
+    diff("sigma squared", "sigma^2(x)", 0, "σ(x)²", extra=("--format", "plain")),
+    diff("inverse of f", "f^-1(x)", 2, "is not available"),
+    diff("σ squared without a call is a variable", "σ^2 x", 0, result=sp.Symbol("sigma", real=True) ** 2),
+    diff("a power written as a decimal", "sin^1e3(x)", 0, "sin(x)^1000", extra=("--format", "plain")),
+    diff("a power above the limit", "sin^1e4 x", 2, "above the limit of 1000"),
+    diff("a fractional power on a function name", "sin^0.5 x", 2, "must be a whole number, not 0.5"),
 ]
 
 # issue 13, one case per break that a command line shows (the API, process-level and value breaks

@@ -303,12 +303,17 @@ class Builder:
         return self._fpow_value(sup.value, sup)
 
     def _fpow_value(self, text: str, tok: Token) -> tuple[int, Token]:
-        try:
-            value = int(text)
-        except ValueError:
+        from decimal import Decimal
+
+        exact = Decimal(text)  # a NUMBER token or superscript digits: 2, 1e3, 2.0, 0.5
+        if exact != exact.to_integral_value():
             raise self._error(f"the power on a function name must be a whole number, not {text}", tok,
-                              "write (sin x)^0.5 for other powers") from None
-        if value == 0 or value < -1 or value > 1000:
+                              "write (sin x)^0.5 for other powers")
+        value = int(exact)  # 1e3 is 1000 and 2.0 is 2, as decimals are exact everywhere else
+        if value > 1000:
+            raise self._error(f"the power {text} on a function name is above the limit of 1000", tok,
+                              "write the power after the argument, as in (sin x)^2000")
+        if value == 0 or value < -1:
             raise self._error(f"'^{text}' on a function name is not supported", tok,
                               "use a positive whole power like sin^2 x, or ^-1 for the inverse")
         return value, tok

@@ -61,6 +61,8 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _CONTINUES = frozenset(")]*/^,·×÷⋅∙⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 """Characters that cannot start an expression: after a line break they continue the one before."""
 
+_POWER_THEN_CALL = re.compile(r"[ \t]*(?:(?:\^|\*\*)[ \t]*[-−]?[ \t]*[0-9.eE]+|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)[ \t]*\(")
+"""A power and then "(": ``f^2(x)``, ``σ²(x)``, as ``sin^2(x)`` is (sin x)²."""
 _RADIX = re.compile(r"0?[xX][0-9a-fA-F]+\b|0?[bB][01]+\b|0?[oO][0-7]+\b")
 """A base prefix right after a 0 (0x1f, 0b101, 0o17): another language's literal, never meant as 0·name."""
 _OPERAND_END = frozenset({"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"})
@@ -108,6 +110,12 @@ class Scanner:
 
     def error(self, message: str, pos: int, suggestion: str | None = None) -> ParseError:
         return ParseError(message, self.original, pos, suggestion=suggestion)
+
+    def _called(self, end: int) -> bool:
+        """Is the name that ends at ``end`` applied, as in ``f(x)``, or powered and then applied
+        (``f^2(x)``, ``σ²(x)``: f(x)², σ(x)², as ``sin^2(x)`` is)? Either makes σ, sigma, f, g
+        and h functions, never a variable times (…)."""
+        return self._next_char(end) == "(" or _POWER_THEN_CALL.match(self.text, end) is not None
 
     def _next_char(self, pos: int) -> str:
         """The next character that is not a space, on the same line (f\n(x) is not a call)."""
@@ -306,7 +314,7 @@ class Scanner:
             return "FUNC", full
         if full in CONSTANT_NAMES and not has_sub and not digits:
             return "CONST", CONSTANT_NAMES[full]
-        if full in ABSTRACT_FUNCTIONS and not has_sub and nxt == "(":
+        if full in ABSTRACT_FUNCTIONS and not has_sub and self._called(end):
             return "FUNC", full
         if word in FUNCTION_NAMES and digits:
             raise self.error(
@@ -323,7 +331,7 @@ class Scanner:
         if glued is not None and not digits and not has_sub:
             fn, rest = glued
             raise self.error(f"unknown name '{word}'", start, f"did you mean {fn} {rest} (that is, {fn}({rest}))?")
-        if word == "sigma" and nxt == "(" and not digits and not has_sub:
+        if word == "sigma" and self._called(end) and not digits and not has_sub:
             self._note("sigma(…) is read as the sigmoid function σ(…)")
             return "FUNC", "sigmoid"
         name = _symbol_name(word, digits, subdigits, sub_braced or sub_plain)
@@ -348,7 +356,7 @@ class Scanner:
         digits, subdigits, sub_braced, sub_plain = m.groups()
         if ch == "π" and not (digits or subdigits or sub_braced or sub_plain):
             return "CONST", "pi"
-        if ch in "σς" and self._next_char(end) == "(" and not (digits or subdigits or sub_braced or sub_plain):
+        if ch in "σς" and self._called(end) and not (digits or subdigits or sub_braced or sub_plain):
             return "FUNC", "sigmoid"
         base = "pi" if ch == "π" else GREEK_LETTERS[ch]
         return "NAME", _symbol_name(base, digits, subdigits, sub_braced or sub_plain)

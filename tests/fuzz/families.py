@@ -311,7 +311,11 @@ MARKS = [*test_properties.MARKS, "″"]
 def misread(rng: random.Random, walker: Any) -> Attack:
     """A call-like name, a prime, a transpose or a line break in a grammar walk."""
     first, second = walker.text(rng, depth=5), walker.text(rng, depth=5)
-    check = rng.choice(["call", "marked", "marked-anywhere", "line"])
+    check = rng.choice(["call", "marked", "marked-anywhere", "line", "powered"])
+    if check == "powered":  # f^2(x), σ²(x): a function squared, as sin^2(x) is, never f²·x
+        name = rng.choice(["f", "g", "h", "σ", "sigma"])
+        power = rng.choice(["^2", "^3", "**2", "²", "³", " ^ 2 ", "^1e1", "^-1", "^0.5", "⁻¹"])
+        return {"kind": "parse", "check": "powered", "name": name, "text": f"{name}{power}({first})"}
     if check == "call":
         name = rng.choice(CALL_LIKE)
         text = rng.choice([f"{name}({first})", f"{first} * {name}({second})", f"{name} ({first}) + {second}",

@@ -452,6 +452,26 @@ def _api_child(attack: dict[str, Any], folder: Path) -> str:
     return attack["entry"]
 
 
+def _check_powered(name: str, text: str) -> None:
+    """``f^2(…)``: refused, or read with f (σ) as the function, never as a variable named f."""
+    from symgrad import budget
+    from symgrad.errors import SymgradError
+    from symgrad.parsing import parse
+
+    try:
+        with budget.time_budget(10):
+            expr = parse(text)
+    except SymgradError:
+        return
+    import sympy as sp
+
+    variable = {"σ": "sigma"}.get(name, name)
+    for factor in sp.Mul.make_args(expr):  # the misreading is name^k · (…): a factor that is the name
+        base = factor.base if isinstance(factor, sp.Pow) else factor
+        assert not (isinstance(base, sp.Symbol) and base.name == variable), (
+            f"{text!r} was read with {name} as a variable: {expr}")
+
+
 # real processes -------------------------------------------------------------------------------------
 REPO = Path(__file__).resolve().parents[2]
 
@@ -598,6 +618,8 @@ def _parse(attack: dict[str, Any]) -> str:
             check_call_like(attack["name"], attack["text"])
         elif check == "marked":
             check_marked(attack["text"], first=attack["first"])
+        elif check == "powered":
+            _check_powered(attack["name"], attack["text"])
         else:
             check_line_break(attack["text"], attack["at"])
 
