@@ -166,7 +166,9 @@ def api_call(rng: random.Random, walker: Any) -> Attack:
         "assumptions": rng.choice(["real", "plain", "positive", "dummy"]),
         "backend": rng.choice(["math", "numpy", "math", "numpy", "jax", "torch"]),
         "entry": rng.choice(["compile", "export"]),
-        "function": rng.choice([None, None, None, rng.choice(FUNCTION_NAMES)]),
+        # an abstract function (refused: no numbers), or a SymPy function whose own printing is
+        # a payload ("<printer>": the source check must refuse the module before it runs)
+        "function": rng.choice([None, None, None, rng.choice(FUNCTION_NAMES), "<printer>"]),
     }
 
 

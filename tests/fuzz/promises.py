@@ -390,6 +390,29 @@ def _api_expression(attack: dict[str, Any], symbols: list[Any]) -> Any:
     return sp.atan(first) * sp.cosh(last) + total
 
 
+def _payload_function() -> Any:
+    """A SymPy function whose code printing writes the canary and whose text breaks docstrings."""
+    import sympy as sp
+
+    payload = '__import__("os").system("touch CANARY")'
+
+    class Payload(sp.Function):
+        def _pythoncode(self, printer: Any) -> str:
+            return payload
+
+        _numpycode = _mpmathcode = _jaxcode = _torchcode = _pythoncode
+
+        def _sympystr(self, printer: Any) -> str:
+            return f'""" + {payload} + """'
+
+        _symgrad_oneline = _sympystr
+
+        def fdiff(self, argindex: int = 1) -> Any:
+            return sp.cos(self.args[0])
+
+    return Payload
+
+
 def _api_child(attack: dict[str, Any], folder: Path) -> str:
     """In the child: compile or export, then check the source and the numbers."""
     import ast
@@ -413,7 +436,9 @@ def _api_child(attack: dict[str, Any], folder: Path) -> str:
             backend = "math"
     symbols = _symbols(attack)
     expr = _api_expression(attack, symbols)
-    if attack["function"] is not None:
+    if attack["function"] == "<printer>":
+        expr = expr + _payload_function()(symbols[0])
+    elif attack["function"] is not None:
         expr = expr + sp.Function(attack["function"])(symbols[0])
     try:
         if attack["entry"] == "compile":
@@ -431,7 +456,7 @@ def _api_child(attack: dict[str, Any], folder: Path) -> str:
             f, grad = module.f, module.grad_f
     except SymgradError as exc:
         assert attack["function"] is not None, f"refused without a reason: {exc.message}"
-        assert "abstract function" in exc.message or "cannot" in exc.message, exc.message
+        assert any(w in exc.message for w in ("abstract function", "cannot", "safety check")), exc.message
         return "refused"
     assert attack["function"] is None, "an abstract function was compiled"
     check_source(source, set(codegen.safe_names(symbols).values()))
