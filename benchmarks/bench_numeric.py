@@ -183,7 +183,9 @@ if __name__ == "__main__":
     import sys
 
     for row in run("--smoke" in sys.argv):
-        ratio = "" if not row["reference_s"] or not row["symgrad_s"] else f"{row['reference_s'] / row['symgrad_s']:.1f}x"
+        ratio = ("" if not row["reference_s"] or not row["symgrad_s"]
+                 else f"{row['reference_s'] / row['symgrad_s']:.1f}x")
         ours = "-" if row["symgrad_s"] is None else f"{row['symgrad_s']:.3g}"
         print(f"{row['section']:>32} | {row['case']:<42} | {ours:>9} s | {row['reference']:<32} | "
-              f"{row['reference_s'] if row['reference_s'] is None else format(row['reference_s'], '.3g')} | {ratio} | {row['note']}")
+              f"{row['reference_s'] if row['reference_s'] is None else format(row['reference_s'], '.3g')} | {ratio} | "
+              f"{row['note']}")

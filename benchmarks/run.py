@@ -129,7 +129,8 @@ def bench_corpus(smoke: bool) -> list[Row]:
     try:
         from corpus import CORPUS
     except ImportError:
-        return [{"section": "worked derivations", "case": "corpus", "symgrad_s": None, "reference": "sympy.diff + simplify",
+        return [{"section": "worked derivations", "case": "corpus", "symgrad_s": None,
+                 "reference": "sympy.diff + simplify",
                  "reference_s": None, "note": "tests/corpus.py not found"}]
     import sympy as sp
 

@@ -205,4 +205,4 @@ def build_subs(derivative: sp.Basic, variable: sp.Basic, point: sp.Basic) -> sp.
     if seen is None or seen[2] != variable or isinstance(point, sp.Tuple):
         _refuse("Subs(…)")
     func, order, _ = seen  # type: ignore[misc]
-    return derivative_at(func, order, point)  # type: ignore[arg-type]
+    return derivative_at(func, order, point)

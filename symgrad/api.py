@@ -30,15 +30,13 @@ of them, convert what it returns with ``plain``, and name it in ``symgrad/__init
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
 from symgrad import calculus
+from symgrad.calculus import ExprLike, VarLike
 from symgrad.errors import ExpressionTypeError
-
-ExprLike = Union[str, sp.Basic]
-VarLike = Union[str, sp.Symbol]
 
 
 def plain(expr: sp.Basic) -> sp.Basic:
@@ -102,7 +100,7 @@ def variables(expr: ExprLike) -> list[sp.Symbol]:
     >>> variables("theta10 + theta2 * x + y")
     [theta2, theta10, x, y]
     """
-    return [plain(s) for s in calculus.variables(expr)]  # type: ignore[misc]
+    return [plain(s) for s in calculus.variables(expr)]
 
 
 def derivative(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1) -> sp.Expr:
@@ -117,7 +115,7 @@ def derivative(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, o
     >>> derivative("x^3 y^2", wrt="x,y")
     6*x**2*y
     """
-    return plain(calculus.derivative(expr, wrt, order))  # type: ignore[return-value]
+    return plain(calculus.derivative(expr, wrt, order))
 
 
 def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list[sp.Expr]:
@@ -126,7 +124,7 @@ def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list
     >>> gradient("y**2 - x**2")
     [-2*x, 2*y]
     """
-    return [plain(g) for g in calculus.gradient(expr, wrt)]  # type: ignore[misc]
+    return [plain(g) for g in calculus.gradient(expr, wrt)]
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, **options: Any) -> Any:

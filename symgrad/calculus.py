@@ -15,15 +15,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
-from symgrad.records import record
-from typing import Union
+from typing import TypeAlias
 
 import sympy as sp
 
 from symgrad.errors import InputError, ParseError
+from symgrad.records import record
 
-ExprLike = Union[str, sp.Basic]
-VarLike = Union[str, sp.Symbol]
+ExprLike: TypeAlias = str | sp.Basic
+"""An expression as text (read by the grammar) or as a SymPy object."""
+VarLike: TypeAlias = str | sp.Symbol
+"""A variable by name (any spelling: θ or theta) or as a SymPy symbol."""
 
 MAX_ORDER = 50
 """Highest derivative order accepted: past it, expression swell makes results unreadable."""
@@ -56,7 +58,8 @@ def as_expr(expr: ExprLike) -> sp.Expr:
     elif isinstance(expr, bool) or not isinstance(expr, (int, float, Fraction)):
         result = expr
     else:
-        result = sp.Integer(expr) if isinstance(expr, int) else sp.Rational(expr) if isinstance(expr, Fraction) else sp.Float(expr)
+        result = (sp.Integer(expr) if isinstance(expr, int)
+                  else sp.Rational(expr) if isinstance(expr, Fraction) else sp.Float(expr))
     if isinstance(result, sp.Tuple):
         raise InputError("expected one expression, got a comma-separated list",
                          suggestion="give one expression; lists are for 'symgrad jacobian'")
@@ -155,7 +158,7 @@ def resolve_variable(name: VarLike, expr: sp.Basic | None = None) -> sp.Symbol:
             for s in expr.free_symbols:
                 if isinstance(s, sp.Symbol) and s.name == name.name:
                     return s
-        return name if name.is_real else real_variables(name)  # type: ignore[return-value]
+        return name if name.is_real else real_variables(name)
     if isinstance(name, sp.Dummy):
         return name
     if not isinstance(name, str):
@@ -508,7 +511,7 @@ def parse_point(text: str | Mapping[str, object] | None, expr: sp.Basic) -> dict
     if text is None:
         return {}
     if isinstance(text, Mapping):
-        items = [(str(k), v) for k, v in text.items()]
+        items: list[tuple[str, object]] = [(str(k), v) for k, v in text.items()]
     else:
         items = []
         for part in _split_top(text):
@@ -516,8 +519,8 @@ def parse_point(text: str | Mapping[str, object] | None, expr: sp.Basic) -> dict
                 continue
             if "=" not in part:
                 raise InputError(f"'{part.strip()}' is not an assignment", suggestion="write --at x=0.5,y=1")
-            name, _, value = part.partition("=")
-            items.append((name, value))
+            written, _, number_text = part.partition("=")
+            items.append((written, number_text))
     point: dict[sp.Symbol, sp.Expr] = {}
     for name, value in items:
         sym = resolve_variable(str(name), expr)
@@ -542,12 +545,14 @@ def _number(value: object) -> sp.Expr:
         number = parse(text)
     if not getattr(number, "is_number", False):
         raise InputError(f"'{value}' is not a number", suggestion="values may use pi, e and arithmetic, like pi/4")
-    return number  # type: ignore[return-value]
+    return number
 
 
 def _split_top(text: str) -> list[str]:
     """Split on commas outside brackets: "x=max(1,2), y=3" -> ["x=max(1,2)", " y=3"]."""
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "([":
             depth += 1
@@ -600,7 +605,8 @@ def evaluate(
     if links:
         return _evaluate_linked(expr, point, what, at, links)
     if domain_of is not None:
-        own, kind = _evaluate(domain_of, {k: v for k, v in point.items() if k in domain_of.free_symbols}, "the function", at)
+        own, kind = _evaluate(domain_of, {k: v for k, v in point.items() if k in domain_of.free_symbols},
+                              "the function", at)
         if kind == "undefined":
             return Value(None, f"{what} does not exist at {at}, because {own.note}")
         from symgrad.functions import no_derivative_note  # floor at a jump, sinc′ at 0
@@ -631,7 +637,8 @@ def _evaluate_linked(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
     if outcome.status == "stopped" and outcome.detail == "too large":
         return Value(None, f"{what} cannot be computed at {at}: a link of the chain is beyond 10^300 there")
     if outcome.status == "stopped":
-        return Value(None, f"{what} does not exist at {at}, because the function is not real there (outside its domain)")
+        return Value(None,
+                     f"{what} does not exist at {at}, because the function is not real there (outside its domain)")
     return _judge(outcome, what, at)[0]
 
 
@@ -657,7 +664,7 @@ def _evaluate(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: str, at:
                 # the size check could not vouch for this expression: compute it where it can be killed
                 from symgrad.budget import isolated
 
-                return isolated(_evaluate_number, expr, dict(point), what, at)  # type: ignore[no-any-return]
+                return isolated(_evaluate_number, expr, dict(point), what, at)
             return _evaluate_number(expr, point, what, at)
     except magnitude.TooLarge as exc:
         return Value(None, f"{what} cannot be computed at {at}: {exc.message}"), "unknown"
@@ -672,7 +679,8 @@ class _PointText:
 
     def __str__(self) -> str:
         if self.text is None:
-            self.text = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k, v in self.point.items())
+            self.text = ", ".join(f"{k}{'' if _shown(v).startswith('≈') else '='}{_shown(v)}" for k,
+                                  v in self.point.items())
         return self.text
 
     def __format__(self, spec: str) -> str:
@@ -700,7 +708,8 @@ def _evaluate_number(expr: sp.Basic, point: Mapping[sp.Symbol, sp.Expr], what: s
 
     unknown = sorted({str(f.func) for f in expr.atoms(AppliedUndef)})
     if unknown:  # SymPy may recurse without end evaluating derivatives of unknown functions
-        return Value(None, f"{what} at {at} depends on the unknown function {', '.join(unknown)}: it has no value"), "unknown"
+        return Value(None,
+                     f"{what} at {at} depends on the unknown function {', '.join(unknown)}: it has no value"), "unknown"
     try:
         exact = expr.subs(point)
     except (ZeroDivisionError, ValueError, TypeError, ArithmeticError) as exc:
@@ -733,7 +742,8 @@ def _judge(outcome: object, what: str, at: object) -> tuple[Value, str]:
         if not bound:
             return Value(0.0), "number"
         exponent = int(mpmath.floor(mpmath.log10(bound))) + 1
-        return Value(0.0, f"{what} at {at} is smaller than 10^{exponent} in magnitude, below the smallest float"), "number"
+        return Value(0.0, f"{what} at {at} is smaller than 10^{exponent} in magnitude, below the smallest "
+                          f"float"), "number"
     if status != "settled":
         digits = int(outcome.bits * 0.30103)  # type: ignore[attr-defined]
         return Value(None, f"{what} cannot be evaluated at {at} to the digits shown: its terms cancel "

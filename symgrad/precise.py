@@ -346,7 +346,7 @@ class _Walker:
         dps = mpmath.libmp.prec_to_dps(self.precision)
         try:
             value = node.evalf(dps, strict=True, maxn=2 * dps)
-        except Exception:  # noqa: BLE001 - SymPy raises many kinds here; the ball says "unknown"
+        except Exception:
             return _NAN_BALL
         if not value.is_number or value.free_symbols:
             raise NoValue(str(node))
@@ -388,7 +388,7 @@ def _power(base: Any, exponent: Any) -> Any:
 
 def _heaviside(u: Any, *h0: Any) -> Any:
     if isinstance(u, mpmath.mpc):
-        raise ValueError("Heaviside of a complex number")  # noqa: TRY004 - the evaluator's "no value" signal
+        raise ValueError("Heaviside of a complex number")
     if u > 0:
         return mpmath.mpf(1)
     if u < 0:
@@ -457,7 +457,7 @@ def _mpmath_rule(node: sp.Basic) -> tuple[Callable[..., Any], tuple[sp.Basic, ..
         return None
     custom = getattr(node, "_eval_mpmath", None)
     if custom is not None:
-        return custom()  # type: ignore[no-any-return]
+        return custom()
     from sympy.core.function import MPMATH_TRANSLATIONS
 
     name = node.func.__name__

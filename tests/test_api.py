@@ -226,7 +226,8 @@ def test_no_result_of_the_corpus_is_complex() -> None:
 
 # abstract functions ---------------------------------------------------------------------------------------
 F, G, H = (sp.Function(n, real=True) for n in "fgh")
-_SHAPES = {F: lambda t: sp.sin(t) + t**2 / 3, G: lambda t: sp.exp(t / 2) + sp.cos(t), H: lambda t: sp.atan(t) + t**3 / 5}
+_SHAPES = {F: lambda t: sp.sin(t) + t**2 / 3, G: lambda t: sp.exp(t / 2) + sp.cos(t),
+           H: lambda t: sp.atan(t) + t**3 / 5}
 
 
 def _concrete(expr: sp.Basic) -> sp.Basic:
@@ -299,7 +300,8 @@ def test_abstract_functions_on_the_command_line(cli) -> None:
     assert out.rstrip().endswith("d/dx [f(g(x))] = f′(g(x))·g′(x)")
     data = cli("diff", "f(x^2)", "--at", "x=1", "--format", "json").json()
     assert data["value"] is None and "unknown function f" in data["note"]
-    assert cli("check", "f(x^2)", "--answer", "2x Subs(Derivative(f(u), u), u, x^2)", "--format", "json").json()["correct"]
+    assert cli("check", "f(x^2)", "--answer", "2x Subs(Derivative(f(u), u), u, x^2)", "--format",
+               "json").json()["correct"]
 
 
 @pytest.mark.parametrize("text", ["Derivative(sin(x), x)", "Derivative(f(x), y)", "Derivative(f(x), (x, 0))",

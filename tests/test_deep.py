@@ -15,8 +15,8 @@ import pytest
 import sympy as sp
 
 from symgrad.budget import run_guarded
-from symgrad.parsing import MAX_TREE_DEPTH, depth_limit, parse
 from symgrad.functions import sigmoid
+from symgrad.parsing import MAX_TREE_DEPTH, depth_limit, parse
 from symgrad.parsing.build import _INERT_NAMES, _INVERSE_PAIRS, inert, inert_class, is_constant
 from symgrad.steps import derive
 from symgrad.steps.strategies import NAMED_CHAIN

@@ -111,7 +111,8 @@ def test_property_unstable_steps_on_parabolas_diverge_before_any_overflow(a: flo
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(a=st.floats(0.01, 100.0), factor=st.floats(-0.98, 0.98), momentum=st.sampled_from([0.0, 0.5, 0.9, 0.99]),
        start=st.floats(-1e6, 1e6).filter(lambda v: abs(v) > 1e-6))
-def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: float, momentum: float, start: float) -> None:
+def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: float, momentum: float,
+                                                           start: float) -> None:
     # heavy ball on a·x² is stable for 0 < lr·2a < 2(1 + μ): this lr is inside for every μ ≥ 0
     lr = (1 - factor) / (2 * a)
     run = descend(_vg(f"{a!r} (x - 3)^2"), (start,), sgd(lr=lr, momentum=momentum), steps=3000)
@@ -123,7 +124,8 @@ def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: flo
     ("x^4 - x^2", (1e-10,), lambda: gd(lr=0.1), (1 / math.sqrt(2),)),
     ("5 + x^4 - x^2", (1e-12,), lambda: gd(lr=0.05), (1 / math.sqrt(2),)),
     ("cos(x)", (1e-6,), lambda: sgd(lr=0.1, momentum=0.9), (math.pi,)),
-    ("x^2 y^2 - x^2 + y^2 + x^4", (1e-9, 0.5), lambda: sgd(lr=0.02, momentum=0.5, nesterov=True), (1 / math.sqrt(2), 0.0)),
+    ("x^2 y^2 - x^2 + y^2 + x^4", (1e-9, 0.5), lambda: sgd(lr=0.02, momentum=0.5, nesterov=True), (1 / math.sqrt(2),
+                                                                                                   0.0)),
     # heavy momentum under a steady force: distance grows quadratically at first, then settles
     ("(x - 1000000)^2", (0.0,), lambda: sgd(lr=1e-4, momentum=0.99), (1e6,)),
     ("x^2", (1.0,), lambda: sgd(lr=1e-5, momentum=0.999), (0.0,)),

@@ -281,7 +281,8 @@ def test_random_grammar_walks_export_and_run() -> None:
                     nudged = float(ns["f"](*[p * (1 + 1e-13) for p in point]))
             except (ValueError, ZeroDivisionError, OverflowError):
                 continue
-            if not (math.isfinite(got.real) and math.isfinite(nudged)) or abs(nudged - got.real) > 1e-9 * max(1.0, abs(got.real)):
+            if (not (math.isfinite(got.real) and math.isfinite(nudged))
+                    or abs(nudged - got.real) > 1e-9 * max(1.0, abs(got.real))):
                 continue
             value = sp.N(expr.subs(at).doit(), 30)
             re, im = value.as_real_imag() if value.is_number else (sp.nan, sp.nan)

@@ -345,7 +345,8 @@ def _bumps(var: sp.Symbol, at: sp.Rational) -> list[sp.Expr]:
 
     d = sp.Rational(1, 1000)
     return [sp.Rational(1, 10**20), sp.Rational(3, 10**30), relu(var - at + d), sp.Heaviside(var - at + d),
-            sp.exp(-10**4 * (var - at) ** 2), sp.sin(1000 * var + 1) / 10**25, sp.Abs(var - at - d) - sp.Abs(var - at + d)]
+            sp.exp(-10**4 * (var - at) ** 2), sp.sin(1000 * var + 1) / 10**25,
+            sp.Abs(var - at - d) - sp.Abs(var - at + d)]
 
 
 def _property_case(text: str, seed: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr, dict] | None:

@@ -258,7 +258,8 @@ def test_hostile_symbol_names_cannot_run_code(tmp_path, monkeypatch, backend: st
             spec.loader.exec_module(module)  # a real import of the file: it parses and runs
             # (JAX computes in float32 unless jax_enable_x64 is on)
             assert float(module.f(*point)) == pytest.approx(want, rel=1e-6 if backend == "jax" else 1e-12)
-            docs = [ast.get_docstring(n) for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Module, ast.FunctionDef))]
+            docs = [ast.get_docstring(n) for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Module,
+                                                                                                ast.FunctionDef))]
             assert all(docs) and all("\n" not in codegen.visible(name) for name in group)
     assert not list(tmp_path.glob("pwned*")), "generated code ran something"
 
@@ -277,12 +278,12 @@ def test_hostile_function_names_and_printing_are_refused() -> None:
     class Sneaky(sp.Function):
         """A SymPy function whose own code printing is an attack: verify refuses the module."""
 
-        def _pythoncode(self, printer):  # noqa: ANN001, ANN202
+        def _pythoncode(self, printer):
             return '__import__("os").system("echo pwned")'
 
         _numpycode = _pythoncode
 
-        def _sympystr(self, printer):  # noqa: ANN001, ANN202
+        def _sympystr(self, printer):
             return '""" + __import__("os").system("echo pwned") + """'
 
         _symgrad_oneline = _sympystr

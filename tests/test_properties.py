@@ -296,7 +296,8 @@ def check_derivative(expr: sp.Basic, rng: random.Random, steps: bool = True) -> 
         if derived is not None:
             assert derived.check != "mismatch", (str(expr), str(derived.result), str(d))
             mine = _at(derived.result, point, 90)
-            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr), str(derived.result))
+            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr),
+                                                                                          str(derived.result))
     return "checked"
 
 

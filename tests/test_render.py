@@ -13,8 +13,8 @@ from conftest import x, y
 
 from symgrad.parsing import parse
 from symgrad.render.backends import to_latex, to_markdown, to_plain
-from symgrad.render.steps import TableBlock, derivation_document
 from symgrad.render.document import Document
+from symgrad.render.steps import TableBlock, derivation_document
 from symgrad.steps import derive
 
 ANSI = re.compile(r"\x1b\[")
@@ -130,7 +130,8 @@ def test_jupyter_hooks() -> None:
 
 def test_json_diff_has_steps_and_keeps_keys(cli) -> None:
     data = cli("diff", "x cos(πx)", "--format", "json").json()
-    assert {"command", "input", "expression", "variables", "wrt", "order", "result", "latex", "notes", "check", "steps"} <= set(data)
+    assert {"command", "input", "expression", "variables", "wrt", "order", "result", "latex", "notes", "check",
+            "steps"} <= set(data)
     root = data["steps"][0]
     assert root["rule"] == "product" and [s["rule"] for s in root["substeps"]] == ["variable", "chain"]
     assert parse(data["result"]) == sp.cos(sp.pi * x) - sp.pi * x * sp.sin(sp.pi * x)

@@ -140,7 +140,8 @@ def test_bad_softmax_input_is_exit_2_with_caret(cli, text: str, column: int) -> 
 
 def test_grad_at_a_point_is_p_minus_y(cli) -> None:
     point = ",".join([f"a{k + 1}={v}" for k, v in enumerate(LOGITS)] + [f"y{k + 1}={v}" for k, v in enumerate(LABELS)])
-    res = cli("grad", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1,a2,a3", "--at", point, "--format", "json")
+    res = cli("grad", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1,a2,a3", "--at", point,
+              "--format", "json")
     assert res.exit_code == 0, res.stdout
     data = res.json()
     p = softmax_mp(LOGITS)

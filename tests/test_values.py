@@ -52,7 +52,8 @@ CANCELLING = [
     ("tanh(x)", "x=200", lambda: 4 / (mpmath.exp(200) + mpmath.exp(-200)) ** 2),
     ("atan(x) - x", "x=1e-20", lambda: -(mpmath.mpf(10) ** -40) / (1 + mpmath.mpf(10) ** -40)),
     ("ln(x + sqrt(x^2 + 1))", "x=-1e10", lambda: 1 / mpmath.sqrt(mpmath.mpf(10) ** 20 + 1)),
-    ("x^3/6 - x + sin(x)", "x=1e-5", lambda: (mpmath.mpf(10) ** -10) / 2 - 2 * mpmath.sin(mpmath.mpf(10) ** -5 / 2) ** 2),
+    ("x^3/6 - x + sin(x)", "x=1e-5",
+     lambda: (mpmath.mpf(10) ** -10) / 2 - 2 * mpmath.sin(mpmath.mpf(10) ** -5 / 2) ** 2),
     ("(1 - cos(x))/x^2", "x=1e-8", None),  # oracle: brute force at 400 digits below
     ("softplus(x) - x", "x=50", lambda: -mpmath.exp(-50) / (1 + mpmath.exp(-50))),  # σ(x) − 1 = −σ(−x)
     ("x^2", "x=pi/4", lambda: mpmath.pi / 2),
@@ -150,7 +151,8 @@ IDENTITIES = [
     (lambda t: sigmoid_(t) * (1 - sigmoid_(t)), _SIG, (-700, 700)),
     (lambda t: 1 - sp.cos(1 / t), lambda t: 2 * mpmath.sin(1 / (2 * t)) ** 2, (10, 10**150)),
     (lambda t: sp.exp(1 / t) - 1, lambda t: mpmath.expm1(1 / t), (10, 10**300)),
-    (lambda t: t / sp.sqrt(t**2 + 1) - 1, lambda t: -1 / (mpmath.sqrt(t**2 + 1) * (mpmath.sqrt(t**2 + 1) + t)), (1, 10**150)),
+    (lambda t: t / sp.sqrt(t**2 + 1) - 1, lambda t: -1 / (mpmath.sqrt(t**2 + 1) * (mpmath.sqrt(t**2 + 1) + t)),
+     (1, 10**150)),
 ]
 
 
@@ -278,7 +280,8 @@ def check_value(text: str, rng: random.Random) -> str:
             if isinstance(e, sp.Tuple) or not e.free_symbols or e.atoms(AppliedUndef) or e.has(sp.Indexed):
                 return "skip"
             d = calculus.derivative(e)
-            point = {s: sp.Rational(rng.randint(-2500, 2500), rng.choice([100, 1000])) for s in sorted(e.free_symbols, key=str)}
+            point = {s: sp.Rational(rng.randint(-2500, 2500), rng.choice([100, 1000])) for s in sorted(e.free_symbols,
+                                                                                                       key=str)}
             value = calculus.evaluate(d, point)
     except SymgradError:
         return "skip"
@@ -311,7 +314,8 @@ def test_the_value_check_can_fail() -> None:
     """The oracle is not vacuous: a value off in the 14th digit is caught."""
     real = calculus.evaluate
     try:
-        calculus.evaluate = lambda *a, **k: calculus.Value(real(*a, **k).value * (1 + 1e-12) if real(*a, **k).value else None)  # type: ignore[assignment, operator]
+        calculus.evaluate = lambda *a, **k: calculus.Value(  # type: ignore[assignment]
+            real(*a, **k).value * (1 + 1e-12) if real(*a, **k).value else None)  # type: ignore[operator]
         with pytest.raises(AssertionError):
             for seed in range(20):
                 check_value("sin(x) + x^2", random.Random(seed))
@@ -320,6 +324,7 @@ def test_the_value_check_can_fail() -> None:
 
 
 def test_json_values_are_always_finite_or_null(cli) -> None:
-    for args in (["diff", "exp(x)", "--at", "x=1000"], ["diff", "1/x", "--at", "x=0"], ["grad", "x^2 + exp(y)", "--at", "x=1,y=800"]):
+    for args in (["diff", "exp(x)", "--at", "x=1000"], ["diff", "1/x", "--at", "x=0"], ["grad", "x^2 + exp(y)", "--at",
+                                                                                        "x=1,y=800"]):
         res = cli(*args, "--format", "json")
         json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))

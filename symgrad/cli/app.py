@@ -57,7 +57,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
 ) -> None:
     """Derivatives, gradients and their worked steps, from the notation you write on paper."""
 
@@ -68,8 +69,11 @@ WrtOption = Annotated[
                  "several, comma-separated, for a mixed partial: --wrt x,y is ∂²f/∂x∂y.", show_default=False),
 ]
 OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
-StepsOption = Annotated[bool, typer.Option("--steps/--no-steps", help="Show the worked steps (default) or only the result.")]
-StandaloneOption = Annotated[bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles on its own.")]
+StepsOption = Annotated[bool, typer.Option("--steps/--no-steps",
+                                           help="Show the worked steps (default) or only the result.")]
+StandaloneOption = Annotated[bool, typer.Option("--standalone",
+                                                help="With --format latex: a complete document that compiles on its "
+                                                     "own.")]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -173,7 +177,9 @@ def diff(
 @app.command(context_settings=COMMAND_SETTINGS)
 def grad(
     expr: ExprArgument,
-    wrt: Annotated[str | None, typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False)] = None,
+    wrt: Annotated[str | None, typer.Option("--wrt",
+                                            help="Variables, comma-separated, in the order wanted (default: all, in "
+                                                 "natural order).", show_default=False)] = None,
     at: AtOption = None,
     steps: StepsOption = True,
     standalone: StandaloneOption = False,
@@ -297,7 +303,7 @@ def _partial_json(derivation: object, steps: bool) -> dict[str, object]:
 def _latex(expr: object) -> str:
     from symgrad.render.backends import latex_of
 
-    return latex_of(expr)  # type: ignore[arg-type]
+    return latex_of(expr)
 
 
 COMMAND_MODULES: dict[str, str] = {

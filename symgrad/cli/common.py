@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from symgrad.errors import InputError, ParseError, SymgradError
 
@@ -28,19 +29,27 @@ class Format(str, Enum):
 
 FormatOption = Annotated[
     Format | None,
-    typer.Option("--format", help="Output: rich (default on a terminal), plain (default when piped), latex, markdown or json.", show_default=False),
+    typer.Option("--format",
+                 help="Output: rich (default on a terminal), plain (default when piped), latex, markdown or json.",
+                 show_default=False),
 ]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors (for bug reports).")]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).", show_default=False),
+    typer.Option("--at",
+                 help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).",
+                 show_default=False),
 ]
 TimeoutOption = Annotated[
     float,
     typer.Option("--timeout", min=0.1, envvar="SYMGRAD_TIMEOUT",
-                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops with a message (exit 1)."),
+                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops "
+                      "with a message (exit 1)."),
 ]
-ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
+ExprArgument = Annotated[str, typer.Argument(
+    help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". "
+         "Use - to read it from standard input.",
+    show_default=False)]
 
 
 class StreamError(SymgradError):
@@ -246,7 +255,8 @@ def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
 
         try:
             write_stdout(json.dumps(exc.to_json(), ensure_ascii=not _encodable(exc.message + (exc.suggestion or ""),
-                                                                                 _encoding(sys.stdout)), indent=2) + "\n")
+                                                                                 _encoding(sys.stdout)),
+                                                                                 indent=2) + "\n")
         except StreamError as broken:
             to_stderr(exc.render())
             to_stderr(broken.render())
@@ -369,8 +379,6 @@ try:  # typer 0.28 vendors Click; older releases used Click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as _click_exceptions  # type: ignore[no-redef]
 
-from typer.core import TyperGroup
-
 
 class UsageError(InputError):
     """A command-line mistake Click found before the command ran (exit 2), in symgrad's own shape:
@@ -382,8 +390,9 @@ class SymgradGroup(TyperGroup):
     instead of Click's usage text. Typer's own handling is kept for everything else (help,
     ``--version``, exit codes); set as ``typer.Typer(cls=SymgradGroup)``."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(  # type: ignore[override]  # Click's overloads on standalone_mode, one signature here
+            self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+            standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         if standalone_mode and sys.stdout is None:
             to_stderr(StreamError("standard output is closed, so there is nowhere to write the result",

@@ -12,9 +12,19 @@ from typing import Annotated, Any
 import typer
 
 from symgrad.cli.app import COMMAND_SETTINGS, OrderOption, StandaloneOption, WrtOption, app, check_standalone
-from symgrad.cli.common import DebugOption, ExprArgument, Format, FormatOption, TimeoutOption, emit, read_expression, run
+from symgrad.cli.common import (
+    DebugOption,
+    ExprArgument,
+    Format,
+    FormatOption,
+    TimeoutOption,
+    emit,
+    read_expression,
+    run,
+)
 
-AnswerOption = Annotated[str, typer.Option("--answer", help="Your derivative, in the same notation as EXPR.", show_default=False)]
+AnswerOption = Annotated[str, typer.Option("--answer", help="Your derivative, in the same notation as EXPR.",
+                                           show_default=False)]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -54,7 +64,8 @@ def check(
         if f is Format.json:
             emit(f, data=check_json(text, answer, result))
             return
-        emit(f, document=check_document(text, answer, result, parsed.notes + parsed_answer.notes), standalone=standalone)
+        emit(f, document=check_document(text, answer, result, parsed.notes + parsed_answer.notes),
+             standalone=standalone)
 
     run(fmt, debug, body, timeout)
 

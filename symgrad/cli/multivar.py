@@ -28,7 +28,8 @@ from symgrad.cli.common import (
 
 WrtListOption = Annotated[
     str | None,
-    typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False),
+    typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).",
+                 show_default=False),
 ]
 StepsOption = Annotated[
     bool,
@@ -43,13 +44,6 @@ def _latex(expr: Any) -> str:
     from symgrad.render.backends import latex_of
 
     return latex_of(expr)
-
-
-def _derivation_json(derivation: object | None) -> list[Any] | None:
-    if derivation is None:
-        return None
-    data = derivation.to_json()  # type: ignore[attr-defined]
-    return data.get("steps") if isinstance(data, dict) else None
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -159,7 +153,7 @@ def jacobian(
         comps = jc.components_of(parsed.expr)
         together = parsed.expr
         prepared = [calculus.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
-        comps, how = [c for c, _ in prepared], [n for _, notes in prepared for n in notes]
+        comps, how = tuple(c for c, _ in prepared), [n for _, notes in prepared for n in notes]
         # the variables stay those of the components as written (0^x·y is 0, but a function of x, y)
         w = parsed.wrt(wrt)
         columns = w if w is not None or not how else sorted(
@@ -169,7 +163,8 @@ def jacobian(
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
         point = calculus.parse_point(at, together) if at is not None else None
-        notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
+        notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables,
+                                                                             "its column of the Jacobian is 0")
                                   if w is not None else ()),
                  *(calculus.point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point, jumps=j.jumps) if point is not None else (None, None)

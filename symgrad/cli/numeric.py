@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,7 +35,8 @@ OPTIMIZER_NAMES = "gd, sgd, adagrad, rmsprop, adam, adamw, nadam, adamax"
 
 
 def _opt(name: str, help_text: str) -> Any:
-    return typer.Option(name, help=help_text, show_default=False, rich_help_panel="Optimizer options (torch.optim's names and defaults)")
+    return typer.Option(name, help=help_text, show_default=False,
+                        rich_help_panel="Optimizer options (torch.optim's names and defaults)")
 
 
 def _flag(name: str, help_text: str) -> Any:
@@ -43,32 +44,48 @@ def _flag(name: str, help_text: str) -> Any:
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
-def descend(
+def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in symgrad.commands)
     expr: ExprArgument,
-    start: Annotated[list[str] | None, typer.Option("--start", help="A starting point, e.g. x=0.5,y=1; repeat --start for several runs (default: all zeros).", show_default=False)] = None,
+    start: Annotated[list[str] | None, typer.Option("--start",
+                                                    help="A starting point, e.g. x=0.5,y=1; repeat --start for several "
+                                                         "runs (default: all zeros).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help=f"One of {OPTIMIZER_NAMES}.")] = "gd",
-    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).", show_default=False)] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).",
+                                             show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", help="Number of updates (0 to 1,000,000).")] = 100,
-    tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.", show_default=False)] = None,
-    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).", show_default=False)] = None,
+    tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.",
+                                              show_default=False)] = None,
+    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).",
+                                            show_default=False)] = None,
     momentum: Annotated[float | None, _opt("--momentum", "sgd, rmsprop: momentum factor (0).")] = None,
     dampening: Annotated[float | None, _opt("--dampening", "sgd: dampening of the momentum, 0 to 1 (0).")] = None,
     nesterov: Annotated[bool, _flag("--nesterov", "sgd: Nesterov momentum.")] = False,
     weight_decay: Annotated[float | None, _opt("--weight-decay", "L2 penalty (0; adamw: 0.01, decoupled).")] = None,
     lr_decay: Annotated[float | None, _opt("--lr-decay", "adagrad: learning-rate decay (0).")] = None,
-    initial_accumulator_value: Annotated[float | None, _opt("--initial-accumulator-value", "adagrad: starting sum of squares (0).")] = None,
+    initial_accumulator_value: Annotated[float | None, _opt("--initial-accumulator-value",
+                                                            "adagrad: starting sum of squares (0).")] = None,
     eps: Annotated[float | None, _opt("--eps", "Term added to denominators (1e-8; adagrad: 1e-10).")] = None,
     alpha: Annotated[float | None, _opt("--alpha", "rmsprop: smoothing constant, 0 to 1 (0.99).")] = None,
     centered: Annotated[bool, _flag("--centered", "rmsprop: normalize by the estimated variance.")] = False,
-    betas: Annotated[str | None, _opt("--betas", "adam, adamw, nadam, adamax: two decay rates, e.g. 0.9,0.999.")] = None,
+    betas: Annotated[str | None, _opt("--betas",
+                                      "adam, adamw, nadam, adamax: two decay rates, e.g. 0.9,0.999.")] = None,
     amsgrad: Annotated[bool, _flag("--amsgrad", "adam, adamw: the AMSGrad variant.")] = False,
     momentum_decay: Annotated[float | None, _opt("--momentum-decay", "nadam: momentum decay ψ (0.004).")] = None,
-    decoupled_weight_decay: Annotated[bool, _flag("--decoupled-weight-decay", "nadam: AdamW-style weight decay.")] = False,
+    decoupled_weight_decay: Annotated[bool, _flag("--decoupled-weight-decay",
+                                                  "nadam: AdamW-style weight decay.")] = False,
     maximize: Annotated[bool, _flag("--maximize", "Climb instead: maximize f.")] = False,
-    data: Annotated[Path | None, typer.Option("--data", help="CSV file whose columns give the indexed variables of a summation loss (x_i, y_i).", show_default=False)] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Rows per step with --data (default: all rows; 1 is stochastic descent).", show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for shuffling the rows with --batch-size (reproducible mini-batches).", show_default=False)] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip install 'symgrad[plot]').", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option("--data",
+                                              help="CSV file whose columns give the indexed variables of a summation "
+                                                   "loss (x_i, y_i).", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size",
+                                                   help="Rows per step with --data (default: all rows; 1 is stochastic "
+                                                        "descent).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed",
+                                             help="Seed for shuffling the rows with --batch-size (reproducible "
+                                                  "mini-batches).", show_default=False)] = None,
+    plot: Annotated[Path | None, typer.Option("--plot",
+                                              help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip "
+                                                   "install 'symgrad[plot]').", show_default=False)] = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 60.0,
     debug: DebugOption = False,
@@ -83,15 +100,17 @@ def descend(
 
       symgrad descend "x cos(πx)" --start x=0.5 --start x=-1 --lr 0.1 --steps 20
 
-      symgrad descend "(1-x)^2 + 100(y-x^2)^2" --start x=-1.5,y=2 --optimizer adam --lr 0.01 --steps 5000 --plot rosen.png
+      symgrad descend "(1-x)^2 + 100(y-x^2)^2" --start x=-1.5,y=2 --optimizer adam --lr 0.01 --steps 5000 --plot
+      rosen.png
 
       symgrad descend "x^2 + 10y^2" --optimizer sgd --momentum 0.9 --nesterov --lr 0.01 --format json
 
-      symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05 --batch-size 8 --seed 0
+      symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05
+      --batch-size 8 --seed 0
     """
     ctrl_c = _CtrlC()
 
-    def body(f: Format) -> None:
+    def body(f: Format) -> None:  # noqa: PLR0915
         from symgrad import calculus
         from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
         from symgrad.numeric.descend import descend as run_descent
@@ -125,7 +144,7 @@ def descend(
                 for k, point in enumerate(starts):
                     runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
                                             interrupt=ctrl_c.event,
-                                            progress=lambda done, k=k: progress.update(k * steps + done)))
+                                            progress=progress.after(k * steps)))
                     if runs[-1].stopped == "interrupted":
                         break
         finally:
@@ -161,7 +180,8 @@ def descend(
             data_line = None
             if prob.data is not None:
                 info = prob.data
-                batch = "all rows each step" if info["batch_size"] == info["rows"] else f"batches of {info['batch_size']} (seed {info['seed']})"
+                batch = ("all rows each step" if info["batch_size"] == info["rows"]
+                         else f"batches of {info['batch_size']} (seed {info['seed']})")
                 data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
             doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
                                    not_started=starts[len(runs):] if interrupted else ())
@@ -258,7 +278,8 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
         extra = [s for s in point if s not in variables]
         if extra:
             raise InputError(f"--start {text} gives a value for {symbol_text(str(extra[0]))}, which is not a variable "
-                             "of the descent", suggestion="the variables are " + ", ".join(symbol_text(v.name) for v in variables))
+                             "of the descent",
+                             suggestion="the variables are " + ", ".join(symbol_text(v.name) for v in variables))
         missing = [v for v in variables if v not in point]
         if missing:
             raise InputError(f"--start {text} gives no value for {symbol_text(missing[0].name)}",
@@ -306,6 +327,10 @@ class _Progress:
         self.bar: Any = None
         self.task: Any = None
 
+    def after(self, offset: int) -> Callable[[int], None]:
+        """The progress callback of a run that starts after ``offset`` updates of earlier runs."""
+        return lambda done: self.update(offset + done)
+
     def update(self, done: int) -> None:
         if not self.enabled:
             return
@@ -315,7 +340,8 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("descending"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
+            self.bar = Progress(TextColumn("descending"), BarColumn(),
+                                TextColumn("{task.completed:,}/{task.total:,} steps"),
                                 TimeRemainingColumn(), TextColumn("Ctrl-C stops and shows the iterates so far"),
                                 console=Console(stderr=True), transient=True)
             self.bar.start()
@@ -331,10 +357,19 @@ class _Progress:
 def export(
     expr: ExprArgument,
     backend: Annotated[str, typer.Option("--backend", help="numpy, math, jax or torch.")] = "numpy",
-    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables, comma-separated, in argument order (default: all).", show_default=False)] = None,
-    what: Annotated[str, typer.Option("--what", help="Which functions: any of value, grad, hessian, comma-separated.")] = "value,grad,hessian",
-    output: Annotated[Path | None, typer.Option("--output", help="Write the module to this file, replacing it only once it is complete ('-' or none: standard output).", show_default=False)] = None,
-    check: Annotated[bool, typer.Option("--check", help="Check grad_f (and hessian_f) against finite differences of f at random points.")] = False,
+    wrt: Annotated[str | None, typer.Option("--wrt",
+                                            help="The variables, comma-separated, in argument order (default: all).",
+                                            show_default=False)] = None,
+    what: Annotated[str, typer.Option("--what",
+                                      help="Which functions: any of value, grad, hessian, "
+                                           "comma-separated.")] = "value,grad,hessian",
+    output: Annotated[Path | None, typer.Option("--output",
+                                                help="Write the module to this file, replacing it only once it is "
+                                                     "complete ('-' or none: standard output).",
+                                                show_default=False)] = None,
+    check: Annotated[bool, typer.Option("--check",
+                                        help="Check grad_f (and hessian_f) against finite differences of f at random "
+                                             "points.")] = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 30.0,
     debug: DebugOption = False,
@@ -359,8 +394,8 @@ def export(
     def body(f: Format) -> None:
         from symgrad import calculus
         from symgrad.files import write_text
-        from symgrad.numeric.compile import parameters
         from symgrad.numeric.codegen import visible
+        from symgrad.numeric.compile import parameters
         from symgrad.numeric.export import check_module, export_source
         from symgrad.parsing import parse_full
 

@@ -13,14 +13,14 @@ function to the grammar, make it build a ``Tuple`` of components: the Jacobian f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from symgrad.records import record
 
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import VarLike, Value, evaluate, natural_key, resolve_variables, tidy
+from symgrad.calculus import Value, VarLike, evaluate, natural_key, resolve_variables, tidy
 from symgrad.errors import InputError
 from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
+from symgrad.records import record
 
 
 @record
@@ -101,7 +101,7 @@ def components_of(expr: str | sp.Basic | Sequence[str | sp.Basic]) -> tuple[sp.E
         if isinstance(item, sp.Tuple):
             raise InputError("a component of the vector function is itself a list",
                              suggestion="give the components as one flat comma-separated list")
-    return tuple(items)  # type: ignore[arg-type]
+    return tuple(items)
 
 
 def jacobian(expr: str | sp.Basic | Sequence[str | sp.Basic], wrt: Iterable[VarLike] | str | None = None,
@@ -151,7 +151,7 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
     rows = []
     notes = []
     for i, row in enumerate(matrix):
-        out = []
+        out: list[float | None] = []
         for j, entry in enumerate(row):
             check("evaluating the matrix")
             label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"

@@ -4,8 +4,8 @@ Stage: expression -> result (and, through ``symgrad.multivar.steps``, one step d
 stage). The variables are given as the notation writes them, ``∂²f/∂x∂y`` -> ``wrt=("x", "y")``,
 and applied right to left, as the notation reads: first ∂/∂y, then ∂/∂x. (For the smooth
 functions symgrad meets the order does not change the result, by Schwarz's theorem; each stage is
-still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
-``mixed_partial``. To add a display of the stages, read ``MixedPartial.stages``.
+still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` calls ``mixed_partial``. To add a
+display of the stages, read ``MixedPartial.stages``.
 
 >>> m = mixed_partial("x^2 y^3", "x,y")
 >>> [(str(s.wrt), s.result) for s in m.stages]
@@ -19,7 +19,7 @@ still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
+from typing import Any
 
 import sympy as sp
 
@@ -27,6 +27,7 @@ from symgrad import calculus
 from symgrad.budget import check
 from symgrad.calculus import ExprLike, VarLike, as_expr
 from symgrad.errors import InputError
+from symgrad.records import record
 
 
 @record
@@ -61,7 +62,7 @@ class MixedPartial:
     def label_latex(self) -> str:
         return self._label().latex
 
-    def _label(self) -> object:
+    def _label(self) -> Any:
         from symgrad.render.narrate import derivative_label
 
         return derivative_label([s.wrt for s in self.stages], partial=len(self.expr.free_symbols) > 1, function="f")

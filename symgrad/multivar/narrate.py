@@ -17,13 +17,23 @@ H(x, y) = [ 2·y  2·x ]
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Equation, Heading, Interpretation, Label, NumberLine, Text, Vector, format_number
+from symgrad.render.document import (
+    Document,
+    Equation,
+    Heading,
+    Interpretation,
+    Label,
+    NumberLine,
+    Text,
+    Vector,
+    format_number,
+)
 from symgrad.render.oneline import oneline, symbol_text
 
 MAX_SHOWN = 10
@@ -32,7 +42,7 @@ MAX_SHOWN = 10
 MAX_ENTRIES_SHOWN = 60
 """Entries listed one by one before the rest are left to the matrix and the JSON output."""
 
-Cell = Union[sp.Basic, float, None]
+Cell: TypeAlias = sp.Basic | float | None
 
 
 @record
@@ -104,13 +114,15 @@ def mixed_document(source: str, m: Any, notes: Sequence[str], point: Any = None,
         blocks.append(Heading(f"Stage {number} of {len(m.stages)}: ∂/∂{_name(stage.wrt)} of {oneline(stage.expr)}"))
         blocks.extend(_steps_blocks(stage.derivation))
         stage_lhs = Label(f"∂/∂{_name(stage.wrt)} [{oneline(stage.expr)}]",
-                          r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt), backends.latex_of(stage.expr)))
+                          r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt),
+                                                                            backends.latex_of(stage.expr)))
         if stage.derivation is None:
             blocks.append(Equation(stage_lhs, stage.result))
     blocks.append(Equation(Label(m.label_plain, m.label_latex), m.result, final=True))
     if point is not None and value is not None:
         at = _at(list(point.items()))
-        blocks.append(NumberLine(Label(f"{m.label_plain} at {at.plain}", r"\left.%s\right|_{%s}" % (m.label_latex, at.latex)),
+        blocks.append(NumberLine(Label(f"{m.label_plain} at {at.plain}", r"\left.%s\right|_{%s}" % (m.label_latex,
+                                                                                                    at.latex)),
                                  value.value, value.note))
     return Document(tuple(blocks), title=f"{m.label_plain} of {oneline(m.expr)}")
 
@@ -140,7 +152,8 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
         blocks.append(Equation(label, entry.expr))
     mixed = sum(1 for e in h.entries if e.mixed)
     if mixed:
-        blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = ∂²f/∂xᵢ∂xⱼ "
+        blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = "
+                           f"∂²f/∂xᵢ∂xⱼ "
                            "by symmetry of mixed partials (Schwarz), so the matrix is symmetric", "note"))
     if h.jumps:
         blocks.append(Text(h.jump_note, "note"))
@@ -164,9 +177,10 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
             blocks.append(Text(numeric.note, "note"))
         if numeric.eigenvalues is not None:
             shown = numeric.eigenvalues if n <= MAX_SHOWN else numeric.eigenvalues[:3] + numeric.eigenvalues[-3:]
-            label = "eigenvalues" if n <= MAX_SHOWN else f"eigenvalues (smallest 3 and largest 3 of {n})"
-            blocks.append(NumberLine(Label(label, r"\text{%s}" % label), tuple(shown)))
-            blocks.append(Text(f"H is {numeric.definiteness} at {at.plain}" + (f" ({numeric.how})" if numeric.how else "")))
+            title = "eigenvalues" if n <= MAX_SHOWN else f"eigenvalues (smallest 3 and largest 3 of {n})"
+            blocks.append(NumberLine(Label(title, r"\text{%s}" % title), tuple(shown)))
+            blocks.append(Text(f"H is {numeric.definiteness} at "
+                               f"{at.plain}" + (f" ({numeric.how})" if numeric.how else "")))
     return Document(tuple(blocks), title=f"Hessian of {oneline(h.expr)}")
 
 
@@ -225,11 +239,13 @@ def critical_document(source: str, result: Any, notes: Sequence[str]) -> Documen
         if fam:
             fixed = [f"{_name(k)} = {oneline(v)}" for k, v in fam.items() if v != k]
             free = [_name(k) for k, v in fam.items() if v == k]
-            blocks.append(Text("a family of critical points: " + ", ".join(fixed) + (f" (any {', '.join(free)})" if free else "")))
+            blocks.append(Text("a family of critical "
+                               "points: " + ", ".join(fixed) + (f" (any {', '.join(free)})" if free else "")))
     for note in result.notes:
         blocks.append(Text(note, "note"))
     if result.complete:
-        blocks.append(Text("these are all the critical points (the gradient equations are polynomial and were solved exactly)", "note"))
+        blocks.append(Text("these are all the critical points (the gradient equations are polynomial and were solved "
+                           "exactly)", "note"))
     return Document(tuple(blocks), title=f"Critical points of {oneline(result.expr)}")
 
 
@@ -242,7 +258,8 @@ def softmax_document(d: Any) -> Document:
         blocks.append(ChainBlock(Label(step.lhs_plain, step.lhs_latex), step.chain))
     n = d.classes
     if n <= MAX_SHOWN:
-        blocks.append(MatrixBlock(Label("J = diag(p) − p pᵀ", r"J = \operatorname{diag}(p) - p p^{T}"), d.jacobian, final=True))
+        blocks.append(MatrixBlock(Label("J = diag(p) − p pᵀ", r"J = \operatorname{diag}(p) - p p^{T}"), d.jacobian,
+                                  final=True))
     else:
         blocks.append(Text(f"J is {n}×{n}: diagonal pᵢ(1 − pᵢ), off-diagonal −pᵢpⱼ (all entries in --format json)"))
     blocks.append(Heading("Cross-entropy L = −Σ yᵢ ln pᵢ: the gradient in the logits"))

@@ -25,12 +25,11 @@ To add a function of a probability vector (a log-softmax, say): a ``Function`` s
 
 from __future__ import annotations
 
-from symgrad.records import record
-
 import sympy as sp
 from sympy.core.function import ArgumentIndexError
 
 from symgrad.errors import InputError
+from symgrad.records import record
 
 MAX_CLASSES = 1000
 """Classes in one softmax: a 1000×1000 Jacobian is already a million entries."""
@@ -41,7 +40,7 @@ LOGITS_FORM_CLASSES = 100
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-class softmax_component(sp.Function):  # noqa: N801 - SymPy's convention: functions are lower-case classes
+class softmax_component(sp.Function):
     """pₖ = e^{aₖ} / Σⱼ e^{aⱼ}, component k (counted from 1) of softmax(a₁, …, a_N); args (k, a₁, …, a_N).
 
     >>> a, b = sp.symbols("a b", real=True)
@@ -103,7 +102,8 @@ class softmax_component(sp.Function):  # noqa: N801 - SymPy's convention: functi
         cache = self.__dict__.setdefault("_symgrad_str", {})
         text = cache.get(key)
         if text is None:
-            text = cache[key] = "softmax_%d(%s)" % (self.index, ", ".join(printer._print(a) for a in self.logits))  # type: ignore[attr-defined]
+            text = cache[key] = "softmax_%d(%s)" % (self.index,
+                                                    ", ".join(printer._print(a) for a in self.logits))  # type: ignore[attr-defined]
         return text
 
     def _symgrad_oneline(self, printer: object) -> str:
@@ -118,7 +118,7 @@ class softmax_component(sp.Function):  # noqa: N801 - SymPy's convention: functi
         return prettyForm("p" + str(self.index).translate(_SUB))
 
 
-class cross_entropy(sp.Function):  # noqa: N801
+class cross_entropy(sp.Function):
     """Cross-entropy of softmax(a) against labels y: ln Σₖ e^{aₖ} − Σᵢ yᵢ aᵢ; args (a₁…a_N, y₁…y_N).
 
     This equals −Σᵢ yᵢ ln pᵢ whenever Σᵢ yᵢ = 1 (labels are a distribution), and its gradient in the
@@ -193,7 +193,8 @@ class cross_entropy(sp.Function):  # noqa: N801
     def _latex(self, printer: object) -> str:
         logits = ", ".join(printer._print(a) for a in self.logits)  # type: ignore[attr-defined]
         labels = ", ".join(printer._print(y) for y in self.labels)  # type: ignore[attr-defined]
-        return r"\operatorname{CE}\left(\operatorname{softmax}\left(%s\right), \left(%s\right)\right)" % (logits, labels)
+        return r"\operatorname{CE}\left(\operatorname{softmax}\left(%s\right), \left(%s\right)\right)" % (logits,
+                                                                                                          labels)
 
 
 def _chain(func: sp.Function, s: sp.Basic, start: int) -> sp.Expr:
@@ -308,20 +309,22 @@ def build_cross_entropy(probabilities: sp.Basic, labels: sp.Basic) -> sp.Expr:
 
 def _check_distribution(labels: sp.Tuple) -> None:
     """Numeric labels must form a distribution; symbolic ones are taken to (the note says so)."""
-    if all(y.is_number for y in labels):
-        if any(y.is_negative for y in labels) or sp.Add(*labels) != 1:
+    if all(y.is_number for y in labels) and (any(y.is_negative for y in labels) or sp.Add(*labels) != 1):
             total = sp.Add(*labels)
-            raise InputError(f"the labels must be a probability distribution (non-negative, summing to 1); they sum to {total}",
-                             suggestion="one-hot labels look like (0, 1, 0); a class index also works: cross_entropy(softmax(…), 2)")
+            raise InputError(f"the labels must be a probability distribution (non-negative, summing to 1); they sum to "
+                             f"{total}",
+                             suggestion="one-hot labels look like (0, 1, 0); a class index also works: "
+                                        "cross_entropy(softmax(…), 2)")
 
 
 def explain(name: str, args: tuple[sp.Basic, ...]) -> str | None:
     """The interpretation note for a softmax or cross-entropy the parser built (None if nothing to say)."""
     if name == "softmax":
         shown = ", ".join(sp.sstr(a) for a in args) if len(args) <= 6 else f"{sp.sstr(args[0])}, …, {sp.sstr(args[-1])}"
-        return f"softmax({shown}) is the vector p with pₖ = e^(k-th argument) / (sum of e^(each argument)); results write pₖ"
-    if name == "cross_entropy" and len(args) == 2 and softmax_logits(args[0]) is not None:
-        if isinstance(args[1], sp.Tuple) and not all(y.is_number for y in args[1]):
+        return (f"softmax({shown}) is the vector p with pₖ = e^(k-th argument) / (sum of e^(each argument)); "
+                "results write pₖ")
+    if (name == "cross_entropy" and len(args) == 2 and softmax_logits(args[0]) is not None
+            and isinstance(args[1], sp.Tuple) and not all(y.is_number for y in args[1])):
             return ("cross_entropy takes the labels y to be a distribution (Σ yᵢ = 1), as soft labels are: "
                     "it is ln Σ e^aₖ − Σ yᵢaᵢ = −Σ yᵢ ln pᵢ, with gradient p − y in the logits")
     return None
@@ -409,7 +412,8 @@ def softmax_derivation(classes: int) -> SoftmaxDerivation:
     steps = (
         ChainStep("softmax turns logits into probabilities", "pᵢ", "p_{i}", (frac(ea_i, total),)),
         ChainStep("quotient rule with g = e^aᵢ and h = Σₖ e^aₖ, where ∂h/∂aⱼ = e^aⱼ", *dp,
-                  (frac(minus(prod(sp.Derivative(ea_i, a[j]), total), prod(ea_i, ea_j)), sp.Pow(total, 2, evaluate=False)),)),
+                  (frac(minus(prod(sp.Derivative(ea_i, a[j]), total), prod(ea_i, ea_j)), sp.Pow(total, 2,
+                                                                                                evaluate=False)),)),
         ChainStep("case i = j: ∂e^aᵢ/∂aⱼ = e^aᵢ", *dp,
                   (frac(minus(prod(ea_i, total), prod(ea_i, ea_i)), sp.Pow(total, 2, evaluate=False)),
                    prod(frac(ea_i, total), frac(minus(total, ea_i), total)),

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr, natural_key, resolve_variables, tidy
+from symgrad.calculus import ExprLike, VarLike, as_expr, natural_key, resolve_variable, resolve_variables, tidy
 from symgrad.errors import InputError
 
 
@@ -146,7 +146,7 @@ def sum_derivative(expr: ExprLike, wrt: VarLike) -> sp.Expr:
     -2*Sum(-b - w*x[i] + y[i], (i, 1, n))/n
     """
     e = as_expr(expr)
-    var = resolve_variable_in(wrt, e)
+    var = resolve_variable(wrt, e)
     if var in data_symbols(e):
         raise InputError(f"{var} is data (an indexed name or the limit of a sum), not a parameter",
                          suggestion="differentiate by the parameters, like w and b")
@@ -162,12 +162,6 @@ def sum_gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> 
         check("the gradient of the sum")
         out.append(sum_derivative(e, v))
     return out
-
-
-def resolve_variable_in(name: VarLike, expr: sp.Basic) -> sp.Symbol:
-    from symgrad.calculus import resolve_variable
-
-    return resolve_variable(name, expr)
 
 
 def tidy_sums(result: sp.Expr, original: sp.Basic | None = None) -> sp.Expr:
@@ -188,7 +182,8 @@ def tidy_sums(result: sp.Expr, original: sp.Basic | None = None) -> sp.Expr:
     def pull(total: sp.Sum) -> sp.Expr:
         counters = {v for v, *_ in total.limits}
         body = sp.factor_terms(total.function)
-        outside, inside = [], []
+        outside: list[sp.Expr] = []
+        inside: list[sp.Expr] = []
         for factor in sp.Mul.make_args(body):
             (inside if factor.free_symbols & counters or factor.has(sp.Indexed) else outside).append(factor)
         coeff = sp.Mul(*outside)

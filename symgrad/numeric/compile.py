@@ -23,15 +23,15 @@ from __future__ import annotations
 import builtins
 import linecache
 from collections.abc import Callable, Iterable, Sequence
-from symgrad.records import record
 from itertools import count
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
+from symgrad.calculus import ExprLike
 from symgrad.errors import InputError
+from symgrad.records import record
 
-ExprLike = Union[str, sp.Basic]
 _ids = count(1)
 
 
@@ -82,11 +82,11 @@ def load(source: str, label: str = "symgrad") -> dict[str, Any]:
     filename = f"<{label}-{next(_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: dict[str, Any] = {"__name__": f"symgrad_generated_{label}", **codegen.modules(source)}
-    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - generated code, see codegen
+    exec(builtins.compile(source, filename, "exec"), namespace)
     return namespace
 
 
-def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
+def compile(
     expr: ExprLike,
     wrt: Iterable[object] | str | None = None,
     backend: str = "numpy",

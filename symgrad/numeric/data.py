@@ -236,15 +236,9 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
         text = _sum_text(s)
         if s.function.has(sp.Sum):
             raise Unsupported("sums inside sums over data are not supported yet")
-        if not lower.is_Integer:
-            raise InputError(f"the lower bound of {text} must be a whole number, not {lower}")
+        _check_bounds(text, index, lower, upper)
         if upper.is_Symbol:
             size_symbols.add(upper)
-            if lower != 1:
-                raise InputError(f"{text} runs to {upper}, the number of data rows, so it must start at row 1, not {lower}",
-                                 suggestion=f"write sum(…, {index}, 1, {upper})")
-        elif not upper.is_Integer:
-            raise InputError(f"the upper bound of {text} must be n (the number of rows) or a whole number, not {upper}")
         summand = s.function
         columns: list[str] = []
         for ind in sorted(summand.atoms(sp.Indexed), key=sp.default_sort_key):
@@ -280,8 +274,20 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     if not parameters:
         raise InputError("the loss has no parameters to fit: every name in it is data or an index",
                          suggestion="fit a parameter, like w in sum((y_i - w x_i)^2, i, 1, n)")
-    columns = tuple(sorted(column_symbols, key=lambda c: calculus.natural_key(sp.Symbol(c))))
-    return DataLoss(expr, parameters, columns, tuple(terms), outer, tuple(size_symbols), column_symbols)
+    ordered = tuple(sorted(column_symbols, key=lambda c: calculus.natural_key(sp.Symbol(c))))
+    return DataLoss(expr, parameters, ordered, tuple(terms), outer, tuple(size_symbols), column_symbols)
+
+
+def _check_bounds(text: str, index: sp.Basic, lower: sp.Basic, upper: sp.Basic) -> None:
+    """A sum over data runs from a whole number to n (from row 1) or to a whole number."""
+    if not lower.is_Integer:
+        raise InputError(f"the lower bound of {text} must be a whole number, not {lower}")
+    if upper.is_Symbol:
+        if lower != 1:
+            raise InputError(f"{text} runs to {upper}, the number of data rows, so it must start at row 1, not {lower}",
+                             suggestion=f"write sum(…, {index}, 1, {upper})")
+    elif not upper.is_Integer:
+        raise InputError(f"the upper bound of {text} must be n (the number of rows) or a whole number, not {upper}")
 
 
 def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
@@ -293,7 +299,8 @@ def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
         raise InputError(f"{text} has no terms: it runs from {term.lower} up to {upper}")
     if term.over_rows:
         if term.lower < 1:
-            raise InputError(f"data rows are numbered from 1, so {text} would use a row {term.lower} that does not exist",
+            raise InputError(f"data rows are numbered from 1, so {text} would use a row {term.lower} that does not "
+                             f"exist",
                              suggestion=f"start the sum at {index} = 1")
     elif upper - term.lower + 1 > MAX_RANGE:
         raise InputError(f"{text} has {upper - term.lower + 1:,} terms, more than the limit of {MAX_RANGE:,}")
@@ -302,7 +309,8 @@ def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
 class DataObjective:
     """``value_and_grad(point, step)`` for ``descend``: the loss on step's batch (see the module docstring)."""
 
-    def __init__(self, loss: DataLoss, table: Table | None, batch_size: int | None = None, seed: int | None = None) -> None:
+    def __init__(self, loss: DataLoss, table: Table | None, batch_size: int | None = None,
+                 seed: int | None = None) -> None:
         import numpy as np
 
         from symgrad.numeric.descend import PeriodicGuard

@@ -22,8 +22,8 @@ The objective is any ``value_and_grad(point, step) -> (f, ∇f)``: ``objective(c
 from ``symgrad.compile`` (with the periodic-argument guard); ``symgrad.numeric.data`` makes
 mini-batch ones (the step picks the batch). ``problem`` builds either from an expression, as the
 CLI does. An objective may raise ``Undefined`` to say why a point has no usable value. To add a
-stopping rule, add its name to ``STOP_REASONS`` (a cause of divergence to ``CAUSES``) and a check
-in the loop.
+stopping rule, add a check to the loop of ``descend`` that sets ``stopped`` (documented on ``Run``;
+a new cause of divergence goes into ``CAUSES``).
 
 >>> from symgrad.numeric.compile import compile
 >>> from symgrad.numeric.optimizers import gd
@@ -43,7 +43,6 @@ from symgrad.errors import ComputeError, InputError
 from symgrad.numeric.optimizers import Optimizer
 from symgrad.records import record
 
-STOP_REASONS = ("steps", "tolerance", "diverged", "interrupted")
 CAUSES = ("overflow", "domain", "pole", "precision", "growth")
 """Why a run diverged (``Run.cause``)."""
 
@@ -165,7 +164,7 @@ def objective(compiled: Any, guard: bool = True) -> ValueAndGrad:
     if not periodic:
         def value_and_grad(point: tuple[float, ...], step: int) -> tuple[float, Sequence[float]]:
             try:
-                return vg(*point)  # type: ignore[no-any-return]
+                return vg(*point)
             except (ArithmeticError, ValueError, TypeError) as exc:
                 raise _which(f, point, exc) from None
 
@@ -199,7 +198,7 @@ def _math_function(expr: Any, variables: Sequence[Any], outputs: Sequence[Any]) 
     # generated as value_and_grad_f (the names generated code may define), with ``outputs`` as its "gradient"
     source = "import math\n\n\n" + codegen.function_source(
         "value_and_grad_f", expr, list(variables), "math", what="value_and_grad", gradient=list(outputs))
-    return load(source, "guarded")["value_and_grad_f"]  # type: ignore[no-any-return]
+    return load(source, "guarded")["value_and_grad_f"]
 
 
 def _which(f: Callable[..., Any] | None, point: Sequence[float], exc: BaseException) -> BaseException:
@@ -242,10 +241,12 @@ class PeriodicGuard:
     >>> guard((2e16,))
     Traceback (most recent call last):
     ...
-    symgrad.numeric.descend.Undefined: no digit of cos(π·x) is meaningful: its argument is 6.28e+16, where floats are 8 apart, more than its period 2π
+    symgrad.numeric.descend.Undefined: no digit of cos(π·x) is meaningful: its argument is 6.28e+16, where floats are
+    8 apart, more than its period 2π
     """
 
-    def __init__(self, periodic: Sequence[tuple[Any, Any, float, str]], arguments: Callable[..., Any] | None = None) -> None:
+    def __init__(self, periodic: Sequence[tuple[Any, Any, float, str]],
+                 arguments: Callable[..., Any] | None = None) -> None:
         from symgrad.render.oneline import oneline
 
         self.arguments = tuple(arg for _, arg, _, _ in periodic)
@@ -319,7 +320,8 @@ def lost_digits(u: float, period: float) -> float | None:
 
 
 # the loop ------------------------------------------------------------------------------------------
-def _evaluate(value_and_grad: ValueAndGrad, params: tuple[float, ...], step: int) -> tuple[float, tuple[float, ...], float]:
+def _evaluate(value_and_grad: ValueAndGrad, params: tuple[float, ...],
+              step: int) -> tuple[float, tuple[float, ...], float]:
     """(f, ∇f, ‖∇f‖) at ``params``, or ``Undefined`` saying why there is none."""
     try:
         value, grad = value_and_grad(params, step)
@@ -469,28 +471,11 @@ def descend(
         if interrupt is not None and interrupt.is_set():
             stopped = "interrupted"
             break
-        previous = params
-        try:
-            params, state = optimizer.update(grad, state, params)
-        except (ArithmeticError, ValueError) as exc:
-            stopped = "diverged"
-            cause, note, helps = _update_failed(optimizer, where(previous, names), exc)
+        outcome = _advance(value_and_grad, optimizer, grad, state, params, norm, step, trajectory, names)
+        if isinstance(outcome, _Stop):
+            stopped, cause, note, helps = "diverged", outcome.cause, outcome.note, outcome.helps
             break
-        if not all(map(math.isfinite, params)):
-            stopped, cause = "diverged", "overflow"
-            note = (f"the update from {where(previous, names)} (where ‖∇f‖ = {norm:.3g}) overflowed: the next "
-                    "iterate is beyond the range of floating-point numbers") + _unbounded(trajectory, maximize)
-            helps = not improving(trajectory, maximize)
-            break
-        try:
-            value, grad, norm = _evaluate(value_and_grad, params, step)
-        except Undefined as exc:
-            stopped, cause = "diverged", exc.cause
-            note = _diverged_note(exc, where(params, names), where(previous, names))
-            if cause == "overflow":
-                note += _unbounded(trajectory, maximize)
-                helps = not improving(trajectory, maximize)
-            break
+        params, state, value, grad, norm = outcome
         trajectory.append(Iterate(step, params, value, norm))
         distance = _distance(params, trajectory[0].point)
         if distance > farthest[-1]:
@@ -514,6 +499,40 @@ def descend(
     return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
 
 
+class _Stop(NamedTuple):
+    """Why a run diverged at an update: the cause, the note, whether smaller steps would help."""
+
+    cause: str
+    note: str
+    helps: bool
+
+
+def _advance(value_and_grad: ValueAndGrad, optimizer: Optimizer, grad: tuple[float, ...], state: Any,
+             params: tuple[float, ...], norm: float, step: int, trajectory: list[Iterate],
+             names: Sequence[str] | None) -> _Stop | tuple[tuple[float, ...], Any, float, tuple[float, ...], float]:
+    """One update from ``params``: the new (params, state, value, grad, norm), or why the run diverged."""
+    maximize = bool(optimizer.options.get("maximize", False))
+    previous = params
+    try:
+        params, state = optimizer.update(grad, state, params)
+    except (ArithmeticError, ValueError) as exc:
+        return _Stop(*_update_failed(optimizer, where(previous, names), exc))
+    if not all(map(math.isfinite, params)):
+        note = (f"the update from {where(previous, names)} (where ‖∇f‖ = {norm:.3g}) overflowed: the next "
+                "iterate is beyond the range of floating-point numbers") + _unbounded(trajectory, maximize)
+        return _Stop("overflow", note, not improving(trajectory, maximize))
+    try:
+        value, new_grad, new_norm = _evaluate(value_and_grad, params, step)
+    except Undefined as exc:
+        note = _diverged_note(exc, where(params, names), where(previous, names))
+        helps = True
+        if exc.cause == "overflow":
+            note += _unbounded(trajectory, maximize)
+            helps = not improving(trajectory, maximize)
+        return _Stop(exc.cause, note, helps)
+    return params, state, value, new_grad, new_norm
+
+
 def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[str, str, bool]:
     """(cause, note, would smaller steps help) for an optimizer update that raised."""
     name = optimizer.name
@@ -524,7 +543,8 @@ def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[s
         return "pole", f"{name}'s update from {at} divides by zero", True
     if isinstance(exc, OverflowError):
         return "overflow", f"{name}'s update from {at} overflowed: its numbers are beyond the range of floats", True
-    return "domain", f"{name}'s update from {at} has no value (a square root of a negative number in its formulas)", True
+    return ("domain", f"{name}'s update from {at} has no value (a square root of a negative number in its formulas)",
+            True)
 
 
 def _bad_start(exc: Undefined, at: str) -> Exception:
@@ -553,7 +573,8 @@ def _unbounded(trajectory: Sequence[Iterate], maximize: bool) -> str:
     """A remark for an overflow after f improved at every one of the last steps (f → ±∞?)."""
     if not improving(trajectory, maximize):
         return ""
-    return f"; f {'rose' if maximize else 'fell'} at every step before: it may be unbounded {'above' if maximize else 'below'}"
+    return (f"; f {'rose' if maximize else 'fell'} at every step before: it may be unbounded "
+            f"{'above' if maximize else 'below'}")
 
 
 # the problem: an expression (and data) -> what the loop needs --------------------------------------
@@ -571,7 +592,8 @@ def check_constants(*exprs: Any, what: str = "f") -> None:
     >>> check_constants(sp.Integer(10) ** 400 * x ** 2)
     Traceback (most recent call last):
     ...
-    symgrad.errors.ComputeError: f has a constant, a number of about 10^400, beyond the range of floating-point numbers (about ±1.8e308), and descent computes in floats
+    symgrad.errors.ComputeError: f has a constant, a number of about 10^400, beyond the range of floating-point
+    numbers (about ±1.8e308), and descent computes in floats
     """
     import sympy as sp
 
@@ -591,13 +613,16 @@ def check_constants(*exprs: Any, what: str = "f") -> None:
             if lg is None or c.is_zero:
                 continue
             if lg > math.log10(LARGEST):
-                raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, beyond the range of floating-point "
+                raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, beyond the range of "
+                                   f"floating-point "
                                    "numbers (about ±1.8e308), and descent computes in floats",
-                                   suggestion="rescale f (divide it by a positive constant: its minima stay where they are)")
+                                   suggestion="rescale f (divide it by a positive constant: its minima stay where they "
+                                              "are)")
             if lg < math.log10(SMALLEST):
                 raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, below the smallest floating-point "
                                    "number (about 2.2e-308): in floats it would be 0",
-                                   suggestion="rescale f (multiply it by a positive constant: its minima stay where they are)")
+                                   suggestion="rescale f (multiply it by a positive constant: its minima stay where "
+                                              "they are)")
 
 
 @record
@@ -673,7 +698,8 @@ def problem(
             notes.append("--seed has no effect here: every step uses all rows (give --batch-size to shuffle)")
         info = None
         if table is not None:
-            info = {"file": table.source if isinstance(data, D.Table) else str(data), "rows": table.rows, "columns": list(loss.columns),
+            info = {"file": table.source if isinstance(data, D.Table) else str(data), "rows": table.rows,
+                    "columns": list(loss.columns),
                     "batch_size": bound.batch_size or table.rows, "seed": seed}
         gradient = tuple(sp.diff(e, v) for v in loss.parameters)
         check_constants(*gradient, what="∇f")
@@ -686,5 +712,6 @@ def problem(
     compiled = compile_expr(e, wrt, backend="math", what=["value", "value_and_grad"])
     check_constants(*compiled.gradient, what="∇f")
     fn = compiled.f
+    assert fn is not None  # "value" was asked for
     return Problem(e, compiled.variables, tuple(compiled.gradient), objective(compiled),
                    lambda point: fn(*point))

@@ -33,7 +33,12 @@ class Token(str):
     ('NAME', 'x', 4)
     """
 
-    def __new__(cls, type_: str, value: str, start_pos: int = 0, end_pos: int | None = None, **_: Any) -> "Token":
+    type: str
+    value: str
+    start_pos: int
+    end_pos: int
+
+    def __new__(cls, type_: str, value: str, start_pos: int = 0, end_pos: int | None = None, **_: Any) -> Token:
         self = super().__new__(cls, value)
         self.type = type_
         self.value = value
@@ -72,8 +77,8 @@ def build_table(grammar: str) -> dict[str, Any]:
         def __init__(self, conf: object) -> None:
             pass
 
-        def lex(self, data: Any) -> Any:  # pragma: no cover - never called
-            return iter(data)
+        def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover - never called
+            return iter(())
 
     lark = Lark(grammar, parser="lalr", lexer=_NoLexer, strict=True)
     table = lark.parser.parser.parser.parse_table
@@ -86,7 +91,8 @@ def build_table(grammar: str) -> dict[str, Any]:
             row[str(symbol)] = arg if action is Shift else -(index[arg] + 1)
         states[state] = row
     rule_rows = [
-        (str(rule.origin.name), len(rule.expansion), str(rule.alias) if rule.alias else None, bool(rule.options.expand1))
+        (str(rule.origin.name), len(rule.expansion), str(rule.alias) if rule.alias else None,
+         bool(rule.options.expand1))
         for rule in rules
     ]
     return {
@@ -125,7 +131,7 @@ def load_table(grammar: str) -> dict[str, Any]:
     """The generated table if it matches ``grammar``; otherwise one built now by Lark."""
     from symgrad.parsing import _table
 
-    if _table.GRAMMAR_HASH == grammar_hash(grammar):
+    if grammar_hash(grammar) == _table.GRAMMAR_HASH:
         return {"states": _table.STATES, "rules": _table.RULES, "start": _table.START, "end": _table.END}
     return build_table(grammar)
 
@@ -137,7 +143,8 @@ class Parser:
         self.states: dict[int, dict[str, int]] = table["states"]
         self.start: int = table["start"]
         self.end: int = table["end"]
-        self.reducers = [self._reducer(origin, size, alias, expand1, builder) for origin, size, alias, expand1 in table["rules"]]
+        self.reducers = [self._reducer(origin, size, alias, expand1, builder) for origin, size, alias,
+                         expand1 in table["rules"]]
         self.sizes = [row[1] for row in table["rules"]]
         self.origins = [row[0] for row in table["rules"]]
 
@@ -163,7 +170,8 @@ class Parser:
             last = token
             self._feed(token, state_stack, values, states, reducers, sizes, origins)
         end_pos = last.end_pos if last is not None else 0
-        return self._feed(Token(END, "", end_pos, end_pos), state_stack, values, states, reducers, sizes, origins, is_end=True)
+        return self._feed(Token(END, "", end_pos, end_pos), state_stack, values, states, reducers, sizes, origins,
+                          is_end=True)
 
     def _feed(self, token: Token, state_stack: list[int], values: list[Any], states: dict[int, dict[str, int]],
               reducers: list[Any], sizes: list[int], origins: list[str], is_end: bool = False) -> Any:

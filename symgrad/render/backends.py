@@ -8,7 +8,8 @@ backend through ``EXTRA_BLOCKS``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sympy as sp
 
@@ -182,7 +183,8 @@ def _latex_char(ch: str) -> str:
         letter = {"lamda": "lambda"}.get(letter, letter)
         if name.startswith("GREEK CAPITAL"):
             letter = letter.capitalize()
-        return r"$\%s$" % letter if letter not in ("omicron", "Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota", "Kappa", "Mu", "Nu", "Omicron", "Rho", "Tau", "Chi") else letter[0]
+        return r"$\%s$" % letter if letter not in ("omicron", "Alpha", "Beta", "Epsilon", "Zeta", "Eta", "Iota",
+                                                   "Kappa", "Mu", "Nu", "Omicron", "Rho", "Tau", "Chi") else letter[0]
     plain = unicodedata.normalize("NFKD", ch)
     if plain.isascii() and plain:
         if name.startswith("SUPERSCRIPT") or name.startswith("MODIFIER LETTER SMALL"):
@@ -201,7 +203,8 @@ def to_latex(doc: Document, standalone: bool = False) -> str:
         elif isinstance(block, Text):
             lines.append(_latex_text(block.text) + r"\par")
         elif isinstance(block, Interpretation):
-            lines.append(r"Input \texttt{%s} read as $%s$.\par" % (_latex_text(block.source.strip()), latex_of(block.expr)))
+            lines.append(r"Input \texttt{%s} read as $%s$.\par" % (_latex_text(block.source.strip()),
+                                                                   latex_of(block.expr)))
             lines.extend(r"\emph{Note:} %s\par" % _latex_text(n) for n in block.notes)
         elif isinstance(block, Equation):
             body = f"{block.lhs.latex} = {latex_of(block.rhs, block.as_built)}"
@@ -245,7 +248,8 @@ def to_markdown(doc: Document) -> str:
             body = r"%s = \begin{pmatrix} %s \end{pmatrix}" % (block.lhs.latex, entries)
             lines += [f"$$\\boxed{{{body}}}$$" if block.final else f"$${body}$$", ""]
         elif isinstance(block, NumberLine):
-            lines += [f"${block.lhs.latex} = {_value_text(block.value)}$" + (f" ({block.note})" if block.note else ""), ""]
+            lines += [f"${block.lhs.latex} = {_value_text(block.value)}$" + (f" ({block.note})" if block.note else ""),
+                      ""]
         else:
             lines.extend(_extra("markdown", block))
     return "\n".join(lines).rstrip() + "\n"
@@ -265,7 +269,7 @@ def pretty(expr: sp.Basic, as_built: bool = False) -> str:
         settings["order"] = "none"
     flag = pretty_use_unicode(unicode)  # as sympy.pretty does: the symbology reads a global flag
     try:
-        return _pretty_printer()(settings).doprint(expr)  # type: ignore[no-any-return]
+        return _pretty_printer()(settings).doprint(expr)
     finally:
         pretty_use_unicode(flag)
 
@@ -281,7 +285,8 @@ def to_rich(doc: Document, console: Any) -> None:
         elif isinstance(block, Text):
             console.print(RichText(block.text, style="dim" if block.style in ("note", "muted") else ""))
         elif isinstance(block, Interpretation):
-            line = RichText.assemble(("input ", "dim"), (block.source.strip(), "cyan"), ("  →  ", "dim"), (oneline(block.expr), "bold"))
+            line = RichText.assemble(("input ", "dim"), (block.source.strip(), "cyan"), ("  →  ", "dim"),
+                                     (oneline(block.expr), "bold"))
             console.print(line)
             for note in block.notes:  # how the input was read: as visible as the reading itself
                 console.print(RichText.assemble(("  note: ", "bold yellow"), (note, "")))

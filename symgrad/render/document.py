@@ -11,10 +11,11 @@ can print the math its own way (Unicode line, 2-D pretty, LaTeX).
 
 from __future__ import annotations
 
-from symgrad.records import field, record
-from typing import Union
+from typing import TypeAlias
 
 import sympy as sp
+
+from symgrad.records import field, record
 
 
 @record
@@ -72,11 +73,11 @@ class NumberLine:
     """``lhs = value`` at a point, or the note that says why there is no value."""
 
     lhs: Label
-    value: Union[float, tuple[Union[float, None], ...], None]
+    value: float | tuple[float | None, ...] | None
     note: str | None = None
 
 
-Block = Union[Heading, Text, Interpretation, Equation, Vector, NumberLine]
+Block: TypeAlias = Heading | Text | Interpretation | Equation | Vector | NumberLine
 
 
 @record
@@ -86,7 +87,7 @@ class Document:
     blocks: tuple[object, ...] = field(default=())
     title: str = "symgrad"
 
-    def __add__(self, other: "Document") -> "Document":
+    def __add__(self, other: Document) -> Document:
         return Document(self.blocks + other.blocks, self.title)
 
 

@@ -59,12 +59,6 @@ def _sup(n: int) -> str:
     return "" if n == 1 else str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def function_label(expr: sp.Basic) -> Label:
-    from symgrad.render.backends import latex_of
-
-    return Label(f"f = {oneline(expr)}", f"f = {latex_of(expr)}")
-
-
 def interpretation(source: str, expr: sp.Basic, notes: Sequence[str]) -> Interpretation:
     return Interpretation(source, expr, tuple(notes))
 
@@ -105,7 +99,10 @@ def diff_document(
         blocks.append(Equation(lhs, result, final=True))
     if point is not None and value is not None:
         at = at_text(point)
-        blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex, at.latex)), value.value, value.note))
+        blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex,
+                                                                                                  at.latex)),
+                                                                                                  value.value,
+                                                                                                  value.note))
     return Document(tuple(blocks), title=f"Derivative of {oneline(expr)}")
 
 
@@ -145,5 +142,6 @@ def grad_document(
     if point is not None and values is not None:
         at = at_text(point)
         notes_text = "; ".join(v.note for v in values if v.note) or None
-        blocks.append(NumberLine(Label(f"∇f at {at.plain}", r"\nabla f\big|_{%s}" % at.latex), tuple(v.value for v in values), notes_text))
+        blocks.append(NumberLine(Label(f"∇f at {at.plain}", r"\nabla f\big|_{%s}" % at.latex),
+                                 tuple(v.value for v in values), notes_text))
     return Document(tuple(blocks), title=f"Gradient of {oneline(expr)}")

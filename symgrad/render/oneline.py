@@ -253,8 +253,10 @@ _ASCII_SIGNS = {
     "′": "'", "″": "''", "±": "+/-", "∈": " in ", "ℯ": "e", "–": "-", "—": "--", "“": '"', "”": '"', "‘": "'",
     "’": "'", "ᵀ": "^T", "∘": "o", "⊙": "(.)", "‖": "||", "°": " deg", "\u00a0": " ",
 }
-_LETTER_NAMES = {letter: name for name, letter in GREEK.items() if name != "pi"} | {"π": "pi", "ϕ": "phi", "ε": "epsilon"}
-_SUPERSCRIPT_ASCII = {v: k for k, v in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")} | {"⁺": "+", "⁽": "(", "⁾": ")", "ⁿ": "n", "ⁱ": "i"}
+_LETTER_NAMES = {letter: name for name, letter in GREEK.items() if name != "pi"} | {"π": "pi", "ϕ": "phi",
+                                                                                    "ε": "epsilon"}
+_SUPERSCRIPT_ASCII = {v: k for k, v in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")} | {"⁺": "+", "⁽": "(", "⁾": ")", "ⁿ": "n",
+                                                                             "ⁱ": "i"}
 _SUBSCRIPT_ASCII = {v: k for k, v in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")}
 _LETTER_SUBSCRIPT_ASCII = {v: k for k, v in _LETTER_SUBSCRIPTS.items()} | {"₊": "+", "₋": "-", "₍": "(", "₎": ")"}
 

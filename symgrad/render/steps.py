@@ -21,11 +21,11 @@ Steps
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from symgrad.records import record
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import Document, Label, Text
 from symgrad.render.oneline import oneline, symbol_text
@@ -65,7 +65,7 @@ class Frac:
     denominator: Any
 
 
-Piece = Union[str, sp.Basic, Label, Is, Times, Plus, Frac]
+Piece: TypeAlias = str | sp.Basic | Label | Is | Times | Plus | Frac
 
 
 # blocks ---------------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ class _LazyLabel(Label):
     """A ``Label`` whose LaTeX is written only when a LaTeX or Markdown backend asks for it: every
     step has one, and printing each expression twice doubled the time of plain and rich output."""
 
-    def __init__(self, plain: str, make_latex: Callable[[], str]) -> None:  # noqa: D107
+    def __init__(self, plain: str, make_latex: Callable[[], str]) -> None:
         object.__setattr__(self, "plain", plain)
         object.__setattr__(self, "_make_latex", make_latex)
 
@@ -154,8 +154,9 @@ def d_label(expr: sp.Basic, var: sp.Symbol, partial: bool = False) -> Label:
     )
 
 
-def _held(step: Step) -> tuple[Piece, ...]:
-    held = sorted((s for s in step.expr.free_symbols if isinstance(s, sp.Symbol) and s != step.wrt), key=lambda s: s.name)
+def _held(step: Step | ConstantView) -> tuple[Piece, ...]:
+    held = sorted((s for s in step.expr.free_symbols if isinstance(s, sp.Symbol) and s != step.wrt),
+                  key=lambda s: s.name)
     if not held:
         return ()
     pieces: list[Piece] = ["treat "]
@@ -197,7 +198,8 @@ class ConstantView:
 
 def narrate_sum(step: Step, n: _Narration) -> dict[str, Any]:
     minus = any(t.could_extract_minus_sign() for t in step.expr.args)
-    formula = Label("(f ± g)′ = f′ ± g′", r"(f \pm g)' = f' \pm g'") if minus else Label("(f + g)′ = f′ + g′", r"(f + g)' = f' + g'")
+    formula = Label("(f ± g)′ = f′ ± g′", r"(f \pm g)' = f' \pm g'") if minus else Label("(f + g)′ = f′ + g′",
+                                                                                         r"(f + g)' = f' + g'")
     return {"says": ("differentiate term by term: ", formula)}
 
 
@@ -211,7 +213,8 @@ def narrate_exp(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_exponential(step: Step, n: _Narration) -> dict[str, Any]:
-    return {"says": (Label("(aˣ)′ = aˣ·ln a", r"(a^x)' = a^x \ln a"), " with ", Is(Label("a", "a"), step.base))}  # type: ignore[attr-defined]
+    return {"says": (Label("(aˣ)′ = aˣ·ln a", r"(a^x)' = a^x \ln a"), " with ", Is(Label("a", "a"),
+                                                                                   step.base))}  # type: ignore[attr-defined]
 
 
 def narrate_log(step: Step, n: _Narration) -> dict[str, Any]:
@@ -220,7 +223,8 @@ def narrate_log(step: Step, n: _Narration) -> dict[str, Any]:
 
 def narrate_log_base(step: Step, n: _Narration) -> dict[str, Any]:
     b = step.base  # type: ignore[attr-defined]
-    return {"says": (Label("(log_b x)′ = 1/(x·ln b)", r"(\log_b x)' = \frac{1}{x \ln b}"), " with ", Is(Label("b", "b"), b))}
+    return {"says": (Label("(log_b x)′ = 1/(x·ln b)", r"(\log_b x)' = \frac{1}{x \ln b}"), " with ", Is(Label("b", "b"),
+                                                                                                        b))}
 
 
 def narrate_product(step: Step, n: _Narration) -> dict[str, Any]:
@@ -314,7 +318,9 @@ def narrate_log_differentiation(step: Step, n: _Narration) -> dict[str, Any]:
     return {
         "says": ("both the base and the exponent depend on ", step.wrt, ": write ", Is(y, step.expr),
                  ", take logarithms, ", Is(Label("ln y", r"\ln y"), sp.Mul(g, sp.log(f))),
-                 ", differentiate: ", Is(Label("y′/y", r"\frac{y'}{y}"), Label(f"({oneline(g)}·ln({oneline(f)}))′", r"\left(%s\right)'" % backends.latex_of(sp.Mul(g, sp.log(f))))),
+                 ", differentiate: ",
+                 Is(Label("y′/y", r"\frac{y'}{y}"), Label(f"({oneline(g)}·ln({oneline(f)}))′",
+                                                        r"\left(%s\right)'" % backends.latex_of(sp.Mul(g, sp.log(f))))),
                  ", so ", Label("y′ = y·(g·ln f)′", r"y' = y \cdot (g \ln f)'")),
         "via": Times((step.expr, step.substeps[0].result)),
     }
@@ -323,7 +329,8 @@ def narrate_log_differentiation(step: Step, n: _Narration) -> dict[str, Any]:
 def narrate_multivariable_chain(step: Step, n: _Narration) -> dict[str, Any]:
     args, partials = step.arguments, step.partials  # type: ignore[attr-defined]
     says: list[Piece] = ["the function depends on ", step.wrt, " through its arguments: ",
-                         Label("dF/dx = Σ ∂F/∂aᵢ · daᵢ/dx", r"\frac{dF}{dx} = \sum_i \frac{\partial F}{\partial a_i} \frac{d a_i}{dx}")]
+                         Label("dF/dx = Σ ∂F/∂aᵢ · daᵢ/dx",
+                               r"\frac{dF}{dx} = \sum_i \frac{\partial F}{\partial a_i} \frac{d a_i}{dx}")]
     for a, p in zip(args, partials):
         says += ["; ", Is(Label(f"∂F/∂{oneline(a)}", r"\frac{\partial F}{\partial %s}" % backends.latex_of(a)), p)]
     terms = tuple(Times((p, s.result)) for p, s in zip(partials, step.substeps))
@@ -382,7 +389,8 @@ _FUNCTION_SAYS: dict[str, tuple[tuple[Piece, ...], tuple[Piece, ...]]] = {
     "sign": (("the sign function is flat on each side of 0, so its derivative is 0 away from 0",),
              ("at u = 0 it jumps by 2: the derivative there is 2δ (DiracDelta)",)),
     "erf": ((Label("erf′(u) = (2/√π)·e^(−u²)", r"\operatorname{erf}'(u) = \frac{2}{\sqrt{\pi}} e^{-u^2}"),), ()),
-    "sinc": (("sinc(u) = sin(u)/u, so by the quotient rule its derivative is (u·cos(u) − sin(u))/u^2 = (cos(u) − sinc(u))/u",),
+    "sinc": (("sinc(u) = sin(u)/u, so by the quotient rule its derivative is (u·cos(u) − sin(u))/u^2 = (cos(u) − "
+              "sinc(u))/u",),
              ("at u = 0 this formula is 0/0; the derivative there is its limit, 0",)),
     "floor": (("floor(u) is constant between whole numbers, so its derivative is 0 there",),
               ("at a whole number u it jumps by 1: there is no derivative there",)),
@@ -457,9 +465,11 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
             if len(derivation.steps) == 1:
                 heading = "Steps"
             elif len(set(derivation.variables)) > 1:
-                heading = f"Steps: derivative by {symbol_text(var.name)}" + ("" if k == 0 else " of the previous result")
+                heading = f"Steps: derivative by {symbol_text(var.name)}" + ("" if k == 0 else " of the previous "
+                                                                                               "result")
             else:
-                heading = f"{_ORDINALS.get(k + 1, f'Derivative {k + 1}:')} derivative: steps" if k else "First derivative: steps"
+                heading = (f"{_ORDINALS.get(k + 1, f'Derivative {k + 1}:')} derivative: steps" if k
+                           else "First derivative: steps")
             intro = _held(ConstantView(root.expr, var)) if partial else ()
             blocks.append(StepsBlock(heading, tuple(_node(root, narration)), tuple(intro)))
     if derivation.check == "mismatch":
@@ -822,7 +832,8 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
 def _md_steps(block: StepsBlock) -> list[str]:
     from symgrad.steps.derivation import deep_recursion
 
-    lines = [f"**{block.heading}**" + (" (" + "".join(_md_piece(p) for p in block.intro) + ")" if block.intro else ""), ""]
+    lines = [f"**{block.heading}**" + (" (" + "".join(_md_piece(p) for p in block.intro) + ")" if block.intro else ""),
+             ""]
     with deep_recursion():
         for root in block.roots:
             _md_node(root, 0, lines)
@@ -856,7 +867,8 @@ def _rich_table(block: TableBlock) -> Callable[[Any], None]:
 
 def _latex_table(block: TableBlock) -> list[str]:
     cols = "l" * len(block.columns)
-    lines = [r"\begin{tabular}{%s}" % cols, " & ".join(r"\textbf{%s}" % latex_prose(c) for c in block.columns) + r" \\ \hline"]
+    lines = [r"\begin{tabular}{%s}" % cols,
+             " & ".join(r"\textbf{%s}" % latex_prose(c) for c in block.columns) + r" \\ \hline"]
     lines += [" & ".join(latex_piece(c) for c in row) + r" \\" for row in block.rows]
     lines.append(r"\end{tabular}")
     return lines

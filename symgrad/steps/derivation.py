@@ -20,19 +20,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from symgrad.records import record
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
-from symgrad.errors import ComputeError, InputError
+from symgrad.calculus import ExprLike, VarLike
+from symgrad.errors import ComputeError
+from symgrad.records import record
 from symgrad.steps.rules import ChainStep, SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
 from symgrad.steps.strategies import Builder, derive_step
 from symgrad.steps.verify import chain_rule_reference, compare, compare_linked
-
-ExprLike = Union[str, sp.Basic]
-VarLike = Union[str, sp.Symbol]
 
 _CHECK_ORDER = {"exact": 0, "numeric": 1, "unverified": 2, "mismatch": 3}
 
@@ -202,7 +200,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             step = derive_step(current, var, builder)
             final = final_form(step.result)
             if final.has(sp.Sum):
-                # sums over data are written as issue #4's tidy_sums writes them: −2Σ xᵢ(yᵢ − (w xᵢ + b))
+                # sums over data are written as tidy_sums writes them: −2Σ xᵢ(yᵢ − (w xᵢ + b))
                 from symgrad import calculus
 
                 tidy_sums = getattr(calculus, "_tidy_sums", None)

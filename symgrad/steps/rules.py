@@ -22,10 +22,11 @@ never print and never import Rich.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
 from typing import Any, ClassVar
 
 import sympy as sp
+
+from symgrad.records import record
 
 
 @record(kw_only=True)

@@ -51,13 +51,13 @@ import cmath
 import itertools
 import random
 from collections.abc import Sequence
-
-from symgrad.records import field, record
+from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symgrad.budget import check
+from symgrad.records import field, record
 
 SMALL = 400
 """Tree size up to which ``expand``/``cancel`` are tried: beyond it they may swell."""
@@ -94,7 +94,8 @@ class Agreement:
     (``point`` is where they differ, with both values and their ``difference`` left − right, as
     text to 6 digits: it may be far below a float, 10⁻³⁰⁰⁰⁰⁰⁰), or ``unknown``
     (no usable point, or a piece no point reached). ``left``/``right`` are None where that side
-    is not a real number, and text where it is beyond a float. ``method`` says how a difference was found: ``exact`` when it was proved
+    is not a real number, and text where it is beyond a float. ``method`` says how a difference was found: ``exact``
+    when it was proved
     (the difference is a nonzero number on the piece the point is on), else ``numeric``.
     ``reason``: how the verdict was reached, in words."""
 
@@ -530,7 +531,7 @@ class Screen:
                 continue
             value = _evaluate(e, point)
             if value is not None and value is not _COMPLEX:
-                self.points.append((point, value))  # type: ignore[arg-type]
+                self.points.append((point, value))
                 if len(self.points) >= count:
                     break
 
@@ -540,10 +541,10 @@ class Screen:
         if self.rows or o.has(sp.Sum):
             o = _instances([o], False)[0][1][0]
         for point, value in self.points:
-            v = _evaluate(o, point)
+            v: Any = _evaluate(o, point)
             if v is None or v is _COMPLEX:
                 continue
-            if abs(v - value) > CLOSE * max(abs(v), abs(value)):  # type: ignore[operator]
+            if abs(v - value) > CLOSE * max(abs(v), abs(value)):
                 return False
         return True
 
@@ -561,7 +562,7 @@ def compare(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None = None, samples: i
     that are a probability distribution (positive, summing to 1), as cross-entropy's labels are.
     """
     groups = [tuple(g) for g in distributions if len(g) >= 2]
-    a, b, domain = _on_distributions([a, b, domain], groups)  # type: ignore[assignment]
+    a, b, domain = _on_distributions([a, b, domain], groups)
     if _exact(a, b):
         return Agreement("exact", reason="proved symbolically")
     constant = _nonzero_constant(a, b)
@@ -611,7 +612,7 @@ class _Piece:
 def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, samples: int, needed: int,
                        thorough: bool, groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None,
                        remainder: sp.Basic | None = None) -> Agreement:
-    from symgrad.steps.pieces import all_pieces, pieces_at, switches
+    from symgrad.steps.pieces import all_pieces, switches
 
     if any(e is not None and e.has(sp.Sum, sp.Integral, sp.Derivative, sp.Subs) for e in (a, b, domain)):
         return Agreement("unknown", reason="a sum, integral or derivative is left that cannot be evaluated")
@@ -624,92 +625,116 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
     eliminated = {g[-1] for g in groups}
     symbols = sorted((s for s in free if s not in eliminated), key=lambda s: s.name)
     plan = _plan(symbols, nodes, samples, thorough, groups, [e for e in (a, b, domain) if e is not None])
-    inside_abs = [u.args[0] for u in domain.atoms(sp.Abs)] if domain is not None else []
-    floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
-    tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
-    pieces: dict[tuple[int, ...], _Piece] = {}
-    first: dict[tuple[int, ...], dict[sp.Symbol, sp.Rational]] = {}
-    seen: list[set[int]] = [set() for _ in nodes]
-    strict = thorough and not floats
+    sampler = _Sampler(a, b, nodes, domain, groups, constant, remainder, thorough)
+    agreeing = 0
+    for point in plan.points:
+        outcome = sampler.visit(point)
+        if isinstance(outcome, Agreement):
+            return outcome
+        agreeing += outcome is True
+        if not thorough and agreeing >= (2 * needed if nodes else needed) and (
+                not nodes or all(len(got) >= 2 for got in sampler.seen)):
+            break  # the self-check: a few agreeing points (on both sides of the kinks) suffice
+    if thorough:
+        more = sampler.more_points(needed, agreeing)
+        if isinstance(more, Agreement):
+            return more
+        agreeing = more
+    if agreeing < min(needed, 2 if nodes else needed) or not sampler.pieces:
+        return Agreement("unknown", reason="no sample point where both are real numbers")
+    return _verdict(a, b, nodes, sampler.pieces, sampler.seen, plan, needed, thorough)
 
-    def visit(point: dict[sp.Symbol, sp.Rational], want: tuple[int, ...] | None = None) -> Agreement | bool | None:
+
+class _Sampler:
+    """Compares the two sides at one sample point after another, keeping what the points said:
+    the pieces reached (one per combination of branches), the first point in each, and which
+    branch of each kink was seen."""
+
+    def __init__(self, a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], domain: sp.Basic | None,
+                 groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None, remainder: sp.Basic | None,
+                 thorough: bool) -> None:
+        self.a, self.b, self.nodes, self.domain = a, b, nodes, domain
+        self.groups, self.constant, self.remainder = groups, constant, remainder
+        self.inside_abs = [u.args[0] for u in domain.atoms(sp.Abs)] if domain is not None else []
+        floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
+        self.tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
+        self.strict = thorough and not floats
+        self.pieces: dict[tuple[int, ...], _Piece] = {}
+        self.first: dict[tuple[int, ...], dict[sp.Symbol, sp.Rational]] = {}
+        self.seen: list[set[int]] = [set() for _ in nodes]
+
+    def visit(self, point: dict[sp.Symbol, sp.Rational],
+              want: tuple[int, ...] | None = None) -> Agreement | bool | None:
         """One sample point: a ``different`` verdict, True (agrees), or None (says nothing)."""
+        from symgrad.steps.pieces import pieces_at
+
         check("comparing at sample points")
-        found = pieces_at([a, b], nodes, point)
+        found = pieces_at([self.a, self.b], self.nodes, point)
         if found is None:
             return None  # on a kink: neither side need be defined there
         key, (pa, pb) = found
         if want is not None and key != want:
             return None
-        if domain is not None and _evaluate(domain, point, 20) in (None, _COMPLEX):
+        if self.domain is not None and _evaluate(self.domain, point, 20) in (None, _COMPLEX):
             return None
-        if any(_evaluate(u, point, 20) in (None, _COMPLEX) for u in inside_abs):
+        if any(_evaluate(u, point, 20) in (None, _COMPLEX) for u in self.inside_abs):
             return None  # |u|′ = u′·u/|u| needs u itself real
-        piece = pieces.get(key)
+        piece = self.pieces.get(key)
         if piece is None:
-            piece = pieces[key] = _Piece(pa, pb, bool(nodes) and _exact(pa, pb))
-            first[key] = point
+            piece = self.pieces[key] = _Piece(pa, pb, bool(self.nodes) and _exact(pa, pb))
+            self.first[key] = point
         va = vb = None
         if piece.exact:
             outcome: bool | None = True
         else:
             va, vb = _evaluate(pa, point), _evaluate(pb, point)
-            outcome = _agree(pa, pb, va, vb, point, tolerance, strict)
+            outcome = _agree(pa, pb, va, vb, point, self.tolerance, self.strict)
         if outcome is False:
             # evalf can be wrong about its own accuracy (tan of 10¹¹⁷): a difference counts only if
             # both values stay where they are at twice the digits
             va2, vb2 = _evaluate(pa, point, 2 * DIGITS), _evaluate(pb, point, 2 * DIGITS)
             if not (_steady(va, va2) and _steady(vb, vb2)):
                 return None
-            outcome = _agree(pa, pb, va2, vb2, point, tolerance, strict)
-        if outcome and remainder is not None and not piece.exact:
-            r = _real_value(remainder, point)
+            outcome = _agree(pa, pb, va2, vb2, point, self.tolerance, self.strict)
+        if outcome and self.remainder is not None and not piece.exact:
+            r = _real_value(self.remainder, point)
             if r is not None and r != 0:  # a − b, written without the cancellation, is not 0 here
-                return _difference(pa, pb, va, vb, point, groups, constant, r)
+                return _difference(pa, pb, va, vb, point, self.groups, self.constant, r)
         if outcome is None:
             return None
         if not outcome:
-            return _difference(pa, pb, va, vb, point, groups, constant)
+            return _difference(pa, pb, va, vb, point, self.groups, self.constant)
         for i, c in enumerate(key):
-            seen[i].add(c)
-        pieces[key] = _Piece(piece.left, piece.right, piece.exact, piece.agreeing + 1)
+            self.seen[i].add(c)
+        self.pieces[key] = _Piece(piece.left, piece.right, piece.exact, piece.agreeing + 1)
         return True
 
-    agreeing = 0
-    for point in plan.points:
-        outcome = visit(point)
-        if isinstance(outcome, Agreement):
-            return outcome
-        agreeing += outcome is True
-        if not thorough and agreeing >= (2 * needed if nodes else needed) and (
-                not nodes or all(len(got) >= 2 for got in seen)):
-            break  # the self-check: a few agreeing points (on both sides of the kinks) suffice
-    if thorough:
+    def more_points(self, needed: int, agreeing: int) -> Agreement | int:
+        """The thorough check's extra points: a verdict, or the new count of agreeing points."""
         # a piece reached by a single point (a narrow interval between kinks) gets more of its own
         rng = random.Random(SEED + 1)
-        for key, piece in list(pieces.items()):
+        for key in list(self.pieces):
             for _ in range(8):
-                if pieces[key].exact or pieces[key].agreeing >= 3:
+                if self.pieces[key].exact or self.pieces[key].agreeing >= 3:
                     break
-                outcome = visit(_nearby(rng, first[key]), key)
+                outcome = self.visit(_nearby(rng, self.first[key]), key)
                 if isinstance(outcome, Agreement):
                     return outcome
                 agreeing += outcome is True
         # a narrow domain (asin(10⁴x − 3)) reached by few points: more around the ones that were
-        starts = list(first.values())
+        starts = list(self.first.values())
         for k in range(4 * needed):
             if agreeing >= needed or not starts:
                 break
-            outcome = visit(_nearby(rng, starts[k % len(starts)], wide=True))
+            outcome = self.visit(_nearby(rng, starts[k % len(starts)], wide=True))
             if isinstance(outcome, Agreement):
                 return outcome
             agreeing += outcome is True
-    if agreeing < min(needed, 2 if nodes else needed) or not pieces:
-        return Agreement("unknown", reason="no sample point where both are real numbers")
-    return _verdict(a, b, nodes, pieces, seen, plan, needed, thorough)
+        return agreeing
 
 
-def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool = False) -> dict[sp.Symbol, sp.Rational]:
+def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool = False) -> dict[sp.Symbol,
+                                                                                                 sp.Rational]:
     """A point a small random step from ``point`` in every coordinate (``wide``: up to 10 %)."""
     out = {}
     for s, v in point.items():
@@ -718,7 +743,7 @@ def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool 
     return out
 
 
-def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Symbol, sp.Rational],
+def _agree(pa: sp.Basic, pb: sp.Basic, va: Any, vb: Any, point: dict[sp.Symbol, sp.Rational],
            tolerance: sp.Float, strict: bool) -> bool | None:
     """Whether the two values at ``point`` agree; None when the point says nothing (a side is
     undefined there, or both are outside the real domain)."""
@@ -730,23 +755,23 @@ def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Sy
         return None if (va is _COMPLEX and vb is _COMPLEX) or not strict else False
     if va == vb and not strict:
         return True
-    scale = max(abs(va), abs(vb))  # type: ignore[arg-type]
-    if abs(va - vb) > tolerance * scale:  # type: ignore[operator]
+    scale = max(abs(va), abs(vb))
+    if abs(va - vb) > tolerance * scale:
         return False
-    if not strict or (va.is_Rational and vb.is_Rational):  # type: ignore[union-attr]
+    if not strict or (va.is_Rational and vb.is_Rational):
         return True
     # nearly equal: is the difference itself 0? evalf cancels its terms to up to SEARCH digits
     d = _evaluate(pa - pb, point, search=SEARCH)
     return d is None or d is _COMPLEX or d == 0
 
 
-def _steady(low: object, high: object) -> bool:
+def _steady(low: Any, high: Any) -> bool:
     """The same value at two precisions (or the same kind of non-value)."""
     if low is _COMPLEX or high is _COMPLEX:
         return low is high
     if low is None or high is None:
         return False
-    return abs(low - high) <= CLOSE * abs(high)  # type: ignore[operator]
+    return bool(abs(low - high) <= CLOSE * abs(high))
 
 
 def _real_value(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
@@ -800,7 +825,7 @@ def _text(value: object) -> str | None:
     if value is None or value is _COMPLEX:
         return None
     try:
-        number = sp.Float(value, 20)  # type: ignore[arg-type]
+        number = sp.Float(value, 20)
     except (TypeError, ValueError):
         return None
     if not number.is_Float:
@@ -908,11 +933,11 @@ def link_values(links: Sequence[tuple[sp.Symbol, sp.Basic]], point: dict[sp.Symb
     from symgrad.precise import NoValue, Stopped, Undefined, evaluate_ball, link_guard
 
     guard = link_guard(mpmath.mpf(LARGEST_LINK._mpf_))
-    found: dict[sp.Symbol, object] = {}
+    found: dict[sp.Symbol, Any] = {}
 
-    def keep(name: sp.Symbol, ball: object) -> str | None:
+    def keep(name: sp.Symbol, ball: Any) -> str | None:
         check("evaluating the links of the chain")
-        reason = guard(name, ball)  # type: ignore[arg-type]
+        reason = guard(name, ball)
         found[name] = ball
         return reason
 
@@ -923,7 +948,7 @@ def link_values(links: Sequence[tuple[sp.Symbol, sp.Basic]], point: dict[sp.Symb
     except Stopped as stop:
         return LinkValues(None, str(stop))
     values = dict(point)
-    for name, (mid, rad) in found.items():  # type: ignore[misc]
+    for name, (mid, rad) in found.items():
         if not mpmath.isfinite(rad):
             return LinkValues(None, "not real")
         values[name] = sp.Float(mid.real if isinstance(mid, mpmath.mpc) else mid, digits)

@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         def run_chunk(rng: random.Random = rng, size: int = size, seed: int = chunk_seed) -> None:
             for i in range(size):
                 family = rng.choices(list(weights), list(weights.values()))[0]
-                text = walker.text(rng) if family == "walk" else json.dumps(FAMILIES[family](rng, walker), ensure_ascii=False)
+                text = walker.text(rng) if family == "walk" else json.dumps(FAMILIES[family](rng, walker),
+                                                                            ensure_ascii=False)
                 try:
                     if family == "walk":
                         with time_budget(args.per_input):
