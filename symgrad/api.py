@@ -5,7 +5,7 @@ calculus is real analysis); outside, people write ``sympy.Symbol("x")``, ``sympy
 and ``expr.subs("x", 3)``, which make and match plain symbols. So at this boundary:
 
 - **in**: text goes through the grammar; SymPy expressions are taken in symgrad's variables,
-  a plain symbol meaning the variable of its name (``calculus.as_expr``, ``calculus.real_variables``);
+  a plain symbol meaning the variable of its name (``calculus.as_expr``, ``vocabulary.symbols.real_variables``);
   ``wrt`` may be a name or any SymPy symbol of that name;
 - **out**: every SymPy object returned is written in plain symbols and functions (``plain``), so
   ``.subs("x", 3)``, ``.subs(sympy.Symbol("x"), 3)``, ``sympy.lambdify`` and ``==`` with your own

@@ -12,7 +12,6 @@ results rule by rule). Every function accepts a SymPy expression or text, which 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import TypeAlias
@@ -21,6 +20,7 @@ import sympy as sp
 
 from symgrad.errors import InputError, ParseError
 from symgrad.records import record
+from symgrad.vocabulary.symbols import natural_key, real_variables
 
 ExprLike: TypeAlias = str | sp.Basic
 """An expression as text (read by the grammar) or as a SymPy object."""
@@ -89,45 +89,6 @@ def _short_repr(value: object) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def real_variables(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with SymPy's plain symbols and functions as symgrad's real ones of the same name.
-
-    symgrad's variables are ``Symbol(name, real=True)`` (and f, g, h ``Function(name, real=True)``):
-    its calculus is real analysis, so |x|′ is sign(x), not a formula in re(x) and im(x). A symbol
-    that already says it is real (``positive=True``, ``integer=True``) is kept as it is; one that
-    says it is not (``imaginary=True``) is refused.
-
-    >>> x = sp.Symbol("x")
-    >>> real_variables(sp.Abs(x)).diff(sp.Symbol("x", real=True))
-    sign(x)
-    """
-    from sympy.core.function import AppliedUndef
-
-    mapping: dict[sp.Basic, sp.Basic] = {}
-    for s in expr.atoms(sp.Symbol):
-        if isinstance(s, (sp.Dummy, sp.Wild)) or s.is_real:
-            continue
-        if s.is_real is False:
-            raise InputError(f"the symbol {s.name} is declared not real, but symgrad's variables are real",
-                             suggestion=f"use sympy.Symbol({s.name!r}) or sympy.Symbol({s.name!r}, real=True)")
-        mapping[s] = sp.Symbol(s.name, real=True)
-    result = expr.xreplace(mapping) if mapping else expr
-    plain_functions = {type(f) for f in result.atoms(AppliedUndef) if f.is_real is None}
-    for func in plain_functions:
-        result = result.replace(func, sp.Function(func.__name__, real=True))
-    return result
-
-
-def natural_key(symbol: sp.Basic) -> tuple[object, ...]:
-    """Sort key putting x before y and theta2 before theta10.
-
-    >>> sorted(["theta10", "theta2", "y", "x"], key=lambda n: natural_key(sp.Symbol(n)))
-    ['theta2', 'theta10', 'x', 'y']
-    """
-    parts = re.split(r"(\d+)", str(symbol))
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
-
-
 def variables(expr: ExprLike) -> list[sp.Symbol]:
     """The free symbols of ``expr`` in natural order (x, y, z; theta1, theta2, theta10).
 
@@ -141,7 +102,7 @@ def _variables(e: sp.Basic) -> list[sp.Symbol]:
     """``variables`` of a SymPy object as it is (also a list of components, for the Jacobian)."""
     free = {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
     if e.has(sp.Sum, sp.Indexed):  # data (x in xᵢ) and sum limits (n) are not variables
-        from symgrad.multivar.sums import data_symbols
+        from symgrad.vocabulary.sums import data_symbols
 
         free -= data_symbols(e)
     return sorted(free, key=natural_key)
@@ -375,7 +336,7 @@ def diff_once(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
 def _unevaluated(result: sp.Basic, expr: sp.Basic) -> bool:
     """Whether SymPy left a derivative it could not take (not f′ of an unknown function), or wrote
     an argument as atan2(0, u) (the complex argument of a real u)."""
-    from symgrad.abstract import view
+    from symgrad.vocabulary.abstract import view
 
     if result.has(sp.atan2) and not expr.has(sp.atan2):
         return True
@@ -405,7 +366,7 @@ def _tidy_sums(result: sp.Basic, expr: sp.Basic) -> sp.Basic:
     """Constants out of sums over data, residuals as written: −2Σ xᵢ(yᵢ − (w xᵢ + b))."""
     if not result.has(sp.Sum):
         return result
-    from symgrad.multivar.sums import tidy_sums
+    from symgrad.vocabulary.sums import tidy_sums
 
     return tidy_sums(result, expr)
 
@@ -427,7 +388,7 @@ def chain_diff(expr: sp.Basic, var: sp.Symbol, order: int = 1) -> sp.Basic:
     """
     if order != 1:
         return expr if order == 0 else chain_diff(chain_diff(expr, var), var, order - 1)
-    from symgrad.abstract import canonical
+    from symgrad.vocabulary.abstract import canonical
 
     # SymPy writes f′(g(x)) as Derivative(f(g(x)), g(x)) and f′(x²) with a Dummy: one form instead
     return canonical(_chain_diff(expr, var))
@@ -609,7 +570,7 @@ def evaluate(
                               "the function", at)
         if kind == "undefined":
             return Value(None, f"{what} does not exist at {at}, because {own.note}")
-        from symgrad.functions import no_derivative_note  # floor at a jump, sinc′ at 0
+        from symgrad.vocabulary.functions import no_derivative_note  # floor at a jump, sinc′ at 0
 
         problem = no_derivative_note(domain_of, point)
         if problem:

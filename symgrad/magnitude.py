@@ -200,7 +200,7 @@ def describe(expr: Any) -> str:
     >>> describe(sp.pi / 4), describe(sp.Integer(10) ** 100)
     ('π/4', 'a number of about 10^100')
     """
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     text = oneline(expr)
     if len(text) <= 40:

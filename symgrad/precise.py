@@ -23,7 +23,7 @@ the class an ``_eval_mpmath``). Functions with neither fall back to their own ``
 the working precision, still inside the ball bookkeeping.
 
 >>> import sympy as sp
->>> from symgrad.functions import sigmoid
+>>> from symgrad.vocabulary.functions import sigmoid
 >>> result = settle(sigmoid(400) * (1 - sigmoid(400)))
 >>> result.status, float(result.value)
 ('settled', 1.9151695967140057e-174)
@@ -418,7 +418,7 @@ _DELTA = object()
 
 def _special(node: sp.Basic) -> Any:
     """Functions SymPy evaluates its own way (not by an mpmath function of the same name)."""
-    from symgrad.functions import relu
+    from symgrad.vocabulary.functions import relu
 
     if isinstance(node, sp.Abs):
         return abs

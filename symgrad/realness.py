@@ -71,7 +71,7 @@ _OUTSIDE: dict[type, tuple[Callable[[sp.Expr], bool | None], str]] = {}
 
 
 def _shown(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     text = oneline(expr)
     return text if len(text) <= 80 else text[:79] + "…"
@@ -79,7 +79,7 @@ def _shown(expr: sp.Basic) -> str:
 
 def _of(expr: sp.Basic) -> str:
     """"of x", "of x, y": the variables a message speaks of."""
-    from symgrad.calculus import natural_key
+    from symgrad.vocabulary.symbols import natural_key
 
     names = sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)), key=natural_key)
     return " of " + ", ".join(str(s) for s in names) if names else ""

@@ -258,8 +258,9 @@ def test_abstract_functions_of_any_argument(text: str, order: int) -> None:
 
 
 def test_abstract_derivatives_print_as_primes() -> None:
-    from symgrad.render.backends import latex_of, pretty
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.latex import latex_of
+    from symgrad.printing.oneline import oneline
+    from symgrad.printing.pretty import pretty
     from symgrad.steps import derive
 
     assert oneline(derive("f(x^2)").result) == "2·x·f′(x²)"

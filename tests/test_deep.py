@@ -15,11 +15,11 @@ import pytest
 import sympy as sp
 
 from symgrad.budget import run_guarded
-from symgrad.functions import sigmoid
 from symgrad.parsing import MAX_TREE_DEPTH, depth_limit, parse
 from symgrad.parsing.build import _INERT_NAMES, _INVERSE_PAIRS, inert, inert_class, is_constant
 from symgrad.steps import derive
 from symgrad.steps.strategies import NAMED_CHAIN
+from symgrad.vocabulary.functions import sigmoid
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)

@@ -9,9 +9,9 @@ import pytest
 import sympy as sp
 from conftest import R, a, b, x, y, z
 
-from symgrad import functions as ml
 from symgrad.errors import ParseError
 from symgrad.parsing import parse, parse_full
+from symgrad.vocabulary import functions as ml
 
 f, g, h = (sp.Function(n, real=True) for n in "fgh")
 theta, theta1, alpha, beta, lam, w, p = (R(n) for n in ("theta", "theta1", "alpha", "beta", "lambda", "w", "p"))

@@ -208,8 +208,8 @@ RIGHT_ANSWERS = [
 
 def _answer_for_oracle(expr: sp.Basic, given: sp.Basic) -> sp.Basic:
     """The answer with p and σ written out by hand (not by symgrad's reading of them)."""
-    from symgrad.functions import sigmoid
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
+    from symgrad.vocabulary.functions import sigmoid
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     table = {}
     logits = [c.logits for c in expr.atoms(softmax_component) | expr.atoms(cross_entropy)]
@@ -341,7 +341,7 @@ def test_mistake_finder_still_finds_the_step_under_the_stricter_comparison() -> 
 def _bumps(var: sp.Symbol, at: sp.Rational) -> list[sp.Expr]:
     """Nonzero near ``at`` (the oracle checks it at ``at`` itself): constants far below a float's
     resolution, kinks and jumps just before it, a narrow bump, a fast tiny wave."""
-    from symgrad.functions import relu
+    from symgrad.vocabulary.functions import relu
 
     d = sp.Rational(1, 1000)
     return [sp.Rational(1, 10**20), sp.Rational(3, 10**30), relu(var - at + d), sp.Heaviside(var - at + d),

@@ -21,7 +21,7 @@ import sympy as sp
 from conftest import x, y
 from corpus import HIDDEN_GIANTS, HIDDEN_GIANTS_AT_A_POINT
 
-from symgrad.functions import relu
+from symgrad.vocabulary.functions import relu
 
 E = sp.E
 

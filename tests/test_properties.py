@@ -178,7 +178,7 @@ _KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
 
 
 def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
-    from symgrad.functions import STEP_FUNCTIONS, relu
+    from symgrad.vocabulary.functions import STEP_FUNCTIONS, relu
 
     args: list[sp.Expr] = []
     for node in sp.preorder_traversal(expr):

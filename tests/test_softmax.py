@@ -10,8 +10,9 @@ from conftest import R
 
 from symgrad import calculus
 from symgrad.multivar.jacobian import jacobian
-from symgrad.multivar.softmax import cross_entropy, softmax_component, softmax_derivation
+from symgrad.multivar.softmax import softmax_derivation
 from symgrad.parsing import parse, parse_full
+from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
 A = [R(f"a{k}") for k in range(1, 4)]
 Y = [R(f"y{k}") for k in range(1, 4)]

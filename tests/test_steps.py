@@ -140,7 +140,7 @@ def test_x_cos_pi_x_product_and_chain() -> None:
 
 
 def test_sigmoid_ends_in_sigma_form() -> None:
-    from symgrad.functions import sigmoid
+    from symgrad.vocabulary.functions import sigmoid
 
     d = derive("sigmoid(x)")
     assert d.result == sigmoid(x) * (1 - sigmoid(x))

@@ -9,8 +9,9 @@ import sympy as sp
 from conftest import R
 
 from symgrad import calculus
-from symgrad.multivar.sums import data_symbols, parameters, sum_derivative, sum_gradient
+from symgrad.multivar.sums import parameters, sum_derivative, sum_gradient
 from symgrad.parsing import parse
+from symgrad.vocabulary.sums import data_symbols
 
 w, b, n = R("w"), R("b"), R("n")
 i = sp.Symbol("i", integer=True)

@@ -157,7 +157,7 @@ IDENTITIES = [
 
 
 def sigmoid_(t: sp.Expr) -> sp.Expr:
-    from symgrad.functions import sigmoid
+    from symgrad.vocabulary.functions import sigmoid
 
     return sigmoid(t)
 
@@ -211,7 +211,7 @@ def to_mpmath(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational]) -> mpmath.mpf
     """``expr`` at ``point`` in mpmath at the current precision, by a direct translation of the
     tree (the test's own, sharing nothing with symgrad.precise). Raises LookupError for a node it
     does not know."""
-    from symgrad.functions import relu, sigmoid, softplus
+    from symgrad.vocabulary.functions import relu, sigmoid, softplus
 
     unary = {
         sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan, sp.sec: mpmath.sec, sp.csc: mpmath.csc,

@@ -301,7 +301,7 @@ def _partial_json(derivation: object, steps: bool) -> dict[str, object]:
 
 
 def _latex(expr: object) -> str:
-    from symgrad.render.backends import latex_of
+    from symgrad.printing.latex import latex_of
 
     return latex_of(expr)
 

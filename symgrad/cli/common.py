@@ -105,7 +105,7 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
     """Format everything first, then write once: an error can never leave half an output.
 
     Where standard output cannot carry Unicode (an ASCII or Latin-1 encoding), the document is
-    formatted again in ASCII notation (x^2, sigma(x), pi, d/dx: ``render.oneline.ascii_notation``)
+    formatted again in ASCII notation (x^2, sigma(x), pi, d/dx: ``printing.oneline.ascii_notation``)
     and JSON escapes what is not ASCII. A write that fails or is cut short is an error
     (``write_stdout``), never success.
     """
@@ -113,8 +113,8 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
     encoding = _encoding(stream)
     out = _format(fmt, document, data, standalone, ascii=False)
     if not _encodable(out, encoding):
+        from symgrad.printing.oneline import ascii_notation, to_ascii
         from symgrad.render.document import ascii_document
-        from symgrad.render.oneline import ascii_notation, to_ascii
 
         with ascii_notation():
             shown = ascii_document(document) if document is not None else None
@@ -282,7 +282,7 @@ def to_stderr(text: str) -> None:
 
 def _ascii_message(text: str) -> str:
     """``to_ascii`` line by line; a caret line under an input line moves with its column."""
-    from symgrad.render.oneline import ascii_pieces
+    from symgrad.printing.oneline import ascii_pieces
 
     lines = text.split("\n")
     out = []

@@ -123,7 +123,7 @@ def table(
     """
 
     def body(f: Format) -> None:
-        from symgrad.render.backends import latex_of
+        from symgrad.printing.latex import latex_of
         from symgrad.render.steps import table_document
         from symgrad.steps.homework import derivative_table
 

@@ -25,6 +25,7 @@ from symgrad.cli.common import (
     read_expression,
     run,
 )
+from symgrad.vocabulary.symbols import natural_key
 
 WrtListOption = Annotated[
     str | None,
@@ -41,7 +42,7 @@ MAX_STEPS_ENTRIES = 30
 
 
 def _latex(expr: Any) -> str:
-    from symgrad.render.backends import latex_of
+    from symgrad.printing.latex import latex_of
 
     return latex_of(expr)
 
@@ -158,7 +159,7 @@ def jacobian(
         w = parsed.wrt(wrt)
         columns = w if w is not None or not how else sorted(
             {s for c in jc.components_of(together) for s in c.free_symbols if isinstance(s, sp.Symbol)},
-            key=calculus.natural_key)
+            key=natural_key)
         j = jc.jacobian(comps, columns, steps=False)
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)

@@ -116,7 +116,7 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
         from symgrad.numeric.descend import descend as run_descent
         from symgrad.numeric.report import descent_document
         from symgrad.parsing import parse_full
-        from symgrad.render.oneline import symbol_text
+        from symgrad.printing.oneline import symbol_text
 
         text = read_expression(expr)
         check_steps(steps)
@@ -267,7 +267,7 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
 
     from symgrad import calculus
     from symgrad.magnitude import describe
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     if not texts:
         return [tuple(0.0 for _ in variables)]

@@ -55,7 +55,7 @@ def sparse_gradient(expr: ExprLike, variables: Sequence[sp.Symbol]) -> list[sp.E
             pieces[v].append(partial(term, v))
     result = [tidy(sp.Add(*pieces[v])) for v in variables]
     if e.has(sp.Sum):
-        from symgrad.multivar.sums import tidy_sums
+        from symgrad.vocabulary.sums import tidy_sums
 
         result = [tidy_sums(g, e) for g in result]
     return result
@@ -348,7 +348,7 @@ def jumps_at(jumps: Sequence[sp.Expr], point: Mapping[sp.Symbol, sp.Expr]) -> li
 
 
 def oneline_of(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     return oneline(expr)
 

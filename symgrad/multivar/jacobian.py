@@ -17,10 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import Value, VarLike, evaluate, natural_key, resolve_variables, tidy
+from symgrad.calculus import Value, VarLike, evaluate, resolve_variables, tidy
 from symgrad.errors import InputError
 from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
 from symgrad.records import record
+from symgrad.vocabulary.symbols import natural_key
 
 
 @record
@@ -66,7 +67,7 @@ class Jacobian:
         found = sorted({u for e in self.entries for u in e.jumps}, key=str)
         if not found:
             return None
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         where = " and ".join(f"{oneline(u)} ≠ 0" for u in found)
         return (f"these derivatives hold where {where}: where one is 0 a component jumps or has a kink, and its "
@@ -157,7 +158,7 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
             label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"
             on_jump = jumps_at(jumps[i][j], point) if jumps else []
             if on_jump:
-                from symgrad.render.oneline import oneline
+                from symgrad.printing.oneline import oneline
 
                 at = ", ".join(f"{k}={v}" for k, v in point.items())
                 out.append(None)

@@ -69,7 +69,7 @@ class MixedPartial:
 
     def to_json(self) -> dict[str, object]:
         """``wrt`` (as written), ``result``, ``latex`` and ``stages`` (each ``wrt``, ``result`` and maybe ``steps``)."""
-        from symgrad.render.backends import latex_of
+        from symgrad.printing.latex import latex_of
 
         stages = []
         for s in self.stages:

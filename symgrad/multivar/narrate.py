@@ -21,6 +21,8 @@ from typing import Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.latex import latex_of
+from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import (
@@ -34,7 +36,6 @@ from symgrad.render.document import (
     Vector,
     format_number,
 )
-from symgrad.render.oneline import oneline, symbol_text
 
 MAX_SHOWN = 10
 """Matrices with more rows or columns than this are summarised (JSON has every entry)."""
@@ -115,7 +116,7 @@ def mixed_document(source: str, m: Any, notes: Sequence[str], point: Any = None,
         blocks.extend(_steps_blocks(stage.derivation))
         stage_lhs = Label(f"∂/∂{_name(stage.wrt)} [{oneline(stage.expr)}]",
                           r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt),
-                                                                            backends.latex_of(stage.expr)))
+                                                                            latex_of(stage.expr)))
         if stage.derivation is None:
             blocks.append(Equation(stage_lhs, stage.result))
     blocks.append(Equation(Label(m.label_plain, m.label_latex), m.result, final=True))
@@ -285,7 +286,7 @@ def _cell_latex(cell: Cell) -> str:
         return r"\text{undefined}"
     if isinstance(cell, float):
         return format_number(cell)
-    return backends.latex_of(cell)
+    return latex_of(cell)
 
 
 def matrix_lines(block: MatrixBlock) -> list[str]:
@@ -308,7 +309,7 @@ def _latex_matrix(block: MatrixBlock) -> str:
 
 
 def _latex_chain(block: ChainBlock) -> str:
-    return block.lhs.latex + "".join(" = " + backends.latex_of(c) for c in block.chain)
+    return block.lhs.latex + "".join(" = " + latex_of(c) for c in block.chain)
 
 
 def _plain_chain(block: ChainBlock) -> list[str]:

@@ -197,7 +197,7 @@ def doc_text(text: str) -> str:
 def _math_doc(expr: sp.Basic) -> str:
     import mpmath
 
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     # a number of 9 543 digits is no reading (nor can Python print it by default): 6 digits are
     long = {r: sp.Float(mpmath.mpf(r.p) / r.q, 6) for r in expr.atoms(sp.Rational) if max(abs(r.p), r.q) > 10**60}
@@ -205,7 +205,7 @@ def _math_doc(expr: sp.Basic) -> str:
 
 
 def _var_text(var: sp.Basic) -> str:
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     return doc_text(symbol_text(getattr(var, "name", str(var))))
 
@@ -462,7 +462,7 @@ def prepare(expr: sp.Basic, variables: Sequence[sp.Basic], names: Sequence[str] 
 
 def _stable_softmax(expr: sp.Basic) -> sp.Basic:
     """pₖ = exp(aₖ − m)/Σ exp(aⱼ − m) and CE = m + ln Σ exp(aⱼ − m) − Σ yᵢaᵢ, m = max(a): no overflow."""
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     if not expr.has(softmax_component, cross_entropy):
         return expr

@@ -31,6 +31,7 @@ import sympy as sp
 from symgrad.calculus import ExprLike
 from symgrad.errors import InputError
 from symgrad.records import record
+from symgrad.vocabulary.symbols import natural_key
 
 _ids = count(1)
 
@@ -61,7 +62,7 @@ def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.S
 
     check_supported(expr)  # data sums, abstract functions: before their symbols are called variables
     variables = tuple(calculus.resolve_variables(wrt, expr))
-    rest = sorted((s for s in expr.free_symbols if s not in variables), key=calculus.natural_key)
+    rest = sorted((s for s in expr.free_symbols if s not in variables), key=natural_key)
     if rest:
         names = ", ".join(visible(str(s)) for s in rest)
         raise InputError(f"f also depends on {names}, which is not among the variables",

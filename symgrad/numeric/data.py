@@ -39,6 +39,7 @@ import sympy as sp
 
 from symgrad.errors import InputError, Unsupported
 from symgrad.records import field, record
+from symgrad.vocabulary.symbols import natural_key
 
 MAX_ROWS = 10_000_000
 """Rows read from one file; more would not fit the time budget anyway."""
@@ -208,7 +209,7 @@ def has_data(expr: sp.Basic) -> bool:
 
 
 def _sum_text(s: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     (index, lower, upper), = s.limits
     return f"sum({oneline(s.function)}, {index}, {oneline(lower)}, {oneline(upper)})"
@@ -267,14 +268,14 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     free -= {t.index for t in terms if t.index is not None}
     probe = sp.Add(*free) if free else sp.S.Zero
     parameters = tuple(calculus.resolve_variables(wrt, probe)) if free or wrt else ()
-    rest = sorted((s for s in free if s not in parameters), key=calculus.natural_key)
+    rest = sorted((s for s in free if s not in parameters), key=natural_key)
     if rest:
         raise InputError(f"the loss also depends on {', '.join(map(str, rest))}, which is not among the variables",
                          suggestion=f"add {rest[0]} to --wrt")
     if not parameters:
         raise InputError("the loss has no parameters to fit: every name in it is data or an index",
                          suggestion="fit a parameter, like w in sum((y_i - w x_i)^2, i, 1, n)")
-    ordered = tuple(sorted(column_symbols, key=lambda c: calculus.natural_key(sp.Symbol(c))))
+    ordered = tuple(sorted(column_symbols, key=lambda c: natural_key(sp.Symbol(c))))
     return DataLoss(expr, parameters, ordered, tuple(terms), outer, tuple(size_symbols), column_symbols)
 
 
@@ -509,7 +510,7 @@ def _numpy_function(kind: str, expr: sp.Basic, variables: Sequence[sp.Basic], gr
 
 
 def _oneline(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     return oneline(expr)
 

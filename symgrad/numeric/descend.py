@@ -247,7 +247,7 @@ class PeriodicGuard:
 
     def __init__(self, periodic: Sequence[tuple[Any, Any, float, str]],
                  arguments: Callable[..., Any] | None = None) -> None:
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         self.arguments = tuple(arg for _, arg, _, _ in periodic)
         self.texts = tuple((oneline(atom), ptext) for atom, _, _, ptext in periodic)
@@ -673,7 +673,7 @@ def problem(
 
     e = calculus.as_expr(expr)
     if not e.free_symbols:
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         raise InputError(f"f = {oneline(e)} is a constant: there is nothing to descend on",
                          suggestion="give a function of one or more variables, like (x - 1)^2")

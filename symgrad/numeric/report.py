@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 import sympy as sp
 
 from symgrad.numeric.descend import Iterate, Run
+from symgrad.printing.latex import latex_text
+from symgrad.printing.oneline import symbol_text
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import Document, Heading, Interpretation, Label, Text, Vector
-from symgrad.render.oneline import symbol_text
 
 T = TypeVar("T")
 
@@ -193,7 +194,7 @@ def _markdown(table: Table) -> list[str]:
 
 def _latex(table: Table) -> list[str]:
     def esc(text: str) -> str:
-        return backends._latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
+        return latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
 
     lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)),
              " & ".join(esc(h) for h in table.header) + r" \\ \hline"]

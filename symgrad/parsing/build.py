@@ -61,7 +61,7 @@ def _scalar_only() -> frozenset[str]:
     """Functions of numbers (a list argument is a mistake); softmax and friends may take lists."""
     from symgrad.parsing.names import function_table
 
-    plain = ("sympy", "symgrad.functions", "symgrad.parsing")
+    plain = ("sympy", "symgrad.vocabulary.functions", "symgrad.parsing")
     return frozenset(spec.name for spec in function_table().values() if spec.build.__module__.startswith(plain))
 
 
@@ -166,7 +166,7 @@ class Builder:
         return sym
 
     def indexed(self, tok: Token) -> sp.Expr:
-        from symgrad.multivar.sums import build_indexed
+        from symgrad.vocabulary.sums import build_indexed
 
         base, _, index = tok.value[:-1].partition("[")
         position = sp.Integer(int(index)) if index.isdigit() else self._symbol(index)
@@ -341,7 +341,7 @@ class Builder:
                 raise self._error(f"{name}(…) takes one argument here, got {len(args)}", func)
             result: sp.Expr = sp.Function(name, real=True)(*args)
         elif name.startswith("softmax_"):
-            from symgrad.multivar.softmax import build_component, explain
+            from symgrad.vocabulary.softmax import build_component, explain
 
             result = self._built(lambda: build_component(name[len("softmax_"):], *args), func)
             self._note(explain("softmax", tuple(args)) or "")
@@ -535,7 +535,7 @@ _inert_classes: dict[str, type] = {}
 def inert_class(name: str) -> type | None:
     """The class of the function ``name`` in ``_INERT_NAMES``: SymPy's, or symgrad's σ and softplus."""
     if not _inert_classes:
-        from symgrad import functions
+        from symgrad.vocabulary import functions
 
         _inert_classes.update({n: getattr(functions, n, None) or getattr(sp, n) for n in _INERT_NAMES})
     return _inert_classes.get(name)

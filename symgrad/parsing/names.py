@@ -62,8 +62,8 @@ class FunctionSpec:
 def _specs() -> list[FunctionSpec]:
     import sympy as sp
 
-    from symgrad import abstract
-    from symgrad import functions as ml
+    from symgrad.vocabulary import abstract
+    from symgrad.vocabulary import functions as ml
 
     def log_any(value: object, base: object = None) -> object:
         return sp.log(value) if base is None else sp.log(value, base)
@@ -149,9 +149,9 @@ def _dirac_delta(u: Any, k: Any = 0) -> Any:
 
 
 def _multivar_specs() -> list[FunctionSpec]:
-    """Vector functions and reductions over data (built by ``symgrad.multivar``)."""
-    from symgrad.multivar import softmax as sm
-    from symgrad.multivar import sums
+    """Vector functions and reductions over data (``symgrad.vocabulary.softmax`` and ``sums``)."""
+    from symgrad.vocabulary import softmax as sm
+    from symgrad.vocabulary import sums
 
     return [
         FunctionSpec("softmax", (), None, sm.build_softmax, explain=lambda *a: sm.explain("softmax", a)),

@@ -109,7 +109,7 @@ def ascii_document(doc: Document) -> Document:
     >>> ascii_document(Document((Text("∂f/∂θ₁ ≈ 0"),))).blocks
     (Text(text='df/dtheta1 ~ 0', style=''),)
     """
-    from symgrad.render.oneline import to_ascii
+    from symgrad.printing.oneline import to_ascii
 
     seen: dict[int, object] = {}
 

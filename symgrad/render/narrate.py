@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sympy as sp
 
 from symgrad.calculus import Value
+from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Text, Vector
-from symgrad.render.oneline import oneline, symbol_text
 
 
 def derivative_label(wrt: sp.Symbol | Sequence[sp.Symbol], order: int = 1, partial: bool = False,
@@ -33,7 +33,7 @@ def derivative_label(wrt: sp.Symbol | Sequence[sp.Symbol], order: int = 1, parti
     >>> derivative_label(x, 2, expr=x**3).plain
     'd²/dx² [x³]'
     """
-    from symgrad.render.backends import latex_of
+    from symgrad.printing.latex import latex_of
 
     taken = [wrt] * order if isinstance(wrt, sp.Symbol) else list(wrt)
     written: list[tuple[sp.Symbol, int]] = []  # as the notation writes it: the last taken first

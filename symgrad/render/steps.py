@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.latex import latex_of, latex_text
+from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import Document, Label, Text
-from symgrad.render.oneline import oneline, symbol_text
 
 if TYPE_CHECKING:
     from symgrad.steps.derivation import Derivation
@@ -150,7 +151,7 @@ def d_label(expr: sp.Basic, var: sp.Symbol, partial: bool = False) -> Label:
     name = symbol_text(var.name)
     return _LazyLabel(
         f"{d}/{d}{name} [{oneline(expr)}]",
-        lambda: r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), backends.latex_of(expr)),
+        lambda: r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), latex_of(expr)),
     )
 
 
@@ -320,7 +321,7 @@ def narrate_log_differentiation(step: Step, n: _Narration) -> dict[str, Any]:
                  ", take logarithms, ", Is(Label("ln y", r"\ln y"), sp.Mul(g, sp.log(f))),
                  ", differentiate: ",
                  Is(Label("y′/y", r"\frac{y'}{y}"), Label(f"({oneline(g)}·ln({oneline(f)}))′",
-                                                        r"\left(%s\right)'" % backends.latex_of(sp.Mul(g, sp.log(f))))),
+                                                        r"\left(%s\right)'" % latex_of(sp.Mul(g, sp.log(f))))),
                  ", so ", Label("y′ = y·(g·ln f)′", r"y' = y \cdot (g \ln f)'")),
         "via": Times((step.expr, step.substeps[0].result)),
     }
@@ -332,7 +333,7 @@ def narrate_multivariable_chain(step: Step, n: _Narration) -> dict[str, Any]:
                          Label("dF/dx = Σ ∂F/∂aᵢ · daᵢ/dx",
                                r"\frac{dF}{dx} = \sum_i \frac{\partial F}{\partial a_i} \frac{d a_i}{dx}")]
     for a, p in zip(args, partials):
-        says += ["; ", Is(Label(f"∂F/∂{oneline(a)}", r"\frac{\partial F}{\partial %s}" % backends.latex_of(a)), p)]
+        says += ["; ", Is(Label(f"∂F/∂{oneline(a)}", r"\frac{\partial F}{\partial %s}" % latex_of(a)), p)]
     terms = tuple(Times((p, s.result)) for p, s in zip(partials, step.substeps))
     return {"says": tuple(says), "via": Plus(terms, (1,) * len(terms)) if len(terms) > 1 else None}
 
@@ -343,7 +344,7 @@ def narrate_sum_over(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_abstract_function(step: Step, n: _Narration) -> dict[str, Any]:
-    from symgrad.abstract import prime, view
+    from symgrad.vocabulary.abstract import prime, view
 
     seen = view(step.expr)
     if seen is not None:  # f′(x) differentiated again
@@ -592,7 +593,7 @@ def derivation_latex(derivation: Derivation, mathjax: bool = False) -> str:
         if isinstance(block, StepsBlock):
             for node in _walk(block.roots):
                 rows.append(_latex_row(node, tagged=True))
-    rows.append(r"%s &= %s" % (answer_label(derivation).latex, backends.latex_of(derivation.result)))
+    rows.append(r"%s &= %s" % (answer_label(derivation).latex, latex_of(derivation.result)))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
@@ -629,7 +630,7 @@ def plain_piece(p: Piece) -> str:
 
 def _bare_factor(f: Piece) -> bool:
     """Whether a factor reads unambiguously without brackets: x, sin(x), x², f′(x²)."""
-    from symgrad.abstract import view
+    from symgrad.vocabulary.abstract import view
 
     return isinstance(f, sp.Basic) and bool(
         f.is_Atom or f.is_Function or view(f) is not None
@@ -663,7 +664,7 @@ def latex_piece(p: Piece, math: bool = False) -> str:
     elif isinstance(p, Frac):
         body = r"\frac{%s}{%s}" % (latex_piece(p.numerator, True), latex_piece(p.denominator, True))
     else:
-        body = backends.latex_of(p)
+        body = latex_of(p)
     return body if math else f"${body}$"
 
 
@@ -678,7 +679,7 @@ def _latex_factor(f: Piece) -> str:
 
 def latex_prose(text: str) -> str:
     """Prose for LaTeX text mode: specials escaped, Unicode math made LaTeX (see ``backends``)."""
-    return backends._latex_text(text)
+    return latex_text(text)
 
 
 # formatting: plain ----------------------------------------------------------------------------
@@ -765,7 +766,7 @@ def _rich_steps(block: StepsBlock) -> Callable[[Any], None]:
 # formatting: LaTeX ----------------------------------------------------------------------------
 def _latex_row(node: StepNode, tagged: bool = False) -> str:
     if node.rule == "simplify":
-        row = r"%s &= %s" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
+        row = r"%s &= %s" % (latex_of(node.before), latex_of(node.rhs))
     elif node.via is not None:
         row = r"%s &= %s = %s" % (node.lhs.latex, latex_piece(node.via, True), latex_piece(node.rhs, True))
     else:
@@ -813,7 +814,7 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
     pad = "  " * depth
     says = "".join(_md_piece(p) for p in node.says)
     if node.rule == "simplify":
-        eq = "$%s = %s$" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
+        eq = "$%s = %s$" % (latex_of(node.before), latex_of(node.rhs))
     else:
         middle = f" = {latex_piece(node.via, True)}" if node.via is not None else ""
         eq = "$%s%s = %s$" % (node.lhs.latex, middle, latex_piece(node.rhs, True))

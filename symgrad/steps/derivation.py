@@ -86,7 +86,7 @@ class Derivation:
 
     def to_json(self) -> dict[str, Any]:
         """``{"expression", "wrt", "order", "result", "latex", "check", "steps"}`` (see README)."""
-        from symgrad.render.backends import latex_of
+        from symgrad.printing.latex import latex_of
 
         names = [v.name for v in self.written]
         data: dict[str, Any] = {

@@ -123,9 +123,9 @@ def read_answer(expr: sp.Expr, answer: sp.Expr, wrt: Sequence[sp.Symbol] = ()) -
     >>> read_answer(parse("sigmoid(3x)"), parse("3 σ(1 - σ)")).answer
     3*sigmoid(3*x)*(1 - sigmoid(3*x))
     """
-    from symgrad.functions import sigmoid
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
+    from symgrad.vocabulary.functions import sigmoid
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     own = {s.name for s in expr.free_symbols}
     logits = {c.logits for c in expr.atoms(softmax_component)} | {c.logits for c in expr.atoms(cross_entropy)}
@@ -204,7 +204,7 @@ def find_mistake(root: Step, answer: sp.Expr, domain: sp.Basic | None = None,
 
 def _mistakes(step: Step) -> Iterator[tuple[str, sp.Expr]]:
     """Typical wrong results for this step: (what went wrong, the wrong result)."""
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     rule, results = step.rule, [s.result for s in step.substeps]
     if rule == "chain":

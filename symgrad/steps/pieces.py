@@ -34,8 +34,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.functions import relu
 from symgrad.records import record
+from symgrad.vocabulary.functions import relu
 
 _ROUNDING = (sp.floor, sp.ceiling, sp.frac)
 _KINDS: tuple[type, ...] = (sp.Abs, sp.sign, sp.Heaviside, relu, sp.DiracDelta, sp.Max, sp.Min, sp.Piecewise,

@@ -318,8 +318,8 @@ class ChainStep(Step):
 
     def at_inner(self, expr: sp.Expr) -> sp.Expr:
         """``expr``, written in ``u``, at u = the inner function: F′(u) -> F′(u(x)); an unknown
-        function's f′(u) becomes f′ at the inner function (``symgrad.abstract.at``)."""
-        from symgrad.abstract import at
+        function's f′(u) becomes f′ at the inner function (``symgrad.vocabulary.abstract.at``)."""
+        from symgrad.vocabulary.abstract import at
 
         return at(expr, self.u, self.inner)
 

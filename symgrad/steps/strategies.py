@@ -28,7 +28,6 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from symgrad import abstract
 from symgrad.budget import check
 from symgrad.steps import table
 from symgrad.steps.rules import (
@@ -54,6 +53,7 @@ from symgrad.steps.rules import (
     TableStep,
     VariableStep,
 )
+from symgrad.vocabulary import abstract
 
 _U_NAMES = ("u", "v", "w", "p", "q", "r", "s")
 

@@ -204,8 +204,8 @@ def _as_exponentials(diff: sp.Basic) -> sp.Expr | None:
     ``cancel``: 0 proves it is 0; anything else is the same function with the cancellation done
     symbolically (sin²x + cos²x − 1 + 10⁻²⁰⁰ sin x becomes the 10⁻²⁰⁰ term alone), which sample
     points can evaluate without losing it. None when the rewriting does not apply or swells."""
-    from symgrad.functions import sigmoid, softplus
-    from symgrad.multivar.softmax import softmax_component
+    from symgrad.vocabulary.functions import sigmoid, softplus
+    from symgrad.vocabulary.softmax import softmax_component
 
     kinds = (*_EXP_FORMS, sigmoid, softplus, softmax_component)
     if not diff.has(*kinds) or diff.has(sp.Sum, sp.Derivative, sp.Subs, AppliedUndef):
@@ -837,7 +837,7 @@ def _text(value: object) -> str | None:
 def _verdict(a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], pieces: dict[tuple[int, ...], _Piece],
              seen: list[set[int]], plan: _Plan, needed: int, thorough: bool) -> Agreement:
     """Every point agreed: exact, numeric, or unknown when a branch was never reached."""
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
     from symgrad.steps.pieces import _choices
 
     count = sum(p.agreeing for p in pieces.values())
