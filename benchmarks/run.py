@@ -134,7 +134,7 @@ def bench_corpus(smoke: bool) -> list[Row]:
                  "reference_s": None, "note": "tests/corpus.py not found"}]
     import sympy as sp
 
-    from symgrad.calculus import default_variable
+    from symgrad.expressions import default_variable
     from symgrad.parsing import parse
 
     worked = _worked_derivation()

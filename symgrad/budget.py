@@ -592,3 +592,16 @@ def _collect(pid: int, read_fd: int, seconds: float, wall_left: float | None) ->
             raise BudgetExceeded("the computation ran out of memory", suggestion="try a simpler input") from None
         raise value
     return value
+
+
+@contextmanager
+def deep_recursion(limit: int = 20_000) -> Iterator[None]:
+    """Room for trees as deep as the parser allows (a chain nested 1 100 deep needs ~4 000 frames)."""
+    old = sys.getrecursionlimit()
+    if old < limit:
+        sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        if old < limit:
+            sys.setrecursionlimit(old)

@@ -1,6 +1,6 @@
 """Values at a point, right to the digits shown: ball arithmetic at a rising working precision.
 
-Stage: numbers (used by ``calculus.evaluate`` and the link-by-link evaluation of deep chains in
+Stage: numbers (used by ``symgrad.evaluate`` and the link-by-link evaluation of deep chains in
 ``steps.verify``). SymPy's ``evalf`` is adaptive only where its own table has a rule (sums,
 products, powers, sin, cos, exp, log); any other function (tanh, σ, cosh, …) gets its argument at
 evalf's default working precision (333 bits) and then claims full accuracy for its value. So

@@ -1,7 +1,7 @@
 """Real functions only: refuse an expression that is real on no interval, and read 0^u.
 
 Stage: between parsing and the work: ``refuse_unreal`` for every expression given
-(``calculus.as_expr``), ``prepare`` before differentiating (``calculus.derivative``,
+(``as_expr``), ``prepare`` before differentiating (``calculus.derivative``,
 ``steps.derive``, ``multivar.mixed``, the ``hessian`` and ``jacobian`` commands). symgrad's variables are real and its
 calculus is real analysis, but SymPy
 differentiates in the complex plane: (−1)^x has the derivative (−1)^x·iπ, 0^x has 0^x·zoo, and
@@ -171,7 +171,7 @@ def prepare(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
 
 def refuse_unreal(expr: sp.Expr) -> None:
     """A ComputeError if ``expr`` is real on no interval (see the module docstring); every
-    expression a command or the API is given passes here (``calculus.as_expr``).
+    expression a command or the API is given passes here (``as_expr``).
 
     >>> refuse_unreal(sp.log(-sp.Symbol("x", real=True) ** 2 - 1))
     Traceback (most recent call last):

@@ -354,12 +354,12 @@ def _property_case(text: str, seed: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr, d
 
     from sympy.core.function import AppliedUndef
 
-    from symgrad import calculus
+    from symgrad.expressions import default_variable
 
     e = check_parse(text)
     if e is None or isinstance(e, sp.Tuple) or not e.free_symbols or e.atoms(AppliedUndef) or e.has(sp.Indexed):
         return None
-    var = calculus.default_variable(e)
+    var = default_variable(e)
     point = random_point(e, random.Random(seed))
     if any((k := _at(arg, point, 30)) is None or abs(k) < 1e-3 for arg in _kink_arguments(e)):
         return None

@@ -8,8 +8,8 @@ import sympy as sp
 from conftest import x, y
 from corpus import CORPUS, CORPUS_WRT
 
-from symgrad.calculus import default_variable, resolve_variable
 from symgrad.errors import InputError
+from symgrad.expressions import default_variable, resolve_variable
 from symgrad.parsing import parse
 from symgrad.steps import StepsDisagree, derive, reassemble
 from symgrad.steps import table as steps_table
@@ -223,7 +223,7 @@ def test_deep_chain_does_not_overflow_the_stack() -> None:
     for _ in range(150):
         e = sp.sin(e)
     d = derive(e, x)
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     with deep_recursion():  # SymPy's own diff needs the room too
         assert d.order == 1 and sp.diff(e, x) == d.result
@@ -320,8 +320,8 @@ def _nested(depth: int) -> sp.Expr:
 
 @pytest.mark.parametrize("depth", [11, 12, 13, 40])
 def test_long_chain_result_is_sympys_and_the_tree_reassembles(depth: int) -> None:
-    from symgrad.calculus import chain_diff
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.differentiate import chain_diff
+    from symgrad.budget import deep_recursion
 
     e = _nested(depth)
     d = derive(e, x, strict=True)
@@ -397,7 +397,7 @@ def test_no_steps_cli_matches_the_worked_result_for_a_long_sum(cli) -> None:
 )
 def test_self_check_is_not_fooled_by_overflow_or_precision(text: str) -> None:
     """Found by the 100 000-input fuzz run: equal results were reported as a mismatch."""
-    from symgrad.calculus import variables
+    from symgrad.expressions import variables
     from symgrad.parsing import parse
     from symgrad.steps import derive
 

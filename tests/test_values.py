@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symgrad import budget, calculus
+from symgrad import evaluate as evaluation
 from symgrad.errors import SymgradError
 from symgrad.parsing import parse
 from symgrad.precise import settle
@@ -27,10 +28,10 @@ from symgrad.precise import settle
 mp = mpmath.mp
 
 
-def _derivative_at(text: str, at: str, wrt: str | None = None) -> calculus.Value:
+def _derivative_at(text: str, at: str, wrt: str | None = None) -> evaluation.Value:
     e = parse(text)
     d = calculus.derivative(e, wrt)
-    return calculus.evaluate(d, calculus.parse_point(at, e), what="the derivative", domain_of=e)
+    return evaluation.evaluate(d, evaluation.parse_point(at, e), what="the derivative", domain_of=e)
 
 
 def _close(value: float, expected: mpmath.mpf, rel: float = 1e-14) -> bool:
@@ -139,7 +140,7 @@ def test_complex_intermediates_that_cancel_are_real() -> None:
 
 def test_a_value_that_cannot_be_pinned_down_says_so() -> None:
     """1/(1 − tanh²(10⁵)) is about 10^86859: no precision up to the limit resolves the denominator."""
-    value = calculus.evaluate(1 / (1 - sp.tanh(sp.Integer(10) ** 5) ** 2), {})
+    value = evaluation.evaluate(1 / (1 - sp.tanh(sp.Integer(10) ** 5) ** 2), {})
     assert value.value is None and value.note
 
 
@@ -167,7 +168,7 @@ def sigmoid_(t: sp.Expr) -> sp.Expr:
 def test_cancelling_forms_agree_with_their_stable_forms(which: int, where: float) -> None:
     cancelling, stable, (lo, hi) = IDENTITIES[which]
     t = sp.Rational(lo) + sp.Rational(round(where * 10**6), 10**6) * (hi - lo)  # exact: no rounding of the point
-    value = calculus.evaluate(cancelling(t), {})
+    value = evaluation.evaluate(cancelling(t), {})
     with mpmath.workdps(80):
         expected = stable(mpmath.mpf(t.p) / t.q)
         if abs(expected) < mpmath.mpf("2.5e-308"):  # below the normal floats: 0 with a note, or the subnormal
@@ -282,7 +283,7 @@ def check_value(text: str, rng: random.Random) -> str:
             d = calculus.derivative(e)
             point = {s: sp.Rational(rng.randint(-2500, 2500), rng.choice([100, 1000])) for s in sorted(e.free_symbols,
                                                                                                        key=str)}
-            value = calculus.evaluate(d, point)
+            value = evaluation.evaluate(d, point)
     except SymgradError:
         return "skip"
     expected = _oracle(d, point)
@@ -312,15 +313,15 @@ def test_values_on_grammar_walks() -> None:
 
 def test_the_value_check_can_fail() -> None:
     """The oracle is not vacuous: a value off in the 14th digit is caught."""
-    real = calculus.evaluate
+    real = evaluation.evaluate
     try:
-        calculus.evaluate = lambda *a, **k: calculus.Value(  # type: ignore[assignment]
+        evaluation.evaluate = lambda *a, **k: evaluation.Value(  # type: ignore[assignment]
             real(*a, **k).value * (1 + 1e-12) if real(*a, **k).value else None)  # type: ignore[operator]
         with pytest.raises(AssertionError):
             for seed in range(20):
                 check_value("sin(x) + x^2", random.Random(seed))
     finally:
-        calculus.evaluate = real
+        evaluation.evaluate = real
 
 
 def test_json_values_are_always_finite_or_null(cli) -> None:

@@ -108,7 +108,16 @@ def diff(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad import evaluate as evaluation
+        from symgrad import expressions
+        from symgrad.evaluate import parse_point
+        from symgrad.expressions import (
+            as_expr,
+            check_order,
+            default_variable,
+            point_notes,
+            resolve_variable,
+        )
         from symgrad.parsing import parse_full
         from symgrad.render.document import Document
         from symgrad.render.narrate import diff_document
@@ -117,7 +126,7 @@ def diff(
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         check_standalone(standalone, f)
         if wrt is not None and "," in wrt:
             from symgrad.cli.multivar import emit_mixed_partial
@@ -125,20 +134,20 @@ def diff(
             emit_mixed_partial(f, text, e, parsed.notes, wrt, order, at, steps, standalone)
             return
         named = parsed.wrt(wrt, single=True)  # --wrt, or the variable a definition f(t) = … names
-        var = calculus.default_variable(e) if named is None else calculus.resolve_variable(named, e)
-        calculus.check_order(order)
+        var = default_variable(e) if named is None else resolve_variable(named, e)
+        check_order(order)
         # also with --no-steps: the same checked result, steps not shown; a chain too deep to write
         # out has its answer in the names of its links (derivation.links)
         derivation = derive(e, var, order, name_links=True)
         result = derivation.result
-        point = calculus.parse_point(at, e) if at is not None else None
-        notes = [*parsed.notes, *derivation.notes, *(calculus.point_notes(point, e) if point else ())]
+        point = parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *derivation.notes, *(point_notes(point, e) if point else ())]
         value = None
         if point is not None:
             numeric = valued_derivations(e, [var], [derivation])[0] if order == 1 else derivation
-            value = calculus.evaluate(numeric.result, point, what="the derivative", domain_of=e,
+            value = evaluation.evaluate(numeric.result, point, what="the derivative", domain_of=e,
                                       links=numeric.links)
-        variables = calculus.variables(e)
+        variables = expressions.variables(e)
         if f is Format.json:
             data = {
                 "command": "diff",
@@ -201,27 +210,32 @@ def grad(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad.evaluate import evaluate_all, parse_point
+        from symgrad.expressions import (
+            as_expr,
+            point_notes,
+            resolve_variables,
+        )
         from symgrad.parsing import parse_full
         from symgrad.render.narrate import grad_document
         from symgrad.render.steps import partials_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
-        variables = calculus.resolve_variables(parsed.wrt(wrt), e)
+        e = as_expr(parsed.expr)
+        variables = resolve_variables(parsed.wrt(wrt), e)
         check_standalone(standalone, f)
         # --no-steps hides the steps, same result; deep chains are answered in their links' names
         derivations = named_partials(e, variables)
         links = merged_links(derivations)
         partials = [d.result for d in derivations]
-        point = calculus.parse_point(at, e) if at is not None else None
+        point = parse_point(at, e) if at is not None else None
         notes = list(dict.fromkeys([*parsed.notes, *(n for d in derivations for n in d.notes),
-                                    *(calculus.point_notes(point, e) if point else ())]))
+                                    *(point_notes(point, e) if point else ())]))
         values = None
         if point is not None:
             numeric = valued_derivations(e, variables, derivations)
-            values = calculus.evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
+            values = evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
                                            domain_of=e, links=merged_links(numeric))
         if f is Format.json:
             data = {

@@ -111,7 +111,7 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
     ctrl_c = _CtrlC()
 
     def body(f: Format) -> None:  # noqa: PLR0915
-        from symgrad import calculus
+        from symgrad.expressions import as_expr
         from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
         from symgrad.numeric.descend import descend as run_descent
         from symgrad.numeric.report import descent_document
@@ -122,7 +122,7 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
         check_steps(steps)
         check_tolerance(tol)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         opt = _optimizer(optimizer, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                          weight_decay=weight_decay, lr_decay=lr_decay,
                          initial_accumulator_value=initial_accumulator_value, eps=eps, alpha=alpha,
@@ -265,7 +265,7 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
 
     import sympy as sp
 
-    from symgrad import calculus
+    from symgrad.evaluate import evaluate, parse_point
     from symgrad.magnitude import describe
     from symgrad.printing.oneline import symbol_text
 
@@ -274,7 +274,7 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
     probe = sp.Add(*variables)
     starts = []
     for text in texts:
-        point = calculus.parse_point(text, probe)
+        point = parse_point(text, probe)
         extra = [s for s in point if s not in variables]
         if extra:
             raise InputError(f"--start {text} gives a value for {symbol_text(str(extra[0]))}, which is not a variable "
@@ -286,7 +286,7 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
                              suggestion=f"add {missing[0].name}=… to --start")
         values = []
         for v in variables:
-            number = calculus.evaluate(point[v], {}, what=f"the start of {v}")
+            number = evaluate(point[v], {}, what=f"the start of {v}")
             if number.value is None or not math.isfinite(number.value):
                 raise InputError(f"--start {text} gives {symbol_text(v.name)} = {describe(point[v])}, which is not a "
                                  "real number a float can hold", suggestion=f"for example --start {v.name}=0.5")
@@ -392,7 +392,7 @@ def export(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad.expressions import as_expr
         from symgrad.files import write_text
         from symgrad.numeric.codegen import visible
         from symgrad.numeric.compile import parameters
@@ -402,7 +402,7 @@ def export(
         target = None if output is None or str(output) == "-" else output
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]
         variables = parameters(e, parsed.wrt(wrt))
         source = export_source(e, variables, backend, kinds)

@@ -22,8 +22,8 @@ from collections.abc import Iterable
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.errors import Unsupported
+from symgrad.expressions import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.multivar.hessian import KINDS, Hessian, hessian, jumps_at, sparse_gradient, spectrum
 from symgrad.records import record
 
@@ -235,10 +235,10 @@ def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[
 
 
 def _float(value: sp.Expr | None) -> float | None:
-    """A coordinate or value as a float, right to its last digit (``calculus.evaluate``); None
+    """A coordinate or value as a float, right to its last digit (``symgrad.evaluate``); None
     where it is not a real number or is beyond the float range."""
     if value is None:
         return None
-    from symgrad.calculus import evaluate
+    from symgrad.evaluate import evaluate
 
     return evaluate(value, {}).value

@@ -26,7 +26,9 @@ from typing import Any
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, Value, VarLike, as_expr, evaluate, parse_point, resolve_variables, tidy
+from symgrad.differentiate import tidy
+from symgrad.evaluate import Value, evaluate, parse_point
+from symgrad.expressions import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.records import field, record
 
 EXACT_EIGEN_LIMIT = 12
@@ -550,7 +552,7 @@ def _double_precision(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum |
         import numpy as np
     except ImportError:
         return None
-    from symgrad.calculus import evaluate
+    from symgrad.evaluate import evaluate
 
     check("the eigenvalues")
     rows = []

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import Value, VarLike, evaluate, resolve_variables, tidy
+from symgrad.differentiate import tidy
 from symgrad.errors import InputError
+from symgrad.evaluate import Value, evaluate
+from symgrad.expressions import VarLike, resolve_variables
 from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
 from symgrad.records import record
 from symgrad.vocabulary.symbols import natural_key

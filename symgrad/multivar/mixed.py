@@ -23,11 +23,12 @@ from typing import Any
 
 import sympy as sp
 
-from symgrad import calculus
+from symgrad import expressions
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr
 from symgrad.errors import InputError
+from symgrad.expressions import ExprLike, VarLike, as_expr, prepared
 from symgrad.records import record
+from symgrad.steps.derivation import diff_once
 
 
 @record
@@ -48,7 +49,7 @@ class MixedPartial:
     wrt: tuple[sp.Symbol, ...]
     stages: tuple[Stage, ...]
     notes: tuple[str, ...] = ()
-    """How the expression was taken and which variables named do not occur in it (``calculus.prepared``)."""
+    """How the expression was taken and which variables named do not occur in it (``prepared``)."""
 
     @property
     def result(self) -> sp.Expr:
@@ -92,8 +93,8 @@ def mixed_partial(expr: ExprLike, wrt: Sequence[VarLike] | str, *, steps: bool =
     e = as_expr(expr)
     if isinstance(wrt, str) and not any(n.strip() for n in wrt.split(",")):
         raise InputError("no variable given", suggestion="write --wrt x,y for ∂²f/∂x∂y")
-    taken = calculus.stages(e, wrt if isinstance(wrt, str) else list(wrt))  # the order: calculus.stages
-    ready, notes = calculus.prepared(e, taken)
+    taken = expressions.stages(e, wrt if isinstance(wrt, str) else list(wrt))  # the order: expressions.stages
+    ready, notes = prepared(e, taken)
     stages: list[Stage] = []
     current = ready
     for var in taken:
@@ -103,7 +104,7 @@ def mixed_partial(expr: ExprLike, wrt: Sequence[VarLike] | str, *, steps: bool =
             from symgrad.multivar.steps import derive_or_none
 
             derivation = derive_or_none(current, var)
-        result = calculus.diff_once(current, var)
+        result = diff_once(current, var)
         stages.append(Stage(var, current, result, derivation))
         current = result
     return MixedPartial(e, tuple(reversed(taken)), tuple(stages), notes)

@@ -23,8 +23,9 @@ from collections.abc import Iterable
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variable, resolve_variables, tidy
+from symgrad.differentiate import tidy
 from symgrad.errors import InputError
+from symgrad.expressions import ExprLike, VarLike, as_expr, resolve_variable, resolve_variables
 from symgrad.vocabulary.sums import data_symbols, tidy_sums
 from symgrad.vocabulary.symbols import natural_key
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import sympy as sp
 
-from symgrad.calculus import ExprLike
 from symgrad.errors import InputError
+from symgrad.expressions import ExprLike
 from symgrad.records import record
 from symgrad.vocabulary.symbols import natural_key
 
@@ -57,11 +57,11 @@ class Compiled:
 
 def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
     """The variables to differentiate by; every other free symbol is an error (it has no value)."""
-    from symgrad import calculus
+    from symgrad.expressions import resolve_variables
     from symgrad.numeric.codegen import check_supported, visible
 
     check_supported(expr)  # data sums, abstract functions: before their symbols are called variables
-    variables = tuple(calculus.resolve_variables(wrt, expr))
+    variables = tuple(resolve_variables(wrt, expr))
     rest = sorted((s for s in expr.free_symbols if s not in variables), key=natural_key)
     if rest:
         names = ", ".join(visible(str(s)) for s in rest)
@@ -105,16 +105,17 @@ def compile(
     >>> round(value, 12), round(grad[0], 12)   # cos(π/2) − (π/2)·sin(π/2) = −π/2
     (0.0, -1.570796326795)
     """
-    from symgrad import calculus
+    from symgrad.differentiate import tidy
+    from symgrad.expressions import as_expr
     from symgrad.numeric import codegen
 
-    e = calculus.as_expr(expr)
+    e = as_expr(expr)
     if backend not in codegen.BACKENDS:
         raise InputError(f"unknown backend '{codegen.visible(str(backend))}'",
                          suggestion="choose one of " + ", ".join(codegen.BACKENDS))
     variables = parameters(e, wrt)
     codegen.require(backend)
-    gradient = tuple(calculus.tidy(sp.diff(e, v)) for v in variables)
+    gradient = tuple(tidy(sp.diff(e, v)) for v in variables)
     source = codegen.module_source(e, variables, backend, what)
     namespace = load(source, f"compiled_{backend}")
     return Compiled(

@@ -224,7 +224,7 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     ...
     symgrad.errors.InputError: data rows are numbered from 1, so sum(xᵢ, i, 0, 2) would use a row 0 that does not exist
     """
-    from symgrad import calculus
+    from symgrad.expressions import resolve_variables
 
     column_symbols: dict[str, sp.Dummy] = {}
     terms: list[_SumTerm] = []
@@ -267,7 +267,7 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     free -= {t.placeholder for t in terms} | set(column_symbols.values()) | size_symbols
     free -= {t.index for t in terms if t.index is not None}
     probe = sp.Add(*free) if free else sp.S.Zero
-    parameters = tuple(calculus.resolve_variables(wrt, probe)) if free or wrt else ()
+    parameters = tuple(resolve_variables(wrt, probe)) if free or wrt else ()
     rest = sorted((s for s in free if s not in parameters), key=natural_key)
     if rest:
         raise InputError(f"the loss also depends on {', '.join(map(str, rest))}, which is not among the variables",

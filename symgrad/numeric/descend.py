@@ -668,10 +668,10 @@ def problem(
     """
     import sympy as sp
 
-    from symgrad import calculus
+    from symgrad.expressions import as_expr
     from symgrad.numeric import data as D
 
-    e = calculus.as_expr(expr)
+    e = as_expr(expr)
     if not e.free_symbols:
         from symgrad.printing.oneline import oneline
 

@@ -98,10 +98,10 @@ def _converter(backend: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any]
 def _variables_of(expr: sp.Expr, variables: Sequence[Any]) -> tuple[sp.Expr, list[sp.Symbol]]:
     """``expr`` and ``variables`` in symgrad's real variables: a plain SymPy symbol is the variable
     of its name (as everywhere in the API), so |x|′ is sign(x), not a formula in re and im."""
-    from symgrad import calculus
+    from symgrad.expressions import as_expr, resolve_variable
 
-    e = calculus.as_expr(expr)
-    return e, [calculus.resolve_variable(v, e) for v in variables]
+    e = as_expr(expr)
+    return e, [resolve_variable(v, e) for v in variables]
 
 
 def check_module(source: str, expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,

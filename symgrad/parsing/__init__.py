@@ -14,10 +14,10 @@ sin(x)**2 + exp(-x)
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from symgrad.errors import ParseError, from_sympy
+from symgrad.parsing.lalr import grammar_text, load_table
 from symgrad.records import field, record
 
 if TYPE_CHECKING:
@@ -75,21 +75,8 @@ class Parsed:
         return ",".join(self.variables)
 
 
-def grammar_text() -> str:
-    """The grammar, from the installed package or from a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "grammar" / "symgrad.lark", here.parent / "grammar" / "symgrad.lark"):
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
-    from importlib import resources  # a zipped install: only then is the slower API needed
-
-    return resources.files("symgrad").joinpath("grammar").joinpath("symgrad.lark").read_text(encoding="utf-8")
-
-
 @lru_cache(maxsize=1)
 def _parse_table() -> dict[str, object]:
-    from symgrad.parsing.lalr import load_table
-
     return load_table(grammar_text())
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -127,6 +128,17 @@ def render_module(table: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def grammar_text() -> str:
+    """The grammar, from the installed package or from a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "grammar" / "symgrad.lark", here.parent / "grammar" / "symgrad.lark"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    from importlib import resources  # a zipped install: only then is the slower API needed
+
+    return resources.files("symgrad").joinpath("grammar").joinpath("symgrad.lark").read_text(encoding="utf-8")
+
+
 def load_table(grammar: str) -> dict[str, Any]:
     """The generated table if it matches ``grammar``; otherwise one built now by Lark."""
     from symgrad.parsing import _table
@@ -203,8 +215,6 @@ class Parser:
 def main() -> None:
     """Regenerate ``_table.py`` from the grammar."""
     from pathlib import Path
-
-    from symgrad.parsing import grammar_text
 
     out = Path(__file__).with_name("_table.py")
     out.write_text(render_module(build_table(grammar_text())), encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Expression -> LaTeX: SymPy's LaTeX printer with symgrad's notation, and prose in LaTeX text mode.
+r"""Expression -> LaTeX: SymPy's LaTeX printer with symgrad's notation, and prose in LaTeX text mode.
 
 Stage: printing (expression -> text), below every stage that writes LaTeX: the JSON contract's
 ``latex`` keys, the LaTeX and Markdown backends, the narrator. σ for sigmoid, ln for the natural
@@ -7,8 +7,8 @@ To change how a function prints in LaTeX, give its class a ``_latex`` method (Sy
 
 >>> import sympy as sp
 >>> from symgrad.vocabulary.functions import sigmoid
->>> latex_of(sigmoid(sp.Symbol("x")) * sp.log(sp.Symbol("x")))
-'\\ln{\\left(x \\right)} \\sigma\\left(x\\right)'
+>>> print(latex_of(sigmoid(sp.Symbol("x")) * sp.log(sp.Symbol("x"))))
+\sigma\left(x\right) \ln{\left(x \right)}
 """
 
 from __future__ import annotations

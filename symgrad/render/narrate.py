@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symgrad.calculus import Value
+from symgrad.evaluate import Value
 from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Text, Vector
 

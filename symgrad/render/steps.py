@@ -454,7 +454,7 @@ _ORDINALS = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
 
 def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> list[object]:
     """The blocks that tell a derivation: per derivative taken, its steps; then any warning."""
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     if partial is None:
         partial = len(derivation.expr.free_symbols) > 1
@@ -483,7 +483,7 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
 def derivation_document(derivation: Derivation, partial: bool | None = None, answer: bool = False) -> Document:
     """A document of the steps alone (for Jupyter and the Python API); ``answer``: then the
     answer, labelled with the derivative it is (``answer_label``)."""
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     with deep_recursion():
         blocks = derivation_blocks(derivation, partial)
@@ -713,7 +713,7 @@ def _plain_node(node: StepNode, depth: int, lines: list[str]) -> None:
 
 
 def _plain_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     lines = [block.heading]
     if block.intro:
@@ -731,7 +731,7 @@ def _rich_steps(block: StepsBlock) -> Callable[[Any], None]:
         from rich.text import Text as RichText
         from rich.tree import Tree
 
-        from symgrad.steps.derivation import deep_recursion
+        from symgrad.budget import deep_recursion
 
         def label(node: StepNode) -> Any:
             text = RichText()
@@ -789,7 +789,7 @@ def _latex_node(node: StepNode, depth: int, rows: list[str]) -> None:
 
 
 def _latex_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     rows: list[str] = []
     with deep_recursion():
@@ -831,7 +831,7 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
 
 
 def _md_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     lines = [f"**{block.heading}**" + (" (" + "".join(_md_piece(p) for p in block.intro) + ")" if block.intro else ""),
              ""]

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike
+from symgrad.expressions import ExprLike
 from symgrad.records import record
 from symgrad.steps.derivation import Derivation, derive
 from symgrad.steps.rules import SimplifyStep, Step, reassemble
@@ -88,7 +88,7 @@ class Reading:
 
 def check_answer(expr: ExprLike, answer: ExprLike, wrt: str | sp.Symbol | None = None, order: int = 1) -> CheckResult:
     """Whether ``answer`` is the derivative of ``expr``; if not, where it differs and why."""
-    from symgrad.calculus import as_expr
+    from symgrad.expressions import as_expr
 
     e = as_expr(expr)
     a = as_expr(answer)

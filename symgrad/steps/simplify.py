@@ -33,7 +33,7 @@ LARGE = 300
 
 
 def _tidy(expr: sp.Basic) -> sp.Basic:
-    from symgrad.calculus import tidy
+    from symgrad.differentiate import tidy
 
     return tidy(expr)
 

@@ -42,7 +42,7 @@ _BOUND_NAMES = ("u", "v", "w", "t", "s", "r")
 _PRIMES = {1: "′", 2: "″", 3: "‴"}
 
 MAX_READ_ORDER = 50
-"""Highest derivative order read back (``calculus.MAX_ORDER``)."""
+"""Highest derivative order read back (``symgrad.expressions.MAX_ORDER``)."""
 
 
 def view(node: sp.Basic) -> tuple[Any, int, sp.Expr] | None:
