@@ -91,7 +91,8 @@ def bench_point(smoke: bool) -> list[Row]:
 
 def bench_adam(smoke: bool) -> list[Row]:
     import symgrad
-    from symgrad.numeric.descend import descend, objective
+    from symgrad.numeric.descend import descend
+    from symgrad.numeric.objective import objective
     from symgrad.numeric.optimizers import adam
 
     steps = 1000 if smoke else 10_000

@@ -170,7 +170,7 @@ def _worked_derivation() -> Callable[..., object]:
     """parse -> steps -> plain text, as ``symgrad diff`` does (without process start-up)."""
     from typer.testing import CliRunner
 
-    from symgrad.cli.app import app
+    from symgrad.cli.options import app
 
     runner = CliRunner()
 

@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
 ``symgrad`` names only the package's own ``__init__``)."""
 
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("symgrad.steps.derivation", "symgrad.render.steps"):
+    ("symgrad.steps.derivation", "symgrad.render.narrate.steps"):
         "Derivation's Jupyter hooks (_repr_latex_, _repr_markdown_) draw it with the renderer, imported "
         "when Jupyter asks, as SymPy's Basic._repr_latex_ imports its printer",
     ("symgrad.steps.derivation", "symgrad.render.backends"):

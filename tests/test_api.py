@@ -276,7 +276,7 @@ def test_abstract_derivatives_print_as_primes() -> None:
 
 def test_abstract_steps_are_the_chain_rule_through_f() -> None:
     from symgrad.render.backends import to_plain
-    from symgrad.render.steps import derivation_document
+    from symgrad.render.narrate.steps import derivation_document
     from symgrad.steps import derive
 
     d = derive("f(x^2)")

@@ -248,7 +248,7 @@ def test_a_wrong_rule_is_flagged_and_strict_raises(monkeypatch) -> None:
     with pytest.raises(StepsDisagree):
         derive("x + sin x", strict=True)
     from symgrad.render.backends import to_plain
-    from symgrad.render.steps import derivation_document
+    from symgrad.render.narrate.steps import derivation_document
 
     assert "warning: the worked steps disagree with SymPy" in to_plain(derivation_document(d))
 
@@ -338,7 +338,7 @@ def test_long_chain_result_is_sympys_and_the_tree_reassembles(depth: int) -> Non
 
 def test_long_chain_steps_name_inner_functions_so_the_text_grows_linearly() -> None:
     from symgrad.render.backends import to_plain
-    from symgrad.render.steps import derivation_document
+    from symgrad.render.narrate.steps import derivation_document
 
     def text(depth: int) -> str:
         e = x
@@ -357,7 +357,7 @@ def test_short_chain_keeps_the_full_inner_functions() -> None:
     d = derive("sin(cos(tan x))")
     assert not any(getattr(s, "link", False) for s in d.steps[0].walk())
     from symgrad.render.backends import to_plain
-    from symgrad.render.steps import derivation_document
+    from symgrad.render.narrate.steps import derivation_document
 
     assert "let u = cos(tan(x))" in to_plain(derivation_document(d))
 

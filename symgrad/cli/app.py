@@ -13,67 +13,21 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad import __version__
-from symgrad.cli.common import (
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
     AtOption,
     DebugOption,
     ExprArgument,
-    Format,
     FormatOption,
-    SymgradGroup,
+    OrderOption,
+    StandaloneOption,
+    StepsOption,
     TimeoutOption,
-    emit,
-    read_expression,
-    run,
+    WrtOption,
+    app,
+    check_standalone,
 )
-from symgrad.errors import InputError
-
-# Expressions may start with a minus ("-x^2"): unknown "options" are taken as the expression.
-COMMAND_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
-
-app = typer.Typer(
-    name="symgrad",
-    help=(
-        "Derivatives, gradients and their worked steps, from the notation you write on paper.\n\n"
-        "Examples:\n\n"
-        '  symgrad grad "y**2 - x**2"\n\n'
-        '  symgrad diff "x cos(πx)"\n\n'
-        '  symgrad diff "sin^2 x" --at x=pi/4 --format json'
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["--help"]},
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    cls=SymgradGroup,  # usage errors in symgrad's shape (JSON with --format json), not Click's usage text
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"symgrad {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Show the version and exit.")] = False,
-) -> None:
-    """Derivatives, gradients and their worked steps, from the notation you write on paper."""
-
-
-WrtOption = Annotated[
-    str | None,
-    typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable); "
-                 "several, comma-separated, for a mixed partial: --wrt x,y is ∂²f/∂x∂y.", show_default=False),
-]
-OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
-StepsOption = Annotated[bool, typer.Option("--steps/--no-steps",
-                                           help="Show the worked steps (default) or only the result.")]
-StandaloneOption = Annotated[bool, typer.Option("--standalone",
-                                                help="With --format latex: a complete document that compiles on its "
-                                                     "own.")]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -120,8 +74,8 @@ def diff(
         )
         from symgrad.parsing import parse_full
         from symgrad.render.document import Document
-        from symgrad.render.narrate import diff_document
-        from symgrad.render.steps import derivation_blocks
+        from symgrad.render.narrate.calculus import diff_document
+        from symgrad.render.narrate.steps import derivation_blocks
         from symgrad.steps import derive
 
         text = read_expression(expr)
@@ -217,8 +171,8 @@ def grad(
             resolve_variables,
         )
         from symgrad.parsing import parse_full
-        from symgrad.render.narrate import grad_document
-        from symgrad.render.steps import partials_document
+        from symgrad.render.narrate.calculus import grad_document
+        from symgrad.render.narrate.steps import partials_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
@@ -265,12 +219,6 @@ def grad(
              standalone=standalone)
 
     run(fmt, debug, body, timeout)
-
-
-def check_standalone(standalone: bool, f: Format) -> None:
-    """``--standalone`` only makes sense for LaTeX: say so rather than ignore it."""
-    if standalone and f is not Format.latex:
-        raise InputError("--standalone makes a LaTeX document", suggestion="add --format latex")
 
 
 def named_partials(e: Any, variables: Sequence[Any], named_from: int = 0) -> list[Any]:

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -25,31 +25,6 @@ class Format(str, Enum):
     latex = "latex"
     markdown = "markdown"
     json = "json"
-
-
-FormatOption = Annotated[
-    Format | None,
-    typer.Option("--format",
-                 help="Output: rich (default on a terminal), plain (default when piped), latex, markdown or json.",
-                 show_default=False),
-]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors (for bug reports).")]
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at",
-                 help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).",
-                 show_default=False),
-]
-TimeoutOption = Annotated[
-    float,
-    typer.Option("--timeout", min=0.1, envvar="SYMGRAD_TIMEOUT",
-                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops "
-                      "with a message (exit 1)."),
-]
-ExprArgument = Annotated[str, typer.Argument(
-    help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". "
-         "Use - to read it from standard input.",
-    show_default=False)]
 
 
 class StreamError(SymgradError):

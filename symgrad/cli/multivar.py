@@ -1,7 +1,7 @@
 """The multivariable commands: ``hessian``, ``jacobian``, ``softmax`` and ``critical``.
 
 Stage: CLI. Thin as every command: options -> ``symgrad.multivar`` -> a document
-(``symgrad.multivar.narrate``) or a JSON dict -> ``common.emit``. Registered by the import at the
+(``symgrad.render.narrate.multivar``) or a JSON dict -> ``common.emit``. Registered by the import at the
 bottom of ``symgrad/cli/app.py``. To add a command: a function here with
 ``@app.command(context_settings=COMMAND_SETTINGS)``, its library call, its JSON keys (documented
 in the README) and its document.
@@ -13,18 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, app
-from symgrad.cli.common import (
-    AtOption,
-    DebugOption,
-    ExprArgument,
-    Format,
-    FormatOption,
-    TimeoutOption,
-    emit,
-    read_expression,
-    run,
-)
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import COMMAND_SETTINGS, AtOption, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
 from symgrad.vocabulary.symbols import natural_key
 
 WrtListOption = Annotated[
@@ -74,8 +64,8 @@ def hessian(
         from symgrad.evaluate import parse_point
         from symgrad.expressions import absent_notes, as_expr, point_notes
         from symgrad.multivar import hessian as hs
-        from symgrad.multivar.narrate import hessian_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import hessian_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
@@ -150,8 +140,8 @@ def jacobian(
         from symgrad.evaluate import parse_point
         from symgrad.expressions import absent_notes, point_notes
         from symgrad.multivar import jacobian as jc
-        from symgrad.multivar.narrate import jacobian_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import jacobian_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
@@ -218,8 +208,8 @@ def softmax(
     """
 
     def body(f: Format) -> None:
-        from symgrad.multivar.narrate import softmax_document
         from symgrad.multivar.softmax import softmax_derivation
+        from symgrad.render.narrate.multivar import softmax_document
 
         d = softmax_derivation(classes)
         if f is Format.json:
@@ -253,8 +243,8 @@ def critical(
     def body(f: Format) -> None:
         from symgrad.expressions import as_expr
         from symgrad.multivar.critical import critical_points
-        from symgrad.multivar.narrate import critical_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import critical_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
@@ -278,7 +268,7 @@ def emit_mixed_partial(
     from symgrad.evaluate import evaluate, parse_point
     from symgrad.expressions import point_notes
     from symgrad.multivar.mixed import mixed_partial
-    from symgrad.multivar.narrate import mixed_document
+    from symgrad.render.narrate.multivar import mixed_document
 
     if order != 1:
         bad_option("--order cannot be combined with several --wrt variables",

@@ -18,17 +18,8 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, app
-from symgrad.cli.common import (
-    DebugOption,
-    ExprArgument,
-    Format,
-    FormatOption,
-    TimeoutOption,
-    emit,
-    read_expression,
-    run,
-)
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import COMMAND_SETTINGS, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
 from symgrad.errors import ComputeError, InputError
 
 OPTIMIZER_NAMES = "gd, sgd, adagrad, rmsprop, adam, adamw, nadam, adamax"
@@ -114,9 +105,9 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
         from symgrad.expressions import as_expr
         from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
         from symgrad.numeric.descend import descend as run_descent
-        from symgrad.numeric.report import descent_document
         from symgrad.parsing import parse_full
         from symgrad.printing.oneline import symbol_text
+        from symgrad.render.narrate.descent import descent_document
 
         text = read_expression(expr)
         check_steps(steps)

@@ -64,7 +64,7 @@ class MixedPartial:
         return self._label().latex
 
     def _label(self) -> Any:
-        from symgrad.render.narrate import derivative_label
+        from symgrad.printing.labels import derivative_label
 
         return derivative_label([s.wrt for s in self.stages], partial=len(self.expr.free_symbols) > 1, function="f")
 

@@ -21,8 +21,8 @@ all rows (full-batch descent). The upper bound ``n`` of a sum is the number of r
 so ``(1/n)·Σ`` is the mean over the batch, as PyTorch's mean-reduced losses are.
 
 Where the loss has no value (a log or root of data outside its domain, an overflow) the objective
-raises ``descend.Undefined`` naming the data row; so does a periodic function whose argument is
-too large for any digit of it to mean anything (``descend.PeriodicGuard``).
+raises ``objective.Undefined`` naming the data row; so does a periodic function whose argument is
+too large for any digit of it to mean anything (``objective.PeriodicGuard``).
 
 To support another kind of data term (a double sum, an index shift x_{i+1}), extend ``split``.
 """
@@ -314,7 +314,7 @@ class DataObjective:
                  seed: int | None = None) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import PeriodicGuard
+        from symgrad.numeric.objective import PeriodicGuard
 
         self.loss = loss
         self.table = table
@@ -391,7 +391,7 @@ class DataObjective:
         """The loss and its gradient at ``point`` using the rows ``rows`` (``Undefined`` where it has none)."""
         import numpy as np
 
-        from symgrad.numeric.descend import Undefined
+        from symgrad.numeric.objective import Undefined
 
         n_params = len(point)
         batch_rows = self.rows_total if isinstance(rows, slice) else len(rows)
@@ -446,7 +446,7 @@ class DataObjective:
                flags: Sequence[str]) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import Undefined
+        from symgrad.numeric.objective import Undefined
 
         if np.iscomplexobj(value) or np.iscomplexobj(grad):
             bad = np.flatnonzero((np.imag(value) != 0) | np.any(np.imag(grad) != 0, axis=0))
@@ -473,7 +473,7 @@ class DataObjective:
                         size: Sequence[float], numbers: Any) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import lost
+        from symgrad.numeric.objective import lost
 
         fn, texts = guard
         shape = (len(numbers),)

@@ -2,7 +2,7 @@
 
 Stage: rendering, second half. Each backend formats every block kind of ``document.py`` and
 decides nothing about *what* is said. Block kinds a backend does not know are a programming
-error, not a silent omission. Steps (``symgrad.render.steps``) register their own formatter per
+error, not a silent omission. Steps (``symgrad.render.narrate.steps``) register their own formatter per
 backend through ``EXTRA_BLOCKS``.
 """
 

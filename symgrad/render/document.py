@@ -15,15 +15,8 @@ from typing import TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.labels import Label
 from symgrad.records import field, record
-
-
-@record
-class Label:
-    """A piece of notation given per format: plain Unicode and LaTeX (d/dx and \\frac{d}{dx})."""
-
-    plain: str
-    latex: str
 
 
 @record

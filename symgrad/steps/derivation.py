@@ -110,13 +110,13 @@ class Derivation:
         return data
 
     def _repr_latex_(self) -> str:
-        from symgrad.render.steps import derivation_latex
+        from symgrad.render.narrate.steps import derivation_latex
 
         return derivation_latex(self, mathjax=True)
 
     def _repr_markdown_(self) -> str:
         from symgrad.render import backends
-        from symgrad.render.steps import derivation_document
+        from symgrad.render.narrate.steps import derivation_document
 
         return backends.to_markdown(derivation_document(self, answer=True))
 

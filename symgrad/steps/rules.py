@@ -9,7 +9,7 @@ replaced by a typical mistake.
 
 To add a rule: subclass ``Step`` here with ``RULE`` (a stable id: it is part of the JSON output),
 ``TITLE``, the rule's data as fields, ``combine`` and ``data``; write its strategy in
-``strategies.py``; say it in ``symgrad/render/steps.py`` (one ``narrate_<rule>`` function). Steps
+``strategies.py``; say it in ``symgrad/render/narrate/steps.py`` (one ``narrate_<rule>`` function). Steps
 never print and never import Rich.
 
 >>> import sympy as sp

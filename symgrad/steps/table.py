@@ -6,7 +6,7 @@ the inner derivative. Forms are the ones a teacher writes (tan′ = sec², tanh�
 ``sympy.diff`` anyway.
 
 To add a function: add one entry to ``_formulas`` (the SymPy class, its rule id and F′(u)), then
-one sentence for it in ``symgrad/render/steps.py`` if it needs more than its formula.
+one sentence for it in ``symgrad/render/narrate/steps.py`` if it needs more than its formula.
 
 >>> import sympy as sp
 >>> u = sp.Symbol("u", real=True)

@@ -4,7 +4,7 @@ Stage: rendering, first half (what to say). Results come from the other modules 
 as frozen records; this module says them as ``symgrad.render.document`` blocks and adds two
 block kinds, ``MatrixBlock`` and ``ChainBlock``, with their formatters registered per backend in
 ``symgrad.render.backends.EXTRA_BLOCKS`` (bottom of this file). Steps of single entries come from
-the step engine's narrator (``symgrad.render.steps``) when a derivation is attached.
+the step engine's narrator (``symgrad.render.narrate.steps``) when a derivation is attached.
 To add a command's document: one function here that returns a ``Document``.
 
 >>> from symgrad.multivar.hessian import hessian
@@ -21,6 +21,7 @@ from typing import Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.labels import Label
 from symgrad.printing.latex import latex_of
 from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.records import record
@@ -30,7 +31,6 @@ from symgrad.render.document import (
     Equation,
     Heading,
     Interpretation,
-    Label,
     NumberLine,
     Text,
     Vector,
@@ -98,7 +98,7 @@ def _steps_blocks(derivation: object | None) -> list[object]:
     if derivation is None:
         return []
     try:
-        from symgrad.render.steps import derivation_blocks
+        from symgrad.render.narrate.steps import derivation_blocks
     except ImportError:
         return []
     return list(derivation_blocks(derivation, partial=True))  # type: ignore[arg-type]

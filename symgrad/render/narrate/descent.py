@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 import sympy as sp
 
 from symgrad.numeric.descend import Iterate, Run
+from symgrad.printing.labels import Label
 from symgrad.printing.latex import latex_text
 from symgrad.printing.oneline import symbol_text
 from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Heading, Interpretation, Label, Text, Vector
+from symgrad.render.document import Document, Heading, Interpretation, Text, Vector
 
 T = TypeVar("T")
 

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.labels import Label
 from symgrad.printing.latex import latex_of, latex_text
 from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Label, Text
+from symgrad.render.document import Document, Text
 
 if TYPE_CHECKING:
     from symgrad.steps.derivation import Derivation
@@ -256,31 +257,6 @@ def _d_name(u: sp.Symbol, var: sp.Symbol) -> Label:
     return Label(f"d{symbol_text(u.name)}/d{symbol_text(var.name)}", r"\frac{d%s}{d%s}" % (sp.latex(u), sp.latex(var)))
 
 
-def chain_ordered(result: sp.Basic, links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> sp.Basic | None:
-    """A deep chain's answer with its factors in the order of the chain, F′(u)·G′(v)·…, as an
-    unevaluated product (SymPy would sort them by name: u, u1, u10, u100, …); None unless
-    ``result`` is exactly such a product, one factor per link and one for the innermost function.
-
-    >>> u, v, x = sp.symbols("u v x")
-    >>> chain_ordered(sp.cos(u) * sp.cos(v) * sp.cos(x), [(u, sp.sin(v)), (v, sp.sin(x))]).args
-    (cos(u), cos(v), cos(x))
-    """
-    names = {u for u, _ in links}
-    by_name: dict[sp.Symbol, sp.Basic] = {}
-    rest = []
-    for factor in sp.Mul.make_args(result):
-        mine = factor.free_symbols & names
-        if len(mine) > 1 or (mine and mine.issubset(by_name)):
-            return None
-        if mine:
-            by_name[mine.pop()] = factor
-        else:
-            rest.append(factor)
-    if len(by_name) != len(names) or len(rest) > 1:
-        return None
-    return sp.Mul(*(by_name[u] for u, _ in links), *rest, evaluate=False)
-
-
 def _is_link(step: Step) -> bool:
     return step.rule == "chain" and bool(getattr(step, "link", False))
 
@@ -492,7 +468,7 @@ def derivation_document(derivation: Derivation, partial: bool | None = None, ans
 
             blocks.append(Equation(answer_label(derivation, partial), derivation.result, final=True))
             if derivation.links:
-                from symgrad.render.narrate import links_text
+                from symgrad.render.narrate.calculus import links_text
 
                 blocks.append(links_text(derivation.links))
         return Document(tuple(blocks), title=f"Derivative of {oneline(derivation.expr)}")
@@ -500,7 +476,7 @@ def derivation_document(derivation: Derivation, partial: bool | None = None, ans
 
 def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
     """d²/dx² [σ(x)], ∂²/∂x∂y [x²·y³]: the derivative the derivation's result is, applied to its expression."""
-    from symgrad.render.narrate import derivative_label
+    from symgrad.printing.labels import derivative_label
 
     if partial is None:
         partial = len(derivation.expr.free_symbols) > 1
@@ -509,8 +485,8 @@ def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
 
 def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> Document:
     """The partial derivatives of a gradient, each with its steps (or only a warning, if any)."""
+    from symgrad.printing.labels import derivative_label
     from symgrad.render.document import Equation, Heading
-    from symgrad.render.narrate import derivative_label
 
     blocks: list[object] = []
     for d in derivations:
