@@ -103,14 +103,14 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
 
     def body(f: Format) -> None:  # noqa: PLR0915
         from symgrad.expressions import as_expr
-        from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
+        from symgrad.numeric.descend import MAX_UPDATES, check_tolerance, check_updates, problem
         from symgrad.numeric.descend import descend as run_descent
         from symgrad.parsing import parse_full
         from symgrad.printing.oneline import symbol_text
         from symgrad.render.narrate.descent import descent_document
 
         text = read_expression(expr)
-        check_steps(steps)
+        check_updates(steps)
         check_tolerance(tol)
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
@@ -123,9 +123,9 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
         variables = prob.variables
         notes = (*parsed.notes, *prob.notes)
         starts = _starts(start, variables)
-        if steps * len(starts) > MAX_STEPS:
+        if steps * len(starts) > MAX_UPDATES:
             # every iterate is kept (the table, the plot, the JSON): bound them all together
-            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_STEPS:,} updates in all",
+            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_UPDATES:,} updates in all",
                              suggestion="fewer --steps or fewer --start")
         names = [symbol_text(v.name) for v in variables]
         progress = _Progress(steps * len(starts))
@@ -386,7 +386,7 @@ def export(
         from symgrad.expressions import as_expr
         from symgrad.files import write_text
         from symgrad.numeric.codegen import visible
-        from symgrad.numeric.compile import parameters
+        from symgrad.numeric.compile import arguments
         from symgrad.numeric.export import check_module, export_source
         from symgrad.parsing import parse_full
 
@@ -395,7 +395,7 @@ def export(
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]
-        variables = parameters(e, parsed.wrt(wrt))
+        variables = arguments(e, parsed.wrt(wrt))
         source = export_source(e, variables, backend, kinds)
         report = check_module(source, e, variables, backend) if check else None
         if report is not None and not report.ok:

@@ -55,8 +55,9 @@ class Compiled:
     value_and_grad: Callable[..., Any] | None
 
 
-def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
-    """The variables to differentiate by; every other free symbol is an error (it has no value)."""
+def arguments(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
+    """The arguments of the compiled functions (the variables to differentiate by); every other free
+    symbol is an error: it has no value (``multivar.sums.parameters`` are the symbols that are not data)."""
     from symgrad.expressions import resolve_variables
     from symgrad.numeric.codegen import check_supported, visible
 
@@ -113,7 +114,7 @@ def compile(
     if backend not in codegen.BACKENDS:
         raise InputError(f"unknown backend '{codegen.visible(str(backend))}'",
                          suggestion="choose one of " + ", ".join(codegen.BACKENDS))
-    variables = parameters(e, wrt)
+    variables = arguments(e, wrt)
     codegen.require(backend)
     gradient = tuple(tidy(sp.diff(e, v)) for v in variables)
     source = codegen.module_source(e, variables, backend, what)

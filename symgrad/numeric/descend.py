@@ -44,12 +44,12 @@ from symgrad.numeric.objective import Undefined, ValueAndGrad, failure, objectiv
 from symgrad.numeric.optimizers import Optimizer
 from symgrad.records import record
 
-MAX_STEPS = 1_000_000
+MAX_UPDATES = 1_000_000
 """Updates of one run (and, in the CLI, of all runs together): every iterate is kept (for the
 table, the plot and the JSON), about 200 bytes each; more is a typo, or a job for other tools."""
 
 
-GROWTH_WINDOWS = tuple(20 * 2**k for k in range(16))  # 20, 40, 80, … up to MAX_STEPS
+GROWTH_WINDOWS = tuple(20 * 2**k for k in range(16))  # 20, 40, 80, … up to MAX_UPDATES
 """The windows (in updates) over which ``running_away`` compares the run with itself."""
 
 
@@ -174,11 +174,11 @@ def _is_complex(value: object) -> bool:
     return getattr(value, "imag", 0) != 0 or "complex" in type(value).__name__
 
 
-def check_steps(steps: int) -> int:
-    """The number of updates, refused outside 0 … ``MAX_STEPS``."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
-        raise InputError(f"the number of steps must be a whole number from 0 to {MAX_STEPS:,}, not {steps}")
-    return steps
+def check_updates(updates: int) -> int:
+    """The number of updates, refused outside 0 … ``MAX_UPDATES``."""
+    if isinstance(updates, bool) or not isinstance(updates, int) or not 0 <= updates <= MAX_UPDATES:
+        raise InputError(f"the number of steps must be a whole number from 0 to {MAX_UPDATES:,}, not {updates}")
+    return updates
 
 
 def check_tolerance(tol: float | None) -> float | None:
@@ -256,7 +256,7 @@ def descend(
     """
     from symgrad import budget
 
-    steps = check_steps(steps)
+    updates = check_updates(steps)  # "steps" as the CLI names them: updates of the iterate
     tol = check_tolerance(tol)
     params = tuple(float(v) for v in start)
     if not all(math.isfinite(v) for v in params):
@@ -271,7 +271,7 @@ def descend(
     farthest = [0.0]
     stopped, note, cause = "steps", None, None
     helps = True
-    for step in range(1, steps + 1):
+    for step in range(1, updates + 1):
         if tol is not None and norm < tol:
             stopped = "tolerance"
             break

@@ -31,7 +31,7 @@ from symgrad.records import record
 from symgrad.steps.links import chain_rule_reference, compare_linked
 from symgrad.steps.rules import ChainStep, SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
-from symgrad.steps.strategies import Builder, derive_step
+from symgrad.steps.strategies import DerivationState, derive_step
 from symgrad.steps.verify import compare
 from symgrad.vocabulary.abstract import view
 
@@ -164,7 +164,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     # a function real on no interval is refused; 0^u is read as 0; a variable named that does not
     # occur gets a note (its derivative is a true 0, but it may be a misspelling)
     ready, notes = prepared(e, stages if wrt is not None else ())
-    builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
+    state = DerivationState({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
                       name_links=name_links and len(stages) == 1, named_from=named_from)
     links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     roots: list[Step] = []
@@ -175,10 +175,10 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
         for var in stages:
             if not steps:
                 final = final_form(diff_once(current, var))
-                roots.append(TableStep(expr=current, wrt=var, result=final, id=builder.new_id()))
+                roots.append(TableStep(expr=current, wrt=var, result=final, id=state.new_id()))
                 reference = current = final
                 continue
-            step = derive_step(current, var, builder)
+            step = derive_step(current, var, state)
             final = final_form(step.result)
             if final.has(sp.Sum):
                 from symgrad.vocabulary.sums import tidy_sums  # only where there are sums
@@ -188,7 +188,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             check_result(final, current)
             if final != step.result:
                 step = SimplifyStep(expr=current, wrt=var, result=final, before=step.result,
-                                    substeps=(step,), id=builder.new_id())
+                                    substeps=(step,), id=state.new_id())
             links, tops = _links(step)
             if links:
                 # written out, SymPy's answer would have n²/2 nested functions: the named answer is
