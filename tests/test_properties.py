@@ -196,7 +196,7 @@ _KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
 
 
 def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
-    from symgrad.functions import STEP_FUNCTIONS, relu
+    from symgrad.vocabulary.functions import STEP_FUNCTIONS, relu
 
     args: list[sp.Expr] = []
     for node in sp.preorder_traversal(expr):
@@ -277,11 +277,12 @@ def check_derivative(expr: sp.Basic, rng: random.Random, steps: bool = True) -> 
     from sympy.core.function import AppliedUndef
 
     from symgrad import calculus
+    from symgrad.expressions import default_variable
 
     if isinstance(expr, sp.Tuple) or not expr.free_symbols or expr.atoms(AppliedUndef) or expr.has(sp.Indexed):
         return "skip: no function of real variables"
     try:
-        var = calculus.default_variable(expr)
+        var = default_variable(expr)
     except SymgradError as exc:  # a function real nowhere (asin(10) + x) is refused: said, not crashed
         return f"skip: {exc.message}"
     point = random_point(expr, rng)
@@ -314,7 +315,8 @@ def check_derivative(expr: sp.Basic, rng: random.Random, steps: bool = True) -> 
         if derived is not None:
             assert derived.check != "mismatch", (str(expr), str(derived.result), str(d))
             mine = _at(derived.result, point, 90)
-            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr), str(derived.result))
+            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr),
+                                                                                          str(derived.result))
     return "checked"
 
 

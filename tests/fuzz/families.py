@@ -225,7 +225,8 @@ def csv_data(rng: random.Random, walker: Any) -> Attack:
     rows = rng.randint(1, 8) if loss.rows is None else rng.randint(3, 8)
     if rng.random() < 0.05:  # a long file: tens of thousands of rows, still checked row by row
         rows = rng.randint(5_000, 40_000)
-    data = [{"x": _number(rng), "y": rng.choice([-1, 1]) if "ln(1 +" in loss.text else _number(rng)} for _ in range(rows)]
+    labels = "ln(1 +" in loss.text  # the logistic loss takes labels ±1
+    data = [{"x": _number(rng), "y": rng.choice([-1, 1]) if labels else _number(rng)} for _ in range(rows)]
     header = ["x", "y"]
     extra = rng.random() < 0.3
     if extra:  # unused columns, text included: only the needed ones must be numbers

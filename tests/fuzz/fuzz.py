@@ -108,10 +108,11 @@ def fuzz(count: int, seed: int, chunk: int, weights: dict[str, float], *, steps:
             except BudgetExceeded:  # symgrad's own steps have budgets; this bounds the oracles too
                 outcome = "slow"
                 slow.append(text)
-            except Exception as exc:  # noqa: BLE001 - a broken promise or a failing property: keep it, go on
+            except Exception as exc:
                 outcome = "FAILED"
                 failures.append({"seed": str(chunk_seed), "index": str(i), "family": family,
-                                 "kind": exc.kind if isinstance(exc, Broken) else "wrong" if isinstance(exc, AssertionError) else "crash",
+                                 "kind": (exc.kind if isinstance(exc, Broken)
+                                          else "wrong" if isinstance(exc, AssertionError) else "crash"),
                                  "input": text, "error": f"{type(exc).__name__}: {str(exc)[:1500]}",
                                  "where": traceback.format_exc(limit=-3)[-1500:]})
             tally[outcome.split(":")[0]] += 1
@@ -146,7 +147,7 @@ def replay(text: str) -> int:
             outcome = run(attack)
         else:
             outcome = run_guarded(lambda: check_all(text, random.Random(0)), None)
-    except Exception:  # noqa: BLE001 - shown, not raised
+    except Exception:
         traceback.print_exc()
         return 1
     print(outcome)

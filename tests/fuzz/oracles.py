@@ -220,7 +220,8 @@ def compare_value(template: Template, where: Point, value: float | None, note: s
                 raise AssertionError(f"f′({where.text}) = {mpmath.nstr(true, 12)} fits a float, but: {note}")
             return "cannot"
         if size > FLOAT_MAX * 1.001:
-            raise AssertionError(f"f′({where.text}) = {mpmath.nstr(true, 12)} is beyond a float, symgrad gives {value!r}")
+            raise AssertionError(f"f′({where.text}) = {mpmath.nstr(true, 12)} is beyond a float, "
+                                 f"symgrad gives {value!r}")
         if value == 0.0 and note and "below the smallest float" in note:
             if size >= FLOAT_TINY:
                 raise AssertionError(f"f′({where.text}) = {mpmath.nstr(true, 12)}, but symgrad says 0: {note}")
@@ -356,5 +357,6 @@ LOSSES: list[Loss] = [
     Loss("sum((y[i] - (w x[i] + b))^2, i, 2, 3)", ("w", "b"), (2, 3), _lsq, _lsq_grad),
     Loss("sum(ln(1 + exp(-y_i w x_i)), i, 1, n)", ("w",), None, _logistic, _logistic_grad),
     Loss("sum(i x_i w, i, 1, n)", ("w",), None,
-         lambda p, d: math.fsum(r["i"] * r["x"] * p["w"] for r in d), lambda p, d: {"w": math.fsum(r["i"] * r["x"] for r in d)}),
+         lambda p, d: math.fsum(r["i"] * r["x"] * p["w"] for r in d),
+         lambda p, d: {"w": math.fsum(r["i"] * r["x"] for r in d)}),
 ]

@@ -91,13 +91,13 @@ def _forked(fn: Callable[[], Any], folder: Path, cpu_limit: int | None = None) -
             resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
             try:
                 payload = pickle.dumps(("value", fn()))
-            except BaseException as exc:  # noqa: BLE001 - everything goes to the parent
+            except BaseException as exc:
                 import traceback
 
                 payload = pickle.dumps(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()[-3000:]))
             with os.fdopen(write_fd, "wb") as out:
                 out.write(payload)
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             status = 70
         finally:
             os._exit(status)
@@ -180,7 +180,7 @@ def _bumped_walk_answer(args: list[str], bump: str) -> list[str] | None:
             if d.has(sp.Derivative, sp.Subs):
                 return None
             text = str(d)
-    except (SymgradError, Exception):  # noqa: BLE001 - no answer to bump: nothing to check
+    except (SymgradError, Exception):
         return None
     return [a if a != "BUMPED" else f"{text} + {bump}" for a in args]
 
@@ -228,7 +228,8 @@ def _promises(code: int, out: str, err: str, fmt: str, cpu: float, command: str 
             try:
                 error = json.loads(out)["error"]
             except (ValueError, KeyError, TypeError):
-                raise Broken("message", f"exit {code} in JSON mode without {{'error': …}} on stdout: {out[:300]!r}") from None
+                raise Broken("message",
+                             f"exit {code} in JSON mode without {{'error': …}} on stdout: {out[:300]!r}") from None
             expect("message", error.get("message"), error)
         else:
             expect("message", err.startswith("error: "), f"exit {code} without one clear line: {err[:300]!r}")
@@ -291,13 +292,15 @@ def _judge_verdict(oracle: dict[str, Any], code: int, out: str, err: str) -> str
     correct = data.get("correct")
     if bump is None:
         expect("wrong", correct is not False, f"a right answer is called wrong: {data.get('answer')} for "
-                                              f"{data.get('expression')} ({data.get('reason')}; {data.get('counterexample')})")
+                                              f"{data.get('expression')} "
+                                              f"({data.get('reason')}; {data.get('counterexample')})")
         return "right-" + ("yes" if correct else "undecided")
     witness = wrong_somewhere(template, bump)
     if witness is None:
         return "bump-invisible"  # the bump is zero where f′ exists: any verdict may be right
     expect("wrong", correct is not True, f"a wrong answer is called correct: {data.get('answer')} for "
-                                         f"{data.get('expression')} (it differs at x = {witness}) ({data.get('reason')})")
+                                         f"{data.get('expression')} "
+                                         f"(it differs at x = {witness}) ({data.get('reason')})")
     if correct is False and data.get("counterexample"):
         ce = data["counterexample"]
         x = ce["point"].get("x")
@@ -334,7 +337,8 @@ def _judge_loss(oracle: dict[str, Any], code: int, out: str, err: str) -> str:
         return abs(a - b) <= 1e-9 * max(1.0, abs(b))
 
     expect("wrong", close(step0["value"], value), f"{loss.text}: f(start) = {step0['value']}, the oracle {value}")
-    expect("wrong", close(step0["grad_norm"], norm), f"{loss.text}: ‖∇f(start)‖ = {step0['grad_norm']}, the oracle {norm}")
+    expect("wrong", close(step0["grad_norm"], norm),
+           f"{loss.text}: ‖∇f(start)‖ = {step0['grad_norm']}, the oracle {norm}")
     for name, got in zip(names, step1["point"]):
         want = start[name] - oracle["lr"] * grad[name]
         expect("wrong", close(got, want), f"{loss.text}: {name} after one step = {got}, the oracle {want}")
@@ -581,7 +585,8 @@ def _process_result(attack: dict[str, Any], hazard: str, code: int, err: bytes, 
     fmt = attack["args"][attack["args"].index("--format") + 1] if "--format" in attack["args"] else "plain"
     if hazard == "fsize":
         written = out_path.read_bytes()
-        expect("half-written", len(written) <= attack["limit"], f"{len(written)} bytes past a limit of {attack['limit']}")
+        expect("half-written", len(written) <= attack["limit"],
+               f"{len(written)} bytes past a limit of {attack['limit']}")
         if code == 0 and fmt == "json":
             try:
                 json.loads(written)
