@@ -33,8 +33,8 @@ expression, operands)``; its local gradients come from ``sympy.diff`` of the exp
 operands' symbols (written in the node's own name where the derivative repeats it: eᵘ → the node).
 
 >>> result = backprop("(x + y) z", {"x": -2, "y": 5, "z": -4})
->>> [(n.name, n.text, n.value) for n in result.graph.nodes]
-[('x', 'x', -2.0), ('y', 'y', 5.0), ('z', 'z', -4.0), ('q', 'x + y', 3.0), ('f', 'z·q', -12.0)]
+>>> [(n.name, n.text, value) for n, value in zip(result.graph.nodes, result.values)]
+[('x', 'x', -2.0), ('y', 'y', 5.0), ('z', 'z', -4.0), ('q', 'x + y', 3.0), ('f', 'q·z', -12.0)]
 >>> result.gradient
 {'x': -4.0, 'y': -4.0, 'z': 3.0}
 """
@@ -82,7 +82,12 @@ class Node:
         """The operation as a line of text: ``x + y``."""
         from symgrad.render.oneline import oneline
 
-        return oneline(self.expression)
+        return oneline(self.expression, as_built=self.as_built)
+
+    @property
+    def as_built(self) -> bool:
+        """Print the operation in the order of its operands (a subtraction stays y − x)."""
+        return self.kind in ("sub", "shift")
 
 
 @record
@@ -424,10 +429,7 @@ def _local(kind: str, expression: sp.Basic, operand: sp.Symbol, own: sp.Symbol) 
 def _kind(e: sp.Basic) -> str:
     from symgrad.render.oneline import oneline
 
-    try:
-        text = oneline(e)
-    except Exception:  # printing must never hide the real message
-        text = type(e).__name__
+    text = oneline(e)
     return f"{text} ({type(e).__name__})" if len(text) < 60 else type(e).__name__
 
 
@@ -525,12 +527,13 @@ def backprop(
     if mode == "forward":
         seeds = _direction(g, e, wrt, direction)
         result = _forward(g, exact, seeds)
-        result = _with(result, point=shown, notes=notes,
+        result = _with(result, point=shown, notes=notes + result.notes,
                        direction={g.nodes[k].name: seeds[k] for k in g.inputs})
         if check:
             result = _check_forward(result, e, exact, seeds)
         return result
-    result = _with(_reverse(g, exact), point=shown, notes=notes)
+    result = _reverse(g, exact)
+    result = _with(result, point=shown, notes=notes + result.notes)
     if check:
         result = _check_reverse(result, e, exact)
     if order == 2:
@@ -620,6 +623,10 @@ def _forward_values(g: Graph, point: Mapping[sp.Symbol, sp.Basic]) -> tuple[_Eva
         if node.kind != "input":
             ev.define(node.symbol, node.expression)
         values.append(ev.value(node.symbol, node.name))
+        if values[-1] is None and node.kind != "input":
+            # a node without a value has no local gradients either: nothing flows through it
+            locals_.append((None,) * len(node.operands))
+            continue
         locals_.append(tuple(ev.value(loc, f"∂{node.name}/∂{g.nodes[j].name}")
                              for loc, j in zip(node.local, node.operands)))
     return ev, values, locals_
@@ -646,7 +653,8 @@ def _reverse(g: Graph, point: Mapping[sp.Symbol, sp.Basic]) -> Backprop:
             total += adjoint[c] * g.nodes[c].local[pos]
             terms.append(Term(c, k, pos, grads[c], locals_[c][pos]))
         ev.define(adjoint[k], total)
-        grads[k] = ev.value(adjoint[k], f"∂{label}/∂{g.nodes[k].name}")
+        blocked = any(t.upstream is None or t.local is None for t in terms)
+        grads[k] = None if blocked else ev.value(adjoint[k], f"∂{label}/∂{g.nodes[k].name}")
         steps.append(Step(k, tuple(terms), grads[k]))
     return Backprop(g, {}, "reverse", tuple(values), tuple(locals_), tuple(grads), tuple(steps),
                     notes=tuple(dict.fromkeys(ev.notes)))
@@ -669,7 +677,8 @@ def _forward(g: Graph, point: Mapping[sp.Symbol, sp.Basic], seeds: Mapping[int, 
             total += node.local[pos] * tangent[j]
             terms.append(Term(k, j, pos, tangents[j], locals_[k][pos]))
         ev.define(tangent[k], total)
-        tangents.append(ev.value(tangent[k], f"the tangent of {node.name}"))
+        blocked = any(t.upstream is None or t.local is None for t in terms)
+        tangents.append(None if blocked else ev.value(tangent[k], f"the tangent of {node.name}"))
         steps.append(Step(k, tuple(terms), tangents[-1]))
     return Backprop(g, {}, "forward", tuple(values), tuple(locals_), tuple(tangents), tuple(steps),
                     notes=tuple(dict.fromkeys(ev.notes)))

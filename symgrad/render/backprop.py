@@ -13,8 +13,8 @@ printed); JSON carries the full floats. To show something more about a node, add
 >>> r = backprop("(x + y) z", "x=-2, y=5, z=-4")
 >>> print(to_plain(Document((PassBlock.of(r),))), end="")
 ∂f/∂f = 1
-∂f/∂z = q = 3
 ∂f/∂q = z = -4
+∂f/∂z = q = 3
 ∂f/∂y = ∂f/∂q·∂q/∂y = (-4)·1 = -4
 ∂f/∂x = ∂f/∂q·∂q/∂x = (-4)·1 = -4
 """
@@ -55,12 +55,16 @@ def _latex_name(name: str) -> str:
 def partial(top: str, bottom: str) -> Label:
     """∂top/∂bottom in both notations."""
     return Label(f"∂{symbol_text(top)}/∂{symbol_text(bottom)}",
-                 r"\frac{\partial %s}{\partial %s}" % (_latex_name(top), _latex_name(bottom)))
+                 r"\frac{\partial " + _latex_name(top) + r"}{\partial " + _latex_name(bottom) + "}")
+
+
+def _nabla(name: str, inputs: Sequence[Any]) -> str:
+    return r"\nabla " + _latex_name(name) + "(" + ", ".join(_latex_name(n.name) for n in inputs) + ")"
 
 
 def tangent(name: str) -> Label:
     """The tangent (dual part) of a node: dq."""
-    return Label(f"d{symbol_text(name)}", r"\mathrm{d}%s" % _latex_name(name))
+    return Label(f"d{symbol_text(name)}", r"\mathrm{d}" + _latex_name(name))
 
 
 # blocks ---------------------------------------------------------------------------------------------
@@ -74,6 +78,7 @@ class NodeRow:
     value: float | None
     locals: tuple[tuple[str, sp.Basic, float | None], ...]
     gradient: float | None
+    as_built: bool = False
 
 
 @record
@@ -91,7 +96,8 @@ class NodeTable:
         for k, node in enumerate(g.nodes):
             operands = [g.nodes[j].name for j in node.operands]
             rows.append(NodeRow(node.name, None if node.kind == "input" else node.expression, result.values[k],
-                                tuple(zip(operands, node.local, result.locals[k])), result.gradients[k]))
+                                tuple(zip(operands, node.local, result.locals[k])), result.gradients[k],
+                                node.as_built))
         return NodeTable(tuple(rows), result.output.name, result.mode)
 
 
@@ -166,7 +172,7 @@ class TreeBlock:
             value = num(result.values[k])
             extra = partial(out, node.name) if grad else tangent(node.name)
             tail_plain = f"    {extra.plain} = {num(result.gradients[k])}"
-            tail_latex = r"\quad %s = %s" % (extra.latex, num(result.gradients[k]))
+            tail_latex = rf"\quad {extra.latex} = {num(result.gradients[k])}"
             name = symbol_text(node.name)
             if node.kind == "input":
                 return TreeItem(f"{name} = {value}{tail_plain}", f"${_latex_name(node.name)} = {value}{tail_latex}$")
@@ -174,8 +180,9 @@ class TreeBlock:
                 return TreeItem(f"{name} (above)", f"${_latex_name(node.name)}$ (above)")
             shown.add(k)
             children = tuple(item(j) for j in node.operands)
-            return TreeItem(f"{name} = {oneline(node.expression)} = {value}{tail_plain}",
-                            f"${_latex_name(node.name)} = {latex_of(node.expression)} = {value}{tail_latex}$", children)
+            return TreeItem(f"{name} = {node.text} = {value}{tail_plain}",
+                            f"${_latex_name(node.name)} = {latex_of(node.expression, node.as_built)} = {value}{tail_latex}$",
+                            children)
 
         return TreeBlock(item(g.output))
 
@@ -194,11 +201,11 @@ def backprop_document(source: str, expr: sp.Basic, notes: Sequence[str], result:
                    Heading("backward pass: each node's gradient, in reverse topological order"), PassBlock.of(result)]
         names = ", ".join(symbol_text(n.name) for n in inputs)
         blocks.append(NumberLine(Label(f"∇{symbol_text(out)}({names})",
-                                       r"\nabla %s(%s)" % (_latex_name(out), ", ".join(_latex_name(n.name) for n in inputs))),
+                                       _nabla(out, inputs)),
                                  tuple(result.gradients[k] for k in g.inputs)))
         if result.symbolic:
             blocks.append(Vector(Label(f"symgrad's gradient ∇{symbol_text(out)}",
-                                       r"\text{symgrad's gradient } \nabla %s" % _latex_name(out)),
+                                       r"\text{symgrad's gradient } \nabla " + _latex_name(out)),
                                  tuple(result.symbolic.values())))
         blocks.extend(_check_text(result))
         shared = [g.nodes[k].name for k, uses in enumerate(g.consumers()) if len(uses) > 1]
@@ -213,7 +220,7 @@ def backprop_document(source: str, expr: sp.Basic, notes: Sequence[str], result:
                    NodeTable.of(result), Heading("the graph as a tree (the output at the top)"), TreeBlock.of(result),
                    Heading("tangents, in forward order"), PassBlock.of(result),
                    NumberLine(Label(f"d{symbol_text(out)} (the directional derivative)",
-                                    r"\mathrm{d}%s" % _latex_name(out)), result.derivative)]
+                                    r"\mathrm{d}" + _latex_name(out)), result.derivative)]
         if result.symbolic:
             blocks.append(Vector(Label("symgrad's ∇f·direction", r"\text{symgrad's } \nabla f\cdot v"),
                                  tuple(result.symbolic.values())))
@@ -252,7 +259,7 @@ def _second_blocks(result: Backprop) -> list[object]:
     inputs = [g2.nodes[k] for k in g2.inputs]
     names = ", ".join(symbol_text(n.name) for n in inputs)
     blocks.append(NumberLine(Label(f"∇{symbol_text(target)}({names})",
-                                   r"\nabla %s(%s)" % (_latex_name(target), ", ".join(_latex_name(n.name) for n in inputs))),
+                                   _nabla(target, inputs)),
                              tuple(second.gradients[k] for k in g2.inputs)))
     consumers = g2.consumers()
     unused = [g2.nodes[k].name for k in g2.inputs if not consumers[k]]
@@ -287,7 +294,7 @@ def graph_dot(graph: Graph, result: Backprop | None = None) -> str:
     lines = ["digraph backprop {", "  rankdir=LR;", '  node [fontname="Helvetica"];', '  edge [fontname="Helvetica"];']
     for k, node in enumerate(graph.nodes):
         name = symbol_text(node.name)
-        label = name if node.kind == "input" else f"{name} = {oneline(node.expression)}"
+        label = name if node.kind == "input" else f"{name} = {node.text}"
         if result is not None:
             label += f"\nvalue {num(result.values[k])}"
             extra = partial(out, node.name).plain if result.mode == "reverse" else tangent(node.name).plain
@@ -364,9 +371,9 @@ def _header(table: NodeTable) -> tuple[str, ...]:
 
 
 def _cells_plain(table: NodeTable) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for row in table.rows:
-        op = "input" if row.expression is None else oneline(row.expression)
+        op = "input" if row.expression is None else oneline(row.expression, row.as_built)
         rows.append((symbol_text(row.name), op, num(row.value), _local_plain(row), num(row.gradient)))
     return rows
 
@@ -384,7 +391,7 @@ def _table_markdown(table: NodeTable) -> list[str]:
     header = _header(table)
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
     for row in table.rows:
-        op = "input" if row.expression is None else f"${_latex_name(row.name)} = {latex_of(row.expression)}$"
+        op = "input" if row.expression is None else f"${latex_of(row.expression, row.as_built)}$"
         local = f"${_local_latex(row)}$" if row.locals else ""
         lines.append(f"| ${_latex_name(row.name)}$ | {op} | {num(row.value)} | {local} | {num(row.gradient)} |")
     return [*lines, ""]
@@ -392,10 +399,10 @@ def _table_markdown(table: NodeTable) -> list[str]:
 
 def _table_latex(table: NodeTable) -> list[str]:
     header = list(_header(table))
-    header[-1] = (r"$\partial %s/\partial\,\cdot$" % _latex_name(table.output)) if table.mode == "reverse" else "tangent"
+    header[-1] = (r"$\partial " + _latex_name(table.output) + r"/\partial\,\cdot$") if table.mode == "reverse" else "tangent"
     lines = [r"\begin{tabular}{lllll}", " & ".join(header[:-1]) + " & " + header[-1] + r" \\ \hline"]
     for row in table.rows:
-        op = "input" if row.expression is None else f"${latex_of(row.expression)}$"
+        op = "input" if row.expression is None else f"${latex_of(row.expression, row.as_built)}$"
         local = f"${_local_latex(row)}$" if row.locals else ""
         lines.append(f"${_latex_name(row.name)}$ & {op} & ${num(row.value)}$ & {local} & ${num(row.gradient)}$" + r" \\")
     lines.append(r"\end{tabular}\par")
