@@ -69,6 +69,8 @@ def descend(
     batch_size: Annotated[int | None, typer.Option("--batch-size", help="Rows per step with --data (default: all rows; 1 is stochastic descent).", show_default=False)] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for shuffling the rows with --batch-size (reproducible mini-batches).", show_default=False)] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip install 'symgrad[plot]').", show_default=False)] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the first steps in full: the gradient, the optimizer's state and update with torch's formulas filled in with numbers (3 steps; --explain-steps K for K).")] = False,
+    explain_steps: Annotated[int | None, typer.Option("--explain-steps", help="How many steps --explain shows in full (default 3; implies --explain).", show_default=False)] = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 60.0,
     debug: DebugOption = False,
@@ -86,6 +88,8 @@ def descend(
       symgrad descend "(1-x)^2 + 100(y-x^2)^2" --start x=-1.5,y=2 --optimizer adam --lr 0.01 --steps 5000 --plot rosen.png
 
       symgrad descend "x^2 + 10y^2" --optimizer sgd --momentum 0.9 --nesterov --lr 0.01 --format json
+
+      symgrad descend "x cos(πx)" --start x=0.5 --optimizer adam --lr 0.1 --steps 20 --explain
 
       symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05 --batch-size 8 --seed 0
     """
@@ -118,13 +122,19 @@ def descend(
             raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_STEPS:,} updates in all",
                              suggestion="fewer --steps or fewer --start")
         names = [symbol_text(v.name) for v in variables]
+        keep = 0
+        if explain or explain_steps is not None:  # integration point of symgrad.numeric.explain
+            from symgrad.numeric.explain import DEFAULT_STEPS
+            from symgrad.numeric.explain import check_steps as check_explained
+
+            keep = min(check_explained(DEFAULT_STEPS if explain_steps is None else explain_steps), steps)
         progress = _Progress(steps * len(starts))
         runs = []
         try:
             with ctrl_c.listening():
                 for k, point in enumerate(starts):
                     runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
-                                            interrupt=ctrl_c.event,
+                                            interrupt=ctrl_c.event, keep=keep,
                                             progress=lambda done, k=k: progress.update(k * steps + done)))
                     if runs[-1].stopped == "interrupted":
                         break
@@ -137,6 +147,11 @@ def descend(
 
             plot_file = str(plot_runs(plot, e, variables, runs, prob.full_value, title=text))
         diverged = any(r.stopped == "diverged" for r in runs)
+        explained = []
+        if keep:
+            from symgrad.numeric.explain import explain as explain_run
+
+            explained = [explain_run(r, opt, keep) for r in runs]
         if f is Format.json:
             out: dict[str, Any] = {
                 "command": "descend",
@@ -149,6 +164,11 @@ def descend(
                 "runs": [_run_json(r) for r in runs],
                 "notes": list(notes),
             }
+            if keep:
+                from symgrad.numeric.explain import explained_json
+
+                for data_run, r, steps_of in zip(out["runs"], runs, explained):
+                    explained_json(data_run["trajectory"], r, opt, steps_of)
             if prob.data is not None:
                 out["data"] = prob.data
             if plot_file is not None:
@@ -163,8 +183,13 @@ def descend(
                 info = prob.data
                 batch = "all rows each step" if info["batch_size"] == info["rows"] else f"batches of {info['batch_size']} (seed {info['seed']})"
                 data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
+            shown = []
+            if keep:
+                from symgrad.render.explain import explain_blocks
+
+                shown = [explain_blocks(steps_of, [v.name for v in variables], opt) for steps_of in explained]
             doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
-                                   not_started=starts[len(runs):] if interrupted else ())
+                                   not_started=starts[len(runs):] if interrupted else (), explained=shown)
             emit(f, document=doc)
             if plot_file is not None:
                 sys.stderr.write(f"plot saved to {plot_file}\n")

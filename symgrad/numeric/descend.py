@@ -111,6 +111,9 @@ class Run:
     note: str | None = None
     cause: str | None = None
     smaller_steps_help: bool = True  # for a divergence: would a smaller learning rate help?
+    kept: tuple[tuple[tuple[float, ...], Any], ...] = ()
+    """With ``descend(keep=k)``: (∇f at the iterate, the optimizer's state there) for steps 0 … k
+    (``symgrad.numeric.explain`` explains those steps with them)."""
 
     @property
     def final(self) -> Iterate:
@@ -429,11 +432,13 @@ def descend(
     *,
     names: Sequence[str] | None = None,
     interrupt: Any = None,
+    keep: int = 0,
 ) -> Run:
     """Run ``optimizer`` from ``start`` for at most ``steps`` updates (see the module docstring).
 
     ``names`` name the variables in messages; ``interrupt`` (a ``threading.Event``) stops the run
-    at its next step when set.
+    at its next step when set; ``keep``: keep the gradient and the optimizer's state of the first
+    ``keep`` steps in ``Run.kept`` (for ``--explain``).
 
     >>> from symgrad.numeric.compile import compile
     >>> from symgrad.numeric.optimizers import gd
@@ -458,6 +463,7 @@ def descend(
     except Undefined as exc:
         raise _bad_start(exc, where(params, names)) from None
     state = optimizer.init(params)
+    kept = [(tuple(grad), state)] if keep > 0 else []
     trajectory = [Iterate(0, params, value, norm)]
     farthest = [0.0]
     stopped, note, cause = "steps", None, None
@@ -492,6 +498,8 @@ def descend(
                 helps = not improving(trajectory, maximize)
             break
         trajectory.append(Iterate(step, params, value, norm))
+        if step <= keep:
+            kept.append((tuple(grad), state))
         distance = _distance(params, trajectory[0].point)
         if distance > farthest[-1]:
             farthest.append(distance)
@@ -511,7 +519,7 @@ def descend(
             stopped = "tolerance"
     if stopped == "steps":
         note = running_away(trajectory, farthest, maximize, falling=True)
-    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
+    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps, tuple(kept))
 
 
 def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[str, str, bool]:

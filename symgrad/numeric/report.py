@@ -117,10 +117,12 @@ def descent_document(
     runs: Sequence[Run],
     data_line: str | None = None,
     not_started: Sequence[Sequence[float]] = (),
+    explained: Sequence[Sequence[object]] = (),
 ) -> Document:
     """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run.
 
-    ``not_started``: the starts an interruption left out (they are listed, not run).
+    ``not_started``: the starts an interruption left out (they are listed, not run);
+    ``explained``: per run, blocks shown before its table (``--explain``: its first steps in full).
     """
     names = ", ".join(symbol_text(v.name) for v in variables)
     blocks: list[object] = [
@@ -134,6 +136,8 @@ def descent_document(
     lr = optimizer.options.get("lr")
     for k, run in enumerate(runs, 1):
         blocks.append(Heading(f"run {k} from {point_text(variables, run.start)}"))
+        if k <= len(explained):
+            blocks.extend(explained[k - 1])
         blocks.append(iterate_table(variables, run))
         values = [it.value for it in run.trajectory]
         blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
