@@ -380,7 +380,7 @@ def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, opti
     w.add("mu", n["mu"], (f"β₁·(1 − ½·0.96^(t·ψ)) with t = {t}", rf"\beta_1\left(1 - \tfrac12\, 0.96^{{t\psi}}\right),\ t = {t}"),
           lambda f: f.mul(f.c(beta1), f"(1 − 0.5·0.96^({t}·{number(psi)}))" if not f.latex
                           else rf"\left(1 - 0.5 \cdot 0.96^{{{t} \cdot {number(psi)}}}\right)"), (mu,))
-    w.add("mu_next", n["mu1"], (f"β₁·(1 − ½·0.96^((t + 1)·ψ))", rf"\beta_1\left(1 - \tfrac12\, 0.96^{{(t+1)\psi}}\right)"),
+    w.add("mu_next", n["mu1"], ("β₁·(1 − ½·0.96^((t + 1)·ψ))", r"\beta_1\left(1 - \tfrac12\, 0.96^{(t+1)\psi}\right)"),
           lambda f: f.mul(f.c(beta1), f"(1 − 0.5·0.96^({t + 1}·{number(psi)}))" if not f.latex
                           else rf"\left(1 - 0.5 \cdot 0.96^{{{t + 1} \cdot {number(psi)}}}\right)"), (mu_next,))
     prod0, prod = before.mu_product, after_state.mu_product
@@ -404,8 +404,8 @@ def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, opti
     vhp, vhl = n["vhat"]
     mu1p, mu1l = n["mu1"]
     _final(w, n, (f"{tp} − lr·(1 − {mup})/(1 − {pp})·{gp}/(√{vhp} + ε) − lr·{mu1p}/(1 − {pp}·{mu1p})·{mp}/(√{vhp} + ε)",
-                  rf"{tl} - \frac{{\mathrm{{lr}}(1 - {mul_})}}{{1 - {pl}}} \frac{{{gl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"
-                  rf" - \frac{{\mathrm{{lr}}\, {mu1l}}}{{1 - {pl} {mu1l}}} \frac{{{ml}}}{{\sqrt{{{vhl}}} + \varepsilon}}"),
+                  (rf"{tl} - \frac{{\mathrm{{lr}}(1 - {mul_})}}{{1 - {pl}}} \frac{{{gl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"
+                   rf" - \frac{{\mathrm{{lr}}\, {mu1l}}}{{1 - {pl} {mu1l}}} \frac{{{ml}}}{{\sqrt{{{vhl}}} + \varepsilon}}")),
            lambda f: f"{f.vec(start, factor=False)} − "
                      + f.mul(f.c(c_grad), f.frac(f.vec(g, factor=False), f.vec(denom, factor=False)))
                      + " − " + f.mul(f.c(c_avg), f.frac(f.vec(m, factor=False), f.vec(denom, factor=False))), after)
