@@ -241,7 +241,7 @@ def test_second_order_of_the_seed_names_the_unconnected_inputs() -> None:
     r = backprop("x w + b", "x=2, w=1, b=0.5", order=2, wrt="w")
     assert r.second.gradient == {"b": 0.0, "w": 0.0, "x": 1.0}
     text = to_plain(_doc(r))
-    assert "∂f/∂w = x does not depend on b, w" in text and "None" in text
+    assert "dw = ∂f/∂w = x does not depend on b, w" in text and "None" in text
 
 
 # output -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, app
+from symgrad.cli.app import COMMAND_SETTINGS, StandaloneOption, app, check_standalone
 from symgrad.cli.common import (
     DebugOption,
     ExprArgument,
@@ -40,13 +40,14 @@ def backprop(
     order: Annotated[int, typer.Option("--order", help="2: also backpropagate through the backward pass (the gradient of ∂f/∂wrt, node by node).")] = 1,
     dot: Annotated[str | None, typer.Option("--dot", help="Write the graph, with values and gradients, in Graphviz's DOT language to this file ('-': print it instead of the document).", show_default=False)] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Draw the graph into an .svg, .png or .pdf file (needs the graphviz package and Graphviz: pip install 'symgrad[graph]').", show_default=False)] = None,
+    standalone: StandaloneOption = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 10.0,
     debug: DebugOption = False,
 ) -> None:
     """The computational graph of EXPR, staged as a course stages it, and backprop node by node.
 
-    Each operation is a node with a name (q = x + y, f = z·q): its value in the forward pass,
+    Each operation is a node with a name (q = x + y, f = q·z): its value in the forward pass,
     its local gradients, and the gradient it receives in the backward pass, in reverse
     topological order, ending in the gradient of every input.
 
@@ -70,6 +71,7 @@ def backprop(
         from symgrad.render.backprop import backprop_document, render_picture
 
         text = read_expression(expr)
+        check_standalone(standalone, f)
         parsed = parse_full(text)
         e = calculus.as_expr(parsed.expr)
         if at is None:
@@ -91,7 +93,7 @@ def backprop(
                 "input": text,
                 "expression": str(e),
                 "variables": [result.graph.nodes[k].name for k in result.graph.inputs],
-                "point": {k: float(v) for k, v in result.point.items()},
+                "point": {k: _float(v) for k, v in result.point.items()},
                 **result.to_json(),
             }
             data["notes"] = [*parsed.notes, *data.get("notes", [])]
@@ -101,8 +103,16 @@ def backprop(
                 data["dot"] = dot
             emit(f, data=data)
         else:
-            emit(f, document=backprop_document(text, e, parsed.notes, result))
+            emit(f, document=backprop_document(text, e, parsed.notes, result), standalone=standalone)
         if picture is not None:
             sys.stderr.write(f"graph saved to {picture}\n")
 
     run(fmt, debug, body, timeout)
+
+
+def _float(value: Any) -> float | None:
+    """A coordinate of the point for JSON: a finite float, or None (beyond the range of floats)."""
+    import math
+
+    number = float(value)
+    return number if math.isfinite(number) else None

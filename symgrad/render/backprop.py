@@ -113,6 +113,9 @@ class PassTerm:
     local: float | None
     first: bool = False
     """Reverse mode: the consumer is the output, whose own gradient 1 is left out (∂f/∂q = z)."""
+    operation: sp.Basic | None = None
+    """The consumer's operation: a use by the output among others is written ∂(q + r)/∂q, since
+    ∂f/∂q is the whole sum."""
 
 
 @record
@@ -141,8 +144,10 @@ class PassBlock:
             terms = []
             for t in step.terms:
                 consumer = g.nodes[t.node]
+                first = result.mode == "reverse" and t.node == g.output
+                operation = consumer.expression if first and len(step.terms) > 1 else None
                 terms.append(PassTerm(consumer.name, g.nodes[t.operand].name, consumer.local[t.position], t.upstream,
-                                      t.local, first=result.mode == "reverse" and t.node == g.output))
+                                      t.local, first=first, operation=operation))
             lines.append(PassLine(node.name, tuple(terms), step.value, seed=not step.terms))
         return PassBlock(tuple(lines), out, result.mode)
 
@@ -266,9 +271,9 @@ def _second_blocks(result: Backprop) -> list[object]:
     if unused:
         formula = oneline(_written_out(result))
         names = ", ".join(symbol_text(n) for n in unused)
-        blocks.append(Text(f"{partial(out, wrt).plain} = {formula} does not depend on {names}: the second derivative "
-                           f"by {names} is 0 (TensorFlow's nested tape returns None for an unconnected source, "
-                           "torch.autograd.grad asks for allow_unused=True)", "note"))
+        blocks.append(Text(f"{symbol_text(target)} = {partial(out, wrt).plain} = {formula} does not depend on {names}: "
+                           f"its gradient there is 0 (TensorFlow's nested GradientTape returns None for such an "
+                           "unconnected source, and torch.autograd.grad returns None with allow_unused=True)", "note"))
     return blocks
 
 
@@ -431,6 +436,8 @@ def _stages(line: PassLine, mode: str, output: str) -> tuple[str, list[str]]:
         labels, formulas, numbers = [], [], []
         for t in line.terms:
             local = partial(t.consumer, t.operand).plain
+            if t.operation is not None:
+                local = f"∂({oneline(t.operation)})/∂{symbol_text(t.operand)}"
             if t.first:
                 labels.append(local)
                 formulas.append(oneline(t.formula))
@@ -473,6 +480,8 @@ def _pass_latex_line(line: PassLine, mode: str, output: str) -> tuple[str, list[
         labels, formulas, numbers = [], [], []
         for t in line.terms:
             local = partial(t.consumer, t.operand).latex
+            if t.operation is not None:
+                local = r"\frac{\partial (" + latex_of(t.operation) + r")}{\partial " + _latex_name(t.operand) + "}"
             if t.first:
                 labels.append(local)
                 formulas.append(latex_of(t.formula))
@@ -532,13 +541,16 @@ def _pass_rich(block: PassBlock) -> Any:
 
 
 def _tree_plain(block: TreeBlock) -> list[str]:
+    from symgrad.render.oneline import ascii_mode
+
     lines = [block.root.plain]
+    guides = ("`-- ", "|-- ", "|   ") if ascii_mode() else ("└── ", "├── ", "│   ")
 
     def walk(item: TreeItem, prefix: str) -> None:
         for k, child in enumerate(item.children):
             last = k == len(item.children) - 1
-            lines.append(prefix + ("└── " if last else "├── ") + child.plain)
-            walk(child, prefix + ("    " if last else "│   "))
+            lines.append(prefix + (guides[0] if last else guides[1]) + child.plain)
+            walk(child, prefix + ("    " if last else guides[2]))
 
     walk(block.root, "")
     return lines
