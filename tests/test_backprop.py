@@ -352,3 +352,48 @@ def test_graph_size_is_bounded() -> None:
     text = " + ".join(f"sin({k} x)" for k in range(1, 300))
     with pytest.raises(InputError, match="more than"):
         graph(text)
+
+
+# the README's transcripts of backprop and descend --explain ---------------------------------------------
+def readme_transcripts(*starts: str) -> list[tuple[str, list[str]]]:
+    """``$ symgrad …`` blocks of README.md whose command starts with one of ``starts`` (fences
+    read line by line: a block opens with a bare ``` line and closes with the next ```)."""
+    lines = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").splitlines()
+    found, block, fence = [], [], None
+    for line in lines:
+        if line.startswith("```"):
+            if fence is None:
+                fence, block = line[3:].strip(), []
+            else:
+                if fence == "" and block and block[0].startswith("$ symgrad ") and block[0][2:].startswith(starts):
+                    found.append((block[0][2:], block[1:]))
+                fence = None
+            continue
+        if fence is not None:
+            block.append(line)
+    return found
+
+
+BACKPROP_README = [(c, e) for c, e in readme_transcripts("symgrad backprop", "symgrad descend")
+                   if c.startswith("symgrad backprop") or "--explain" in c]
+
+
+def test_readme_has_the_classic_examples() -> None:
+    commands = [c for c, _ in BACKPROP_README]
+    assert any('"(x + y) z"' in c for c in commands) and any("w0 x0" in c for c in commands)
+    assert any("--explain" in c for c in commands) and any("--order 2" in c for c in commands)
+
+
+@pytest.mark.parametrize(("command", "expected"), BACKPROP_README, ids=[c for c, _ in BACKPROP_README])
+def test_readme_transcript(cli, command: str, expected: list[str]) -> None:
+    import shlex
+
+    args = shlex.split(command)[1:]
+    shown = cli(*args, "--format", "plain").stdout.rstrip("\n").splitlines()
+    if "…" in expected:
+        cut = expected.index("…")
+        head, tail = expected[:cut], expected[cut + 1:]
+        assert shown[: len(head)] == head
+        assert shown[len(shown) - len(tail):] == tail
+    else:
+        assert shown == expected

@@ -30,7 +30,7 @@ from symgrad.backprop import Backprop, Graph
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.backends import latex_of
-from symgrad.render.document import Document, Heading, Interpretation, Label, NumberLine, Text, Vector
+from symgrad.render.document import Document, Equation, Heading, Interpretation, Label, NumberLine, Text, Vector
 from symgrad.render.oneline import oneline, symbol_text
 
 
@@ -227,8 +227,10 @@ def backprop_document(source: str, expr: sp.Basic, notes: Sequence[str], result:
                    NumberLine(Label(f"d{symbol_text(out)} (the directional derivative)",
                                     r"\mathrm{d}" + _latex_name(out)), result.derivative)]
         if result.symbolic:
-            blocks.append(Vector(Label("symgrad's ∇f·direction", r"\text{symgrad's } \nabla f\cdot v"),
-                                 tuple(result.symbolic.values())))
+            seeds = ", ".join(oneline(v) for v in result.direction.values())
+            blocks.append(Equation(Label(f"symgrad's ∇{symbol_text(out)}·({seeds})",
+                                         r"\text{symgrad's } \nabla " + _latex_name(out) + r"\cdot (" + seeds + ")"),
+                                   next(iter(result.symbolic.values()))))
         blocks.extend(_check_text(result))
     if result.second is not None:
         blocks.extend(_second_blocks(result))
