@@ -575,111 +575,196 @@ def _direction(g: Graph, e: sp.Basic, wrt: str | None, direction: Mapping[str, o
 
 
 class _Evaluator:
-    """Values of quantities defined as links (each in terms of the ones before), right to every digit."""
+    """Values of quantities defined as links (each in terms of the ones before), right to every digit.
+
+    All of them at once: two passes of ball arithmetic over the links (``symgrad.precise``), in
+    the order they were defined (each definition only reads earlier ones), at two precisions; a
+    value whose ball is narrow (2⁻⁶⁴ of it) at both and whose balls agree is its float. Anything
+    else (cancellation, a pole, outside the domain, beyond 10³⁰⁰) goes to ``calculus.evaluate``
+    with the links it needs, which settles it at a rising precision or says why there is no value.
+    """
+
+    PRECISIONS = (192, 288)
 
     def __init__(self, point: Mapping[sp.Symbol, sp.Basic]) -> None:
         self.point = dict(point)
         self.definitions: dict[sp.Symbol, sp.Basic] = {}
         self.notes: list[str] = []
+        self.undefined: set[sp.Basic] = set()
+        """Requests with no value at all (a pole, outside the domain), not merely beyond a float."""
 
     def define(self, symbol: sp.Symbol, definition: sp.Basic) -> None:
-        self.definitions[symbol] = definition
+        self.definitions[symbol] = sp.sympify(definition)
 
-    def value(self, expr: sp.Basic, what: str) -> float | None:
+    def values(self, requests: Sequence[tuple[sp.Basic, str]]) -> list[float | None]:
+        """The value of each (expression, what it is called in a note)."""
+        passes = [self._pass(p) for p in self.PRECISIONS]
+        out: list[float | None] = []
+        for expr, what in requests:
+            value = self._fast(sp.sympify(expr), passes)
+            out.append(value if value is not None else self._slow(sp.sympify(expr), what))
+        return out
+
+    def _pass(self, precision: int) -> dict[sp.Basic, Any]:
+        from symgrad.precise import evaluate_ball
+
+        env: dict[sp.Basic, Any] = dict(self.point)
+        for symbol, definition in self.definitions.items():
+            try:
+                env[symbol] = evaluate_ball(definition, env, precision)
+            except Exception:  # noqa: BLE001, S112 - whatever failed, the slow path says why
+                continue  # not in env: whatever reads it fails too, and takes the slow path
+        return env
+
+    @staticmethod
+    def _fast(expr: sp.Basic, passes: Sequence[Mapping[sp.Basic, Any]]) -> float | None:
+        import mpmath
+
+        if expr.free_symbols and not isinstance(expr, sp.Symbol):
+            return None
+        balls = []
+        for env in passes:
+            if expr.free_symbols:
+                ball = env.get(expr)
+                if ball is None or not isinstance(ball, tuple):
+                    return None
+            else:
+                return None
+            balls.append(ball)
+        (m1, r1), (m2, r2) = balls
+        if isinstance(m1, mpmath.mpc) or isinstance(m2, mpmath.mpc):
+            return None
+        if not (mpmath.isfinite(r1) and mpmath.isfinite(r2) and mpmath.isfinite(m2)):
+            return None
+        if abs(m1 - m2) > r1 + r2:
+            return None
+        if m2 == 0 and r2 == 0:
+            return 0.0
+        if r2 > abs(m2) * mpmath.ldexp(1, -64) or not abs(m2) < mpmath.mpf("1e300") or abs(m2) < mpmath.mpf("1e-300"):
+            return None
+        return float(m2)
+
+    def _slow(self, expr: sp.Basic, what: str) -> float | None:
         from symgrad import calculus
 
-        expr = sp.sympify(expr)
         if not expr.free_symbols:
             outcome = calculus.evaluate(expr, {}, what=what)
         else:
             outcome = calculus.evaluate(expr, self.point, what=what, links=self._links(expr))
         if outcome.note:
             self.notes.append(outcome.note)
+            if outcome.value is None and any(w in outcome.note for w in ("does not exist", "not real", "is undefined")):
+                self.undefined.add(expr)
         return outcome.value
 
     def _links(self, expr: sp.Basic) -> list[tuple[sp.Symbol, sp.Basic]]:
         """The definitions ``expr`` needs, outermost first (each refers only to those after it)."""
         order: list[sp.Symbol] = []
         seen: set[sp.Symbol] = set()
-
-        def visit(symbol: sp.Symbol) -> None:
+        stack = sorted(expr.free_symbols, key=str)
+        while stack:  # iteratively: a chain of links may be deeper than Python's recursion
+            symbol = stack.pop()
             if symbol in seen or symbol not in self.definitions:
-                return
-            seen.add(symbol)
-            for s in sorted(self.definitions[symbol].free_symbols, key=str):
-                visit(s)  # type: ignore[arg-type]
-            order.append(symbol)
-
-        for s in sorted(expr.free_symbols, key=str):
-            visit(s)  # type: ignore[arg-type]
+                continue
+            seen.add(symbol)  # type: ignore[arg-type]
+            stack.extend(sorted(self.definitions[symbol].free_symbols, key=str))  # type: ignore[index]
+        for symbol in self.definitions:  # definition order: every definition reads only earlier ones
+            if symbol in seen:
+                order.append(symbol)
         return [(s, self.definitions[s]) for s in reversed(order)]
 
 
-def _forward_values(g: Graph, point: Mapping[sp.Symbol, sp.Basic]) -> tuple[_Evaluator, list[float | None], list[tuple[float | None, ...]]]:
-    ev = _Evaluator(point)
-    values: list[float | None] = []
-    locals_: list[tuple[float | None, ...]] = []
+def _define_forward(g: Graph, ev: _Evaluator) -> list[list[sp.Symbol]]:
+    """Each node and each local gradient as a link; the local gradients' symbols, per node."""
     for node in g.nodes:
         if node.kind != "input":
             ev.define(node.symbol, node.expression)
-        values.append(ev.value(node.symbol, node.name))
-        if values[-1] is None and node.kind != "input":
-            # a node without a value has no local gradients either: nothing flows through it
-            locals_.append((None,) * len(node.operands))
-            continue
-        locals_.append(tuple(ev.value(loc, f"∂{node.name}/∂{g.nodes[j].name}")
-                             for loc, j in zip(node.local, node.operands)))
-    return ev, values, locals_
+    local_symbols = []
+    for k, node in enumerate(g.nodes):
+        row = []
+        for pos, formula in enumerate(node.local):
+            symbol = sp.Symbol(f"local_{k}_{pos}", real=True)
+            ev.define(symbol, formula)
+            row.append(symbol)
+        local_symbols.append(row)
+    return local_symbols
+
+
+def _forward_values(g: Graph, ev: _Evaluator, local_symbols: Sequence[Sequence[sp.Symbol]],
+                    values: Sequence[float | None], flat_locals: Sequence[float | None]) -> list[tuple[float | None, ...]]:
+    """The local gradients per node; a node without a value has none (nothing flows through it)."""
+    out: list[tuple[float | None, ...]] = []
+    k_flat = 0
+    for k, node in enumerate(g.nodes):
+        row = tuple(flat_locals[k_flat:k_flat + len(node.operands)])
+        k_flat += len(node.operands)
+        undefined = node.kind != "input" and node.symbol in ev.undefined
+        out.append((None,) * len(row) if undefined else row)
+    return out
+
+
+def _requests(g: Graph, local_symbols: Sequence[Sequence[sp.Symbol]]) -> tuple[list[tuple[sp.Basic, str]], list[tuple[sp.Basic, str]]]:
+    nodes = [(node.symbol, node.name) for node in g.nodes]
+    locals_ = [(local_symbols[k][pos], f"∂{node.name}/∂{g.nodes[j].name}")
+               for k, node in enumerate(g.nodes) for pos, j in enumerate(node.operands)]
+    return nodes, locals_
 
 
 def _reverse(g: Graph, point: Mapping[sp.Symbol, sp.Basic]) -> Backprop:
-    ev, values, locals_ = _forward_values(g, point)
+    ev = _Evaluator(point)
+    local_symbols = _define_forward(g, ev)
     consumers = g.consumers()
     out = g.output
     adjoint = {k: sp.Symbol(f"d_{g.nodes[k].name}", real=True) for k in range(len(g.nodes))}
-    grads: list[float | None] = [None] * len(g.nodes)
-    steps: list[Step] = []
     label = g.nodes[out].name
     for k in reversed(range(len(g.nodes))):
+        total = sp.Integer(1) if k == out else sp.Add(*[adjoint[c] * local_symbols[c][pos] for c, pos in consumers[k]])
+        ev.define(adjoint[k], total)
+    node_requests, local_requests = _requests(g, local_symbols)
+    grad_requests = [(adjoint[k], f"∂{label}/∂{g.nodes[k].name}") for k in range(len(g.nodes))]
+    numbers = ev.values(node_requests + local_requests + grad_requests)
+    n, m = len(node_requests), len(local_requests)
+    values = numbers[:n]
+    locals_ = _forward_values(g, ev, local_symbols, values, numbers[n:n + m])
+    raw = numbers[n + m:]
+    grads: list[float | None] = [None] * len(g.nodes)
+    steps: list[Step] = []
+    for k in reversed(range(len(g.nodes))):
         if k == out:
-            ev.define(adjoint[k], sp.Integer(1))
             grads[k] = 1.0
             steps.append(Step(k, (), 1.0))
             continue
-        uses = consumers[k]
-        terms = []
-        total: sp.Basic = sp.Integer(0)
-        for c, pos in uses:
-            total += adjoint[c] * g.nodes[c].local[pos]
-            terms.append(Term(c, k, pos, grads[c], locals_[c][pos]))
-        ev.define(adjoint[k], total)
+        terms = tuple(Term(c, k, pos, grads[c], locals_[c][pos]) for c, pos in consumers[k])
         blocked = any(t.upstream is None or t.local is None for t in terms)
-        grads[k] = None if blocked else ev.value(adjoint[k], f"∂{label}/∂{g.nodes[k].name}")
-        steps.append(Step(k, tuple(terms), grads[k]))
+        grads[k] = None if blocked else raw[k]
+        steps.append(Step(k, terms, grads[k]))
     return Backprop(g, {}, "reverse", tuple(values), tuple(locals_), tuple(grads), tuple(steps),
                     notes=tuple(dict.fromkeys(ev.notes)))
 
 
 def _forward(g: Graph, point: Mapping[sp.Symbol, sp.Basic], seeds: Mapping[int, sp.Basic]) -> Backprop:
-    ev, values, locals_ = _forward_values(g, point)
+    ev = _Evaluator(point)
+    local_symbols = _define_forward(g, ev)
     tangent = {k: sp.Symbol(f"t_{g.nodes[k].name}", real=True) for k in range(len(g.nodes))}
-    tangents: list[float | None] = []
-    steps: list[Step] = []
     for k, node in enumerate(g.nodes):
         if node.kind == "input":
             ev.define(tangent[k], seeds[k])
-            tangents.append(ev.value(seeds[k], f"the tangent of {node.name}"))
-            steps.append(Step(k, (), tangents[-1]))
-            continue
-        total: sp.Basic = sp.Integer(0)
-        terms = []
-        for pos, j in enumerate(node.operands):
-            total += node.local[pos] * tangent[j]
-            terms.append(Term(k, j, pos, tangents[j], locals_[k][pos]))
-        ev.define(tangent[k], total)
+        else:
+            ev.define(tangent[k], sp.Add(*[local_symbols[k][pos] * tangent[j] for pos, j in enumerate(node.operands)]))
+    node_requests, local_requests = _requests(g, local_symbols)
+    tangent_requests = [(tangent[k], f"the tangent of {node.name}") for k, node in enumerate(g.nodes)]
+    numbers = ev.values(node_requests + local_requests + tangent_requests)
+    n, m = len(node_requests), len(local_requests)
+    values = numbers[:n]
+    locals_ = _forward_values(g, ev, local_symbols, values, numbers[n:n + m])
+    raw = numbers[n + m:]
+    tangents: list[float | None] = []
+    steps: list[Step] = []
+    for k, node in enumerate(g.nodes):
+        terms = tuple(Term(k, j, pos, tangents[j], locals_[k][pos]) for pos, j in enumerate(node.operands))
         blocked = any(t.upstream is None or t.local is None for t in terms)
-        tangents.append(None if blocked else ev.value(tangent[k], f"the tangent of {node.name}"))
-        steps.append(Step(k, tuple(terms), tangents[-1]))
+        tangents.append(None if blocked else raw[k])
+        steps.append(Step(k, terms, tangents[-1]))
     return Backprop(g, {}, "forward", tuple(values), tuple(locals_), tuple(tangents), tuple(steps),
                     notes=tuple(dict.fromkeys(ev.notes)))
 
@@ -784,8 +869,7 @@ def _check_reverse(result: Backprop, e: sp.Basic, point: Mapping[sp.Symbol, sp.B
     g = result.graph
     variables = [g.nodes[k].symbol for k in g.inputs]
     symbolic = calculus.gradient(e, variables)
-    values = [calculus.evaluate(d, point, what="the gradient", domain_of=e).value for d in symbolic]
-    verdict = _compare(list(result.gradient.values()), values)
+    verdict = _compare(list(result.gradient.values()), _at(point, symbolic, "symgrad's gradient"))
     return _with(result, symbolic={v.name: d for v, d in zip(variables, symbolic)}, check=verdict)
 
 
@@ -796,18 +880,29 @@ def _check_forward(result: Backprop, e: sp.Basic, point: Mapping[sp.Symbol, sp.B
     variables = [g.nodes[k].symbol for k in g.inputs]
     symbolic = calculus.gradient(e, variables)
     along = sp.Add(*[d * seeds[k] for d, k in zip(symbolic, g.inputs)])
-    value = calculus.evaluate(along, point, what="the directional derivative", domain_of=e).value
-    return _with(result, symbolic={"derivative": along}, check=_compare([result.derivative], [value]))
+    value = _at(point, [along], "symgrad's directional derivative")
+    return _with(result, symbolic={"derivative": along}, check=_compare([result.derivative], value))
+
+
+def _at(point: Mapping[sp.Symbol, sp.Basic], exprs: Sequence[sp.Basic], what: str) -> list[float | None]:
+    """Values of ``exprs`` at ``point`` (shared subexpressions evaluated once), for the check."""
+    ev = _Evaluator(point)
+    symbols = [sp.Symbol(f"check_{k}", real=True) for k in range(len(exprs))]
+    for symbol, expr in zip(symbols, exprs):
+        ev.define(symbol, expr)
+    return ev.values([(symbol, what) for symbol in symbols])
 
 
 def _compare(ours: Sequence[float | None], theirs: Sequence[float | None]) -> str:
-    """``agrees`` (the same values, to rounding), ``mismatch``, or ``unverified`` (no value to compare)."""
-    verdict = "agrees"
+    """``agrees`` (the same values, to rounding), ``mismatch``, or ``unverified`` (a value missing on
+    one side, or none to compare at all)."""
+    verdict, compared = "agrees", 0
     for a, b in zip(ours, theirs):
         if a is None or b is None:
             if a is not None or b is not None:
                 verdict = "unverified"
             continue
+        compared += 1
         if abs(a - b) > 1e-12 * max(1.0, abs(a), abs(b)):
             return "mismatch"
-    return verdict
+    return verdict if compared else "unverified"

@@ -35,9 +35,9 @@ from symgrad.render.oneline import oneline, symbol_text
 
 
 def num(value: float | None) -> str:
-    """A value in the text: 6 significant digits (``undefined`` where there is none)."""
+    """A value in the text: 6 significant digits (``no value`` where there is none: the notes say why)."""
     if value is None:
-        return "undefined"
+        return "no value"
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
@@ -245,7 +245,8 @@ def _check_text(result: Backprop) -> list[Text]:
         return [Text("warning: symgrad's symbolic gradient has other values at the point (a bug: please report it)",
                      "warning")]
     if result.symbolic:
-        return [Text("not compared with symgrad's symbolic gradient: one of them has no value at the point", "note")]
+        return [Text("not compared with symgrad's symbolic gradient: there are no values at the point to compare",
+                     "note")]
     return []
 
 
