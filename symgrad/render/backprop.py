@@ -432,41 +432,54 @@ def _table_rich(table: NodeTable) -> Any:
     return show
 
 
-def _stages(line: PassLine, mode: str, output: str) -> tuple[str, list[str]]:
-    """(the left side, the stages after each '=') of a pass line, in plain text."""
+def _stages(line: PassLine, mode: str, output: str, latex: bool = False) -> tuple[str, list[str]]:
+    """(the left side, the stages after each '=') of a pass line, in plain text or LaTeX."""
+    def label(top: str, bottom: str) -> str:
+        return partial(top, bottom).latex if latex else partial(top, bottom).plain
+
+    def dot(name: str) -> str:
+        return tangent(name).latex if latex else tangent(name).plain
+
+    def math(formula: sp.Basic) -> str:
+        return latex_of(formula) if latex else oneline(formula)
+
+    def paren(formula: sp.Basic) -> str:
+        text = math(formula)
+        if isinstance(formula, sp.Add) or text.startswith("-"):
+            return rf"\left({text}\right)" if latex else f"({text})"
+        return text
+
+    times, join = (r" \cdot ", " ") if latex else ("·", "·")
     if mode == "reverse":
-        lhs = partial(output, line.node).plain
+        lhs = label(output, line.node)
         labels, formulas, numbers = [], [], []
         for t in line.terms:
-            local = partial(t.consumer, t.operand).plain
-            if t.operation is not None:
+            local = label(t.consumer, t.operand)
+            if t.operation is not None and latex:
+                local = r"\frac{\partial (" + latex_of(t.operation) + r")}{\partial " + _latex_name(t.operand) + "}"
+            elif t.operation is not None:
                 local = f"∂({oneline(t.operation)})/∂{symbol_text(t.operand)}"
             if t.first:
                 labels.append(local)
-                formulas.append(oneline(t.formula))
+                formulas.append(math(t.formula))
                 numbers.append(num(t.local))
             else:
-                labels.append(f"{partial(output, t.consumer).plain}·{local}")
-                formulas.append(f"{_factor(t.upstream)}·{_paren(t.formula)}")
-                numbers.append(f"{_factor(t.upstream)}·{_factor(t.local)}")
+                labels.append(f"{label(output, t.consumer)}{join}{local}")
+                formulas.append(f"{_factor(t.upstream)}{times}{paren(t.formula)}")
+                numbers.append(f"{_factor(t.upstream)}{times}{_factor(t.local)}")
     else:
-        lhs = tangent(line.node).plain
-        labels = [f"{partial(t.consumer, t.operand).plain}·{tangent(t.operand).plain}" for t in line.terms]
-        formulas = [f"{_paren(t.formula)}·{_factor(t.upstream)}" for t in line.terms]
-        numbers = [f"{_factor(t.local)}·{_factor(t.upstream)}" for t in line.terms]
+        lhs = dot(line.node)
+        labels = [f"{label(t.consumer, t.operand)}{join}{dot(t.operand)}" for t in line.terms]
+        formulas = [f"{paren(t.formula)}{times}{_factor(t.upstream)}" for t in line.terms]
+        numbers = [f"{_factor(t.local)}{times}{_factor(t.upstream)}" for t in line.terms]
     if line.seed:
         return lhs, [num(line.value)]
     stages = [" + ".join(labels), " + ".join(formulas), " + ".join(numbers), num(line.value)]
     kept: list[str] = []
-    for s in stages:
-        if s and (not kept or kept[-1] != s) and s != lhs:
-            kept.append(s)
+    for stage in stages:
+        if stage and (not kept or kept[-1] != stage) and stage != lhs:
+            kept.append(stage)
     return lhs, kept
-
-
-def _paren(formula: sp.Basic) -> str:
-    text = oneline(formula)
-    return f"({text})" if isinstance(formula, sp.Add) or text.startswith("-") else text
 
 
 def _pass_plain(block: PassBlock) -> list[str]:
@@ -477,46 +490,10 @@ def _pass_plain(block: PassBlock) -> list[str]:
     return out
 
 
-def _pass_latex_line(line: PassLine, mode: str, output: str) -> tuple[str, list[str]]:
-    if mode == "reverse":
-        lhs = partial(output, line.node).latex
-        labels, formulas, numbers = [], [], []
-        for t in line.terms:
-            local = partial(t.consumer, t.operand).latex
-            if t.operation is not None:
-                local = r"\frac{\partial (" + latex_of(t.operation) + r")}{\partial " + _latex_name(t.operand) + "}"
-            if t.first:
-                labels.append(local)
-                formulas.append(latex_of(t.formula))
-                numbers.append(num(t.local))
-            else:
-                labels.append(f"{partial(output, t.consumer).latex} {local}")
-                formulas.append(rf"{_factor(t.upstream)} \cdot {_latex_paren(t.formula)}")
-                numbers.append(rf"{_factor(t.upstream)} \cdot {_factor(t.local)}")
-    else:
-        lhs = tangent(line.node).latex
-        labels = [f"{partial(t.consumer, t.operand).latex} {tangent(t.operand).latex}" for t in line.terms]
-        formulas = [rf"{_latex_paren(t.formula)} \cdot {_factor(t.upstream)}" for t in line.terms]
-        numbers = [rf"{_factor(t.local)} \cdot {_factor(t.upstream)}" for t in line.terms]
-    if line.seed:
-        return lhs, [num(line.value)]
-    stages = [" + ".join(labels), " + ".join(formulas), " + ".join(numbers), num(line.value)]
-    kept: list[str] = []
-    for s in stages:
-        if s and (not kept or kept[-1] != s) and s != lhs:
-            kept.append(s)
-    return lhs, kept
-
-
-def _latex_paren(formula: sp.Basic) -> str:
-    text = latex_of(formula)
-    return rf"\left({text}\right)" if isinstance(formula, sp.Add) or text.startswith("-") else text
-
-
 def _pass_latex(block: PassBlock) -> list[str]:
     rows = []
     for line in block.lines:
-        lhs, stages = _pass_latex_line(line, block.mode, block.output)
+        lhs, stages = _stages(line, block.mode, block.output, latex=True)
         rows.append(f"{lhs} &= " + " = ".join(stages))
     return [r"\begin{align*}", " \\\\\n".join(rows), r"\end{align*}"]
 
@@ -524,7 +501,7 @@ def _pass_latex(block: PassBlock) -> list[str]:
 def _pass_markdown(block: PassBlock) -> list[str]:
     out = []
     for line in block.lines:
-        lhs, stages = _pass_latex_line(line, block.mode, block.output)
+        lhs, stages = _stages(line, block.mode, block.output, latex=True)
         out.append(f"- ${lhs} = " + " = ".join(stages) + "$")
     return [*out, ""]
 
