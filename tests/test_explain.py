@@ -145,6 +145,8 @@ def test_explained_numbers_are_the_optimizers(key: str) -> None:
                 expected = state[q.key]
                 assert q.value == (tuple(expected) if isinstance(expected, list) else (expected,)), q.key
         # every line recomputed from the textbook formulas (torch's, in the notes' form)
+        for q in s.quantities:  # LaTeX takes ASCII operators
+            assert "−" not in q.filled.latex and "·" not in q.filled.latex and "√" not in q.filled.latex, q
         values = {q.key: q.value for q in s.quantities}
         book = textbook(opt.name, dict(opt.options), t, s.before, s.gradient, lines)
         for name, value in book.items():

@@ -141,7 +141,9 @@ class _Writer:
     def add(self, key: str, label: tuple[str, str], formula: tuple[str, str], fill: Callable[[_Filler], str],
             value: Sequence[float], state: bool = False) -> None:
         plain, latex = _Filler(False), _Filler(True)
-        self.out.append(Quantity(key, Label(*label), Label(*formula), Label(fill(plain), fill(latex)),
+        # the formulas are written with Unicode operators; LaTeX takes ASCII minus signs
+        filled_latex = fill(latex).replace("−", "-").replace("·", r" \cdot ").replace("½", r"\tfrac12")
+        self.out.append(Quantity(key, Label(*label), Label(*formula), Label(fill(plain), filled_latex),
                                  tuple(float(v) for v in value), state))
 
 

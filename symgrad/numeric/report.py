@@ -197,7 +197,8 @@ def _markdown(table: Table) -> list[str]:
 
 def _latex(table: Table) -> list[str]:
     def esc(text: str) -> str:
-        return backends._latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
+        # ‖∇f‖ is replaced before the text is escaped (escaped, it no longer reads ‖∇f‖)
+        return "$\\|\\nabla f\\|$".join(backends._latex_text(part) for part in text.split("‖∇f‖"))
 
     lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)), " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
     for row in table.rows:

@@ -50,7 +50,8 @@ def explain_blocks(steps: Sequence[ExplainedStep], variables: Sequence[str], opt
     theta = f"θ = ({names})" if len(variables) > 1 else f"θ = {symbol_text(variables[0])}"
     span = "step 1" if len(steps) == 1 else f"steps 1–{len(steps)}"
     return [Heading(f"{span} in full: {optimizer.name}'s update with torch.optim's formulas"),
-            Text(f"{theta}; gₜ = ∇f(θₜ₋₁); vectors are element by element (g² squares each entry)", "muted"),
+            Text(f"{theta}; step t starts from the point before it and its gradient gₜ; vectors are element by "
+                 "element (g² squares each entry)", "muted"),
             StepsBlock(tuple(steps), tuple(variables))]
 
 
