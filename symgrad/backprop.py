@@ -513,6 +513,11 @@ def backprop(
     if order == 2 and mode == "forward":
         raise InputError("--order 2 is reverse over reverse: it backpropagates through the backward pass",
                          suggestion="leave out --mode forward")
+    if mode == "reverse" and order == 1 and (wrt is not None or direction is not None):
+        raise InputError("--wrt and --direction choose the input of --mode forward or of --order 2",
+                         suggestion="the backward pass gives the gradient of every input at once; leave them out")
+    if mode == "reverse" and direction is not None:
+        raise InputError("--direction is for --mode forward", suggestion="--order 2 takes --wrt")
     g = graph(expr, output)
     e = g.expr
     exact = calculus.parse_point(point, e)

@@ -335,6 +335,9 @@ def test_plot_with_graphviz(tmp_path) -> None:
     (["x y", "--at", "x=1,y=2", "--order", "3"], "not order 3"),
     (["x y", "--at", "x=1,y=2", "--mode", "forward", "--order", "2"], "reverse over reverse"),
     (["x y", "--at", "x=1,y=2", "--mode", "forward", "--wrt", "x", "--direction", "y=1"], "not both"),
+    (["x y", "--at", "x=1,y=2", "--wrt", "x"], "--mode forward or of --order 2"),
+    (["x y", "--at", "x=1,y=2", "--order", "2", "--direction", "x=1"], "for --mode forward"),
+    (["x y", "--at", "x=1,y=2", "--mode", "forward", "--wrt", "z"], "not an input"),
 ])
 def test_bad_input_is_exit_2(cli, args: list[str], message: str) -> None:
     res = cli("backprop", *args)
