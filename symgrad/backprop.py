@@ -23,7 +23,7 @@ twice: its gradient is the sum of what it receives (``Pass`` shows the sum).
 
 Every number is exact until it is printed: nodes are links in the sense of ``symgrad.precise``
 (each defined in terms of the ones before), evaluated with ball arithmetic
-(``calculus.evaluate``), so every digit shown is right; the gradient is also compared with
+(``symgrad.evaluate``), so every digit shown is right; the gradient is also compared with
 symgrad's own symbolic gradient at the point (``Backprop.check``). ``tests/test_backprop.py``
 compares with torch autograd (a fixture recorded from torch 2.13, and live where torch is
 installed).
@@ -80,7 +80,7 @@ class Node:
     @property
     def text(self) -> str:
         """The operation as a line of text: ``x + y``."""
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         return oneline(self.expression, as_built=self.as_built)
 
@@ -112,12 +112,6 @@ class Graph:
             for pos, j in enumerate(node.operands):
                 out[j].append((c, pos))
         return out
-
-    def to_dot(self, values: Backprop | None = None) -> str:
-        """The graph in Graphviz's DOT language (``values``: a pass at a point, drawn on the nodes)."""
-        from symgrad.render.backprop import graph_dot
-
-        return graph_dot(self, values)
 
 
 @record
@@ -182,9 +176,6 @@ class Backprop:
     def derivative(self) -> float | None:
         """The output's tangent: the directional derivative (forward mode)."""
         return self.gradients[self.graph.output]
-
-    def to_dot(self) -> str:
-        return self.graph.to_dot(self)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON contract (README "Backprop"): ``nodes`` in forward order and ``gradient``."""
@@ -274,7 +265,8 @@ class _Stager:
             return self.memo[key]
         if len(self.nodes) >= MAX_NODES:
             raise InputError(f"the graph has more than {MAX_NODES} nodes: too many to show node by node",
-                             suggestion="backprop is for expressions of the size a course draws; use symgrad grad for larger ones")
+                             suggestion="backprop is for expressions of the size a course draws; use symgrad grad for "
+                                        "larger ones")
         symbols = [self.nodes[j].symbol for j in operands]
         expression = build(*symbols)
         name = self.names.take()
@@ -303,7 +295,8 @@ class _Stager:
         if isinstance(e, (sp.Function, sp.Max, sp.Min)) and not isinstance(e, sp.core.function.AppliedUndef):
             return self._function(e)
         raise InputError(f"backprop cannot stage {_kind(e)} as a node of a graph",
-                         suggestion="backprop stages sums, products, powers and functions such as exp, ln, sin, σ, tanh, relu")
+                         suggestion="backprop stages sums, products, powers and functions such as exp, ln, sin, σ, "
+                                    "tanh, relu")
 
     def _sum(self, e: sp.Add) -> int:
         constant = sp.Add(*[t for t in e.args if not t.free_symbols])
@@ -427,7 +420,7 @@ def _local(kind: str, expression: sp.Basic, operand: sp.Symbol, own: sp.Symbol) 
 
 
 def _kind(e: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     text = oneline(e)
     return f"{text} ({type(e).__name__})" if len(text) < 60 else type(e).__name__
@@ -458,11 +451,11 @@ def graph(expr: Any, output: str = "f") -> Graph:
     >>> [f"{n.name} = {n.text}" for n in g.nodes if n.kind != "input"]
     ['q = w₀·x₀', 'r = w₁·x₁', 's = q + r', 't = s + w₂', 'u = -t', 'v = e^u', 'a = v + 1', 'f = 1/a']
     """
-    from symgrad import calculus
+    from symgrad import expressions
 
-    e = calculus.as_expr(expr)
+    e = expressions.as_expr(expr)
     _check_stageable(e)
-    variables = calculus.variables(e)
+    variables = expressions.variables(e)
     taken = [v.name for v in variables]
     if output in taken:
         output = next(n for n in ("f", "out", "y", "L", "F") if n not in taken)
@@ -503,7 +496,8 @@ def backprop(
     >>> r.gradient, r.second.output.name, r.second.gradient
     ({'b': 1.0, 'w': 2.0, 'x': 1.0}, 'dw', {'b': 0.0, 'w': 0.0, 'x': 1.0})
     """
-    from symgrad import calculus
+    from symgrad import evaluate as evaluation
+    from symgrad import expressions
 
     if mode not in MODES:
         raise InputError(f"unknown mode '{mode}'", suggestion="reverse (backpropagation) or forward (dual numbers)")
@@ -520,14 +514,14 @@ def backprop(
         raise InputError("--direction is for --mode forward", suggestion="--order 2 takes --wrt")
     g = graph(expr, output)
     e = g.expr
-    exact = calculus.parse_point(point, e)
+    exact = evaluation.parse_point(point, e)
     inputs = [g.nodes[k].symbol for k in g.inputs]
     missing = [s for s in inputs if s not in exact]
     if missing:
         names = ", ".join(s.name for s in missing)
         raise InputError(f"the point gives no value for {names}: every input of the graph needs one",
                          suggestion=f"add {missing[0].name}=… to --at")
-    notes = tuple(calculus.point_notes(exact, e))
+    notes = tuple(expressions.point_notes(exact, e))
     shown = {s.name: v for s, v in exact.items()}
     if mode == "forward":
         seeds = _direction(g, e, wrt, direction)
@@ -555,11 +549,11 @@ def _with(result: Backprop, **changes: Any) -> Backprop:
 
 
 def _input(g: Graph, e: sp.Basic, name: str | None) -> int:
-    from symgrad import calculus
+    from symgrad import expressions
 
     if name is None:
         return g.inputs[0]
-    symbol = calculus.resolve_variable(name, e)
+    symbol = expressions.resolve_variable(name, e)
     for k in g.inputs:
         if g.nodes[k].symbol == symbol:
             return k
@@ -567,15 +561,16 @@ def _input(g: Graph, e: sp.Basic, name: str | None) -> int:
                      suggestion="the inputs are " + ", ".join(g.nodes[k].name for k in g.inputs))
 
 
-def _direction(g: Graph, e: sp.Basic, wrt: str | None, direction: Mapping[str, object] | str | None) -> dict[int, sp.Basic]:
-    from symgrad import calculus
+def _direction(g: Graph, e: sp.Basic, wrt: str | None,
+               direction: Mapping[str, object] | str | None) -> dict[int, sp.Basic]:
+    from symgrad import evaluate as evaluation
 
     if direction is not None and wrt is not None:
         raise InputError("give either --wrt (one input) or --direction (a tangent for each input), not both")
     if direction is None:
         seed = _input(g, e, wrt)
         return {k: sp.Integer(1 if k == seed else 0) for k in g.inputs}
-    given = calculus.parse_point(direction, e)
+    given = evaluation.parse_point(direction, e)
     return {k: given.get(g.nodes[k].symbol, sp.Integer(0)) for k in g.inputs}
 
 
@@ -585,7 +580,7 @@ class _Evaluator:
     All of them at once: two passes of ball arithmetic over the links (``symgrad.precise``), in
     the order they were defined (each definition only reads earlier ones), at two precisions; a
     value whose ball is narrow (2⁻⁶⁴ of it) at both and whose balls agree is its float. Anything
-    else (cancellation, a pole, outside the domain, beyond 10³⁰⁰) goes to ``calculus.evaluate``
+    else (cancellation, a pole, outside the domain, beyond 10³⁰⁰) goes to ``symgrad.evaluate``
     with the links it needs, which settles it at a rising precision or says why there is no value.
     """
 
@@ -617,7 +612,7 @@ class _Evaluator:
         for symbol, definition in self.definitions.items():
             try:
                 env[symbol] = evaluate_ball(definition, env, precision)
-            except Exception:  # noqa: BLE001, S112 - whatever failed, the slow path says why
+            except Exception:
                 continue  # not in env: whatever reads it fails too, and takes the slow path
         return env
 
@@ -650,12 +645,12 @@ class _Evaluator:
         return float(m2)
 
     def _slow(self, expr: sp.Basic, what: str) -> float | None:
-        from symgrad import calculus
+        from symgrad import evaluate as evaluation
 
         if not expr.free_symbols:
-            outcome = calculus.evaluate(expr, {}, what=what)
+            outcome = evaluation.evaluate(expr, {}, what=what)
         else:
-            outcome = calculus.evaluate(expr, self.point, what=what, links=self._links(expr))
+            outcome = evaluation.evaluate(expr, self.point, what=what, links=self._links(expr))
         if outcome.note:
             self.notes.append(outcome.note)
             if outcome.value is None and any(w in outcome.note for w in ("does not exist", "not real", "is undefined")):
@@ -671,8 +666,8 @@ class _Evaluator:
             symbol = stack.pop()
             if symbol in seen or symbol not in self.definitions:
                 continue
-            seen.add(symbol)  # type: ignore[arg-type]
-            stack.extend(sorted(self.definitions[symbol].free_symbols, key=str))  # type: ignore[index]
+            seen.add(symbol)
+            stack.extend(sorted(self.definitions[symbol].free_symbols, key=str))
         for symbol in self.definitions:  # definition order: every definition reads only earlier ones
             if symbol in seen:
                 order.append(symbol)
@@ -696,11 +691,12 @@ def _define_forward(g: Graph, ev: _Evaluator) -> list[list[sp.Symbol]]:
 
 
 def _forward_values(g: Graph, ev: _Evaluator, local_symbols: Sequence[Sequence[sp.Symbol]],
-                    values: Sequence[float | None], flat_locals: Sequence[float | None]) -> list[tuple[float | None, ...]]:
+                    values: Sequence[float | None],
+                    flat_locals: Sequence[float | None]) -> list[tuple[float | None, ...]]:
     """The local gradients per node; a node without a value has none (nothing flows through it)."""
     out: list[tuple[float | None, ...]] = []
     k_flat = 0
-    for k, node in enumerate(g.nodes):
+    for node in g.nodes:
         row = tuple(flat_locals[k_flat:k_flat + len(node.operands)])
         k_flat += len(node.operands)
         undefined = node.kind != "input" and node.symbol in ev.undefined
@@ -708,7 +704,8 @@ def _forward_values(g: Graph, ev: _Evaluator, local_symbols: Sequence[Sequence[s
     return out
 
 
-def _requests(g: Graph, local_symbols: Sequence[Sequence[sp.Symbol]]) -> tuple[list[tuple[sp.Basic, str]], list[tuple[sp.Basic, str]]]:
+def _requests(g: Graph, local_symbols: Sequence[Sequence[sp.Symbol]],
+              ) -> tuple[list[tuple[sp.Basic, str]], list[tuple[sp.Basic, str]]]:
     nodes = [(node.symbol, node.name) for node in g.nodes]
     locals_ = [(local_symbols[k][pos], f"∂{node.name}/∂{g.nodes[j].name}")
                for k, node in enumerate(g.nodes) for pos, j in enumerate(node.operands)]
@@ -824,8 +821,9 @@ def _gradient_graph(g: Graph, target: int) -> Graph:
             for j in range(index + 1, len(stager.nodes)):
                 later = stager.nodes[j]
                 if index in later.operands:
-                    stager.nodes[j] = Node(later.name, later.symbol, later.kind, later.expression.subs(old.symbol, symbol),
-                                           later.operands, tuple(loc.subs(old.symbol, symbol) for loc in later.local))
+                    stager.nodes[j] = Node(later.name, later.symbol, later.kind,
+                                           later.expression.subs(old.symbol, symbol), later.operands,
+                                           tuple(loc.subs(old.symbol, symbol) for loc in later.local))
             stager.memo[symbol] = index
             named[k] = index
             adj[k] = symbol
@@ -859,7 +857,8 @@ def _pruned(nodes: Sequence[Node], output: int, inputs: int) -> tuple[tuple[Node
 
 
 def _feeds(g: Graph, target: int) -> set[int]:
-    """Nodes whose gradient the gradient of ``target`` needs: ``target`` and every node on a path from it to the output."""
+    """Nodes whose gradient the gradient of ``target`` needs: ``target`` and every node on a path from
+    it to the output."""
     reach = {target}
     for k, node in enumerate(g.nodes):
         if any(j in reach for j in node.operands):
@@ -878,7 +877,8 @@ def _check_reverse(result: Backprop, e: sp.Basic, point: Mapping[sp.Symbol, sp.B
     return _with(result, symbolic={v.name: d for v, d in zip(variables, symbolic)}, check=verdict)
 
 
-def _check_forward(result: Backprop, e: sp.Basic, point: Mapping[sp.Symbol, sp.Basic], seeds: Mapping[int, sp.Basic]) -> Backprop:
+def _check_forward(result: Backprop, e: sp.Basic, point: Mapping[sp.Symbol, sp.Basic],
+                   seeds: Mapping[int, sp.Basic]) -> Backprop:
     from symgrad import calculus
 
     g = result.graph

@@ -14,6 +14,7 @@ import sympy as sp
 from symgrad.backprop import adjoints, backprop, graph, in_inputs
 from symgrad.errors import InputError
 from symgrad.render.backends import to_latex, to_markdown, to_plain
+from symgrad.render.narrate.backprop import graph_dot
 
 
 def _recorder():
@@ -160,7 +161,7 @@ def test_shared_node_accumulates_and_the_pass_shows_the_sum() -> None:
 
 
 def _doc(r):
-    from symgrad.render.backprop import backprop_document
+    from symgrad.render.narrate.backprop import backprop_document
 
     return backprop_document("…", r.graph.expr, (), r)
 
@@ -224,14 +225,15 @@ def test_forward_mode_is_the_directional_derivative() -> None:
                                               ("1/(1 + e^-(w0 x0 + w1 x1 + w2))", "w0=2, x0=-1, w1=-3, x1=-2, w2=-3",
                                                "w1")])
 def test_second_order_is_the_hessian_row(text: str, point: str, wrt: str) -> None:
-    from symgrad import calculus
+    from symgrad import evaluate as evaluation
+    from symgrad import expressions
 
     r = backprop(text, point, order=2, wrt=wrt)
     e = r.graph.expr
-    exact = calculus.parse_point(point, e)
-    w = calculus.resolve_variable(wrt, e)
+    exact = evaluation.parse_point(point, e)
+    w = expressions.resolve_variable(wrt, e)
     for name, value in r.second.gradient.items():
-        v = calculus.resolve_variable(name, e)
+        v = expressions.resolve_variable(name, e)
         expected = float(sp.N(sp.diff(e, w, v).subs(exact), 30))
         assert close(value, expected, 1e-10), (name, value, expected)
     assert r.second.output.name == "d" + wrt
@@ -262,11 +264,11 @@ def test_every_format_and_the_tree() -> None:
 
 def test_to_dot_escapes_and_carries_the_numbers() -> None:
     r = backprop("(x + y) z", "x=-2, y=5, z=-4")
-    dot = r.to_dot()
+    dot = graph_dot(r.graph, r)
     assert dot.startswith("digraph backprop {") and dot.rstrip().endswith("}")
     assert 'n3 -> n4 [label="∂f/∂q = z = -4"];' in dot
     assert "∂f/∂x = -4" in dot
-    from symgrad.render.backprop import _dot_text
+    from symgrad.render.narrate.backprop import _dot_text
 
     assert _dot_text('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
 
@@ -282,7 +284,8 @@ def test_json_contract(cli) -> None:
     assert q == {**q, "expression": "x + y", "value": 3.0, "local": {"x": 1.0, "y": 1.0}, "gradient": -4.0}
     assert data["nodes"][4]["local"] == {"z": 3.0, "q": -4.0}
     assert data["check"] == "agrees"
-    second = cli("backprop", "x w + b", "--at", "x=2,w=1,b=0.5", "--order", "2", "--wrt", "w", "--format", "json").json()
+    second = cli("backprop", "x w + "
+                             "b", "--at", "x=2,w=1,b=0.5", "--order", "2", "--wrt", "w", "--format", "json").json()
     assert second["second"]["wrt"] == "w" and second["second"]["gradient"] == {"b": 0.0, "w": 0.0, "x": 1.0}
     forward = cli("backprop", "(x + y) z", "--at", "x=-2,y=5,z=-4", "--mode", "forward", "--format", "json").json()
     assert forward["derivative"] == -4.0 and forward["direction"] == {"x": 1.0, "y": 0.0, "z": 0.0}
@@ -314,11 +317,11 @@ def test_plot_without_graphviz_says_what_to_install(cli, tmp_path, monkeypatch) 
 def test_plot_with_graphviz(tmp_path) -> None:
     graphviz = pytest.importorskip("graphviz")
     from symgrad.errors import ComputeError
-    from symgrad.render.backprop import render_picture
+    from symgrad.render.narrate.backprop import render_picture
 
     r = backprop("(x + y) z", "x=-2, y=5, z=-4")
     try:
-        path = render_picture(r.to_dot(), str(tmp_path / "g.svg"))
+        path = render_picture(graph_dot(r.graph, r), str(tmp_path / "g.svg"))
     except ComputeError as exc:  # the package without Graphviz's dot program
         assert "dot program" in str(exc)
         return

@@ -35,7 +35,7 @@ def close(a, b, tol=1e-12) -> bool:
     return all(abs(x - y) <= tol * max(1.0, abs(x), abs(y)) for x, y in zip(a, b, strict=True))
 
 
-def textbook(name: str, options: dict, t: int, theta, g, lines: dict) -> dict:
+def textbook(name: str, options: dict, t: int, theta, g, lines: dict) -> dict:  # noqa: PLR0915  (one branch per optimizer)
     """The values every line should have, from the textbook formulas and the previous step's lines."""
     prev = lines.get(t - 1, {})
     lr = options["lr"]
@@ -65,7 +65,8 @@ def textbook(name: str, options: dict, t: int, theta, g, lines: dict) -> dict:
                 out["step"] = step
         out["theta"] = tuple(p - lr * s for p, s in zip(theta, step))
     elif name == "adagrad":
-        s = tuple(s0 + gi * gi for s0, gi in zip(prev.get("s", (options.get("initial_accumulator_value", 0.0),) * len(theta)), g))
+        s0s = prev.get("s", (options.get("initial_accumulator_value", 0.0),) * len(theta))
+        s = tuple(s0 + gi * gi for s0, gi in zip(s0s, g))
         out["s"] = s
         clr = lr / (1 + (t - 1) * options.get("lr_decay", 0))
         if options.get("lr_decay"):

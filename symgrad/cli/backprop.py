@@ -1,6 +1,6 @@
 """The ``symgrad backprop`` command: the computational graph of an expression and both passes.
 
-Stage: CLI. Thin: options -> ``symgrad.backprop.backprop`` -> ``render.backprop.backprop_document``
+Stage: CLI. Thin: options -> ``symgrad.backprop.backprop`` -> ``render.narrate.backprop.backprop_document``
 or the record's ``to_json()`` -> ``common.emit``. Registered through ``COMMAND_MODULES`` in
 ``symgrad/cli/app.py``. The graph's DOT text is not one of the shared formats: ``--dot FILE``
 writes it (``--dot -`` prints it instead of the document) and ``--plot FILE.svg|png|pdf`` draws
@@ -15,17 +15,22 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, StandaloneOption, app, check_standalone
 from symgrad.cli.common import (
-    DebugOption,
-    ExprArgument,
     Format,
-    FormatOption,
-    TimeoutOption,
     emit,
     read_expression,
     run,
     write_stdout,
+)
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
+    DebugOption,
+    ExprArgument,
+    FormatOption,
+    StandaloneOption,
+    TimeoutOption,
+    app,
+    check_standalone,
 )
 from symgrad.errors import InputError
 
@@ -33,13 +38,25 @@ from symgrad.errors import InputError
 @app.command(context_settings=COMMAND_SETTINGS)
 def backprop(
     expr: ExprArgument,
-    at: Annotated[str | None, typer.Option("--at", help="The point: a value for every input, e.g. --at x=-2,y=5,z=-4.", show_default=False)] = None,
-    mode: Annotated[str, typer.Option("--mode", help="reverse (backpropagation, the default) or forward (dual numbers).")] = "reverse",
-    wrt: Annotated[str | None, typer.Option("--wrt", help="--mode forward: the input whose tangent is 1 (default: the first); --order 2: the input of ∂f/∂wrt.", show_default=False)] = None,
-    direction: Annotated[str | None, typer.Option("--direction", help="--mode forward: a tangent for each input, e.g. x=1,y=-1 (instead of --wrt).", show_default=False)] = None,
-    order: Annotated[int, typer.Option("--order", help="2: also backpropagate through the backward pass (the gradient of ∂f/∂wrt, node by node).")] = 1,
-    dot: Annotated[str | None, typer.Option("--dot", help="Write the graph, with values and gradients, in Graphviz's DOT language to this file ('-': print it instead of the document).", show_default=False)] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Draw the graph into an .svg, .png or .pdf file (needs the graphviz package and Graphviz: pip install 'symgrad[graph]').", show_default=False)] = None,
+    at: Annotated[str | None, typer.Option(
+        "--at", help="The point: a value for every input, e.g. --at x=-2,y=5,z=-4.", show_default=False)] = None,
+    mode: Annotated[str, typer.Option(
+        "--mode", help="reverse (backpropagation, the default) or forward (dual numbers).")] = "reverse",
+    wrt: Annotated[str | None, typer.Option(
+        "--wrt", help="--mode forward: the input whose tangent is 1 (default: the first); --order 2: the input "
+                      "of ∂f/∂wrt.", show_default=False)] = None,
+    direction: Annotated[str | None, typer.Option(
+        "--direction", help="--mode forward: a tangent for each input, e.g. x=1,y=-1 (instead of --wrt).",
+        show_default=False)] = None,
+    order: Annotated[int, typer.Option(
+        "--order", help="2: also backpropagate through the backward pass (the gradient of ∂f/∂wrt, node by "
+                        "node).")] = 1,
+    dot: Annotated[str | None, typer.Option(
+        "--dot", help="Write the graph, with values and gradients, in Graphviz's DOT language to this file "
+                      "('-': print it instead of the document).", show_default=False)] = None,
+    plot: Annotated[Path | None, typer.Option(
+        "--plot", help="Draw the graph into an .svg, .png or .pdf file (needs the graphviz package and "
+                       "Graphviz: pip install 'symgrad[graph]').", show_default=False)] = None,
     standalone: StandaloneOption = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 10.0,
@@ -65,28 +82,28 @@ def backprop(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad import expressions
         from symgrad.backprop import backprop as run_backprop
         from symgrad.parsing import parse_full
-        from symgrad.render.backprop import backprop_document, render_picture
+        from symgrad.render.narrate.backprop import backprop_document, graph_dot, render_picture
 
         text = read_expression(expr)
         check_standalone(standalone, f)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = expressions.as_expr(parsed.expr)
         if at is None:
             raise InputError("backprop runs at a point: give a value for every input with --at",
-                             suggestion="for example --at " + ",".join(f"{v.name}=1" for v in calculus.variables(e)))
+                             suggestion="for example --at " + ",".join(f"{v.name}=1" for v in expressions.variables(e)))
         result = run_backprop(e, at, mode=mode.strip().lower(), wrt=wrt, direction=direction, order=order,
                               output=parsed.defines or "f")
-        graph_dot = result.to_dot()
-        picture = render_picture(graph_dot, str(plot)) if plot is not None else None
+        dot_text = graph_dot(result.graph, result)
+        picture = render_picture(dot_text, str(plot)) if plot is not None else None
         if dot is not None and dot != "-":
             from symgrad.files import write_text
 
-            write_text(dot, graph_dot)
+            write_text(dot, dot_text)
         if dot == "-":
-            write_stdout(graph_dot)
+            write_stdout(dot_text)
         elif f is Format.json:
             data: dict[str, Any] = {
                 "command": "backprop",

@@ -33,8 +33,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from symgrad.printing.labels import Label
 from symgrad.records import field, record
-from symgrad.render.document import Label
 
 DEFAULT_STEPS = 3
 MAX_STEPS = 100
@@ -194,7 +194,8 @@ def _final(w: _Writer, n: dict[str, tuple[str, str]], formula: tuple[str, str], 
 
 
 # one function per optimizer -------------------------------------------------------------------------
-def _sgd(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _sgd(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+         after: Vector) -> list[Quantity]:
     w, n = _Writer(t), _names(t)
     lr = float(options["lr"])
     g = _directed(w, n, g, theta, options)
@@ -231,7 +232,8 @@ def _sgd(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, option
     return w.out
 
 
-def _adagrad(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _adagrad(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+             after: Vector) -> list[Quantity]:
     w, n = _Writer(t), _names(t)
     lr, decay, eps = float(options["lr"]), float(options["lr_decay"]), float(options["eps"])
     g = _directed(w, n, g, theta, options)
@@ -246,17 +248,21 @@ def _adagrad(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, op
     rate_p, rate_l = "lr", r"\mathrm{lr}"
     if decay:
         w.add("clr", ("clr", r"\mathrm{clr}"), (f"lr/(1 + (t − 1)·lr_decay) with t = {t}",
-                                                rf"\frac{{\mathrm{{lr}}}}{{1 + (t - 1)\,\mathrm{{lr\_decay}}}},\ t = {t}"),
+                                                rf"\frac{{\mathrm{{lr}}}}{{1 + (t - 1)\,\mathrm{{lr\_decay}}}},"
+                                                rf"\ t = {t}"),
               lambda f: f.frac(f.c(lr), f"1 + {f.mul(str(t - 1), f.c(decay))}"), (clr,))
         rate_p, rate_l = "clr", r"\mathrm{clr}"
-    _final(w, n, (f"{tp} − {rate_p}·{gp}/(√{sp_} + ε)", rf"{tl} - {rate_l} \frac{{{gl}}}{{\sqrt{{{sl}}} + \varepsilon}}"),
-           lambda f: f"{f.vec(theta, factor=False)} − " + f.mul(f.c(clr), f.frac(f.vec(g, factor=False),
-                                                                             f"{f.sqrt(f.vec(total, factor=False))} + {f.c(eps)}")),
+    _final(w, n, (f"{tp} − {rate_p}·{gp}/(√{sp_} + ε)",
+                  rf"{tl} - {rate_l} \frac{{{gl}}}{{\sqrt{{{sl}}} + \varepsilon}}"),
+           lambda f: f"{f.vec(theta, factor=False)} − "
+                     + f.mul(f.c(clr), f.frac(f.vec(g, factor=False),
+                                              f"{f.sqrt(f.vec(total, factor=False))} + {f.c(eps)}")),
            after)
     return w.out
 
 
-def _rmsprop(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _rmsprop(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+             after: Vector) -> list[Quantity]:
     w, n = _Writer(t), _names(t)
     lr, alpha, eps = float(options["lr"]), float(options["alpha"]), float(options["eps"])
     mu = float(options.get("momentum", 0) or 0)
@@ -276,7 +282,8 @@ def _rmsprop(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, op
         w.add("g_avg", n["gbar"], (f"α·{a0p} + (1 − α)·{gp}", rf"\alpha {a0l} + (1 - \alpha) {gl}"),
               lambda f: f"{f.mul(f.c(alpha), f.vec(a0))} + {f.mul(f.c(rest), f.vec(g))}", a, state=True)
         denom = tuple(math.sqrt(vi - ai * ai) + eps for vi, ai in zip(v, a))
-        w.add("denominator", ("d", "d"), (f"√({vp} − {ap}²) + ε (centered)", rf"\sqrt{{{vl} - {al}^{{2}}}} + \varepsilon"),
+        w.add("denominator", ("d", "d"),
+              (f"√({vp} − {ap}²) + ε (centered)", rf"\sqrt{{{vl} - {al}^{{2}}}} + \varepsilon"),
               lambda f: f"{f.sqrt(f.vec(v, factor=False) + ' − ' + f.sq(f.vec(a)))} + {f.c(eps)}", denom)
     else:
         denom = tuple(math.sqrt(vi) + eps for vi in v)
@@ -320,7 +327,8 @@ def _decoupled(w: _Writer, n: dict[str, tuple[str, str]], theta: Vector, options
     shrunk = tuple(p * (1 - lr * lam) for p in theta)
     tp, tl = n["theta0"]
     w.add("theta_decayed", (tp + "′", tl + "'"), (f"{tp}·(1 − lr·λ) (decoupled weight decay)",
-                                                  rf"{tl}\,(1 - \mathrm{{lr}}\,\lambda)\ \text{{(decoupled weight decay)}}"),
+                                                  rf"{tl}\,(1 - \mathrm{{lr}}\,\lambda)"
+                                                  r"\ \text{(decoupled weight decay)}"),
           lambda f: f.mul(f.vec(theta), f"(1 − {f.mul(f.c(lr), f.c(lam))})" if not f.latex
                           else rf"\left(1 - {f.mul(f.c(lr), f.c(lam))}\right)"), shrunk)
     return shrunk
@@ -359,18 +367,22 @@ def _adam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, optio
         tp, tl = tp + "′", tl + "'"
     hp, hl = n["mhat"]
     vhp, vhl = n["vhat"]
-    _final(w, n, (f"{tp} − lr·{hp}/(√{vhp} + ε)", rf"{tl} - \mathrm{{lr}} \frac{{{hl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"),
+    _final(w, n, (f"{tp} − lr·{hp}/(√{vhp} + ε)",
+                  rf"{tl} - \mathrm{{lr}} \frac{{{hl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"),
            lambda f: f"{f.vec(start, factor=False)} − "
-                     + f.mul(f.c(lr), f.frac(f.vec(mhat, factor=False), f"{f.sqrt(f.vec(vhat, factor=False))} + {f.c(eps)}")),
+                     + f.mul(f.c(lr), f.frac(f.vec(mhat, factor=False),
+                                             f"{f.sqrt(f.vec(vhat, factor=False))} + {f.c(eps)}")),
            after)
     return w.out
 
 
-def _adamw(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _adamw(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+           after: Vector) -> list[Quantity]:
     return _adam(t, theta, g, before, after_state, options, after, decoupled=True)
 
 
-def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+           after: Vector) -> list[Quantity]:
     w, n = _Writer(t), _names(t)
     lr, eps, psi = float(options["lr"]), float(options["eps"]), float(options["momentum_decay"])
     beta1, beta2 = (float(b) for b in options["betas"])
@@ -379,7 +391,8 @@ def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, opti
     start = _decoupled(w, n, theta, options) if decoupled and options.get("weight_decay") else theta
     mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
     mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
-    w.add("mu", n["mu"], (f"β₁·(1 − ½·0.96^(t·ψ)) with t = {t}", rf"\beta_1\left(1 - \tfrac12\, 0.96^{{t\psi}}\right),\ t = {t}"),
+    w.add("mu", n["mu"], (f"β₁·(1 − ½·0.96^(t·ψ)) with t = {t}",
+                          rf"\beta_1\left(1 - \tfrac12\, 0.96^{{t\psi}}\right),\ t = {t}"),
           lambda f: f.mul(f.c(beta1), f"(1 − 0.5·0.96^({t}·{number(psi)}))" if not f.latex
                           else rf"\left(1 - 0.5 \cdot 0.96^{{{t} \cdot {number(psi)}}}\right)"), (mu,))
     w.add("mu_next", n["mu1"], ("β₁·(1 − ½·0.96^((t + 1)·ψ))", r"\beta_1\left(1 - \tfrac12\, 0.96^{(t+1)\psi}\right)"),
@@ -406,15 +419,18 @@ def _nadam(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, opti
     vhp, vhl = n["vhat"]
     mu1p, mu1l = n["mu1"]
     _final(w, n, (f"{tp} − lr·(1 − {mup})/(1 − {pp})·{gp}/(√{vhp} + ε) − lr·{mu1p}/(1 − {pp}·{mu1p})·{mp}/(√{vhp} + ε)",
-                  (rf"{tl} - \frac{{\mathrm{{lr}}(1 - {mul_})}}{{1 - {pl}}} \frac{{{gl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"
-                   rf" - \frac{{\mathrm{{lr}}\, {mu1l}}}{{1 - {pl} {mu1l}}} \frac{{{ml}}}{{\sqrt{{{vhl}}} + \varepsilon}}")),
+                  (rf"{tl} - \frac{{\mathrm{{lr}}(1 - {mul_})}}{{1 - {pl}}}"
+                   rf" \frac{{{gl}}}{{\sqrt{{{vhl}}} + \varepsilon}}"
+                   rf" - \frac{{\mathrm{{lr}}\, {mu1l}}}{{1 - {pl} {mu1l}}}"
+                   rf" \frac{{{ml}}}{{\sqrt{{{vhl}}} + \varepsilon}}")),
            lambda f: f"{f.vec(start, factor=False)} − "
                      + f.mul(f.c(c_grad), f.frac(f.vec(g, factor=False), f.vec(denom, factor=False)))
                      + " − " + f.mul(f.c(c_avg), f.frac(f.vec(m, factor=False), f.vec(denom, factor=False))), after)
     return w.out
 
 
-def _adamax(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any], after: Vector) -> list[Quantity]:
+def _adamax(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, options: Mapping[str, Any],
+            after: Vector) -> list[Quantity]:
     w, n = _Writer(t), _names(t)
     lr, eps = float(options["lr"]), float(options["eps"])
     beta1, beta2 = (float(b) for b in options["betas"])
@@ -427,7 +443,8 @@ def _adamax(t: int, theta: Vector, g: Vector, before: Any, after_state: Any, opt
     r1 = 1 - beta1
     w.add("m", n["m"], (f"β₁·{m0p} + (1 − β₁)·{gp}", rf"\beta_1 {m0l} + (1 - \beta_1) {gl}"),
           lambda f: f"{f.mul(f.c(beta1), f.vec(m0))} + {f.mul(f.c(r1), f.vec(g))}", m, state=True)
-    w.add("u", n["u"], (f"max(β₂·{u0p}, |{gp}| + ε)", rf"\max\left(\beta_2 {u0l}, \left|{gl}\right| + \varepsilon\right)"),
+    w.add("u", n["u"], (f"max(β₂·{u0p}, |{gp}| + ε)",
+                        rf"\max\left(\beta_2 {u0l}, \left|{gl}\right| + \varepsilon\right)"),
           lambda f: f.max(f.mul(f.c(beta2), f.vec(u0)), f"{f.abs(f.vec(g, factor=False))} + {f.c(eps)}"), u, state=True)
     clr = lr / (1 - beta1**t)
     tp, tl = n["theta0"]
@@ -485,7 +502,7 @@ def explain(run: Any, optimizer: Any, steps: int | None = None) -> tuple[Explain
         theta, after = run.trajectory[t - 1].point, run.trajectory[t].point
         quantities = write(t, theta, grad, before, after_state, optimizer.options, after)
         out.append(ExplainedStep(t, theta, grad, tuple(quantities), after,
-                                 {k: tuple(v) if isinstance(v, list) else (v,)  # type: ignore[misc]
+                                 {k: tuple(v) if isinstance(v, list) else (v,)
                                   for k, v in state_json(optimizer.name, after_state).items() if k != "t"}))
     return tuple(out)
 

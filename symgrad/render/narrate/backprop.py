@@ -27,11 +27,12 @@ from typing import Any
 import sympy as sp
 
 from symgrad.backprop import Backprop, Graph
+from symgrad.printing.labels import Label
+from symgrad.printing.latex import latex_of
+from symgrad.printing.oneline import oneline, symbol_text
 from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.backends import latex_of
-from symgrad.render.document import Document, Equation, Heading, Interpretation, Label, NumberLine, Text, Vector
-from symgrad.render.oneline import oneline, symbol_text
+from symgrad.render.document import Document, Equation, Heading, Interpretation, NumberLine, Text, Vector
 
 
 def num(value: float | None) -> str:
@@ -186,7 +187,8 @@ class TreeBlock:
             shown.add(k)
             children = tuple(item(j) for j in node.operands)
             return TreeItem(f"{name} = {node.text} = {value}{tail_plain}",
-                            f"${_latex_name(node.name)} = {latex_of(node.expression, node.as_built)} = {value}{tail_latex}$",
+                            f"${_latex_name(node.name)} = {latex_of(node.expression, node.as_built)} = "
+                            f"{value}{tail_latex}$",
                             children)
 
         return TreeBlock(item(g.output))
@@ -369,7 +371,8 @@ def _local_latex(table_row: NodeRow) -> str:
     parts = []
     for operand, formula, value in table_row.locals:
         label = partial(table_row.name, operand).latex
-        parts.append(f"{label} = {num(value)}" if formula.is_number else f"{label} = {latex_of(formula)} = {num(value)}")
+        parts.append(f"{label} = {num(value)}" if formula.is_number else f"{label} = {latex_of(formula)} = "
+                                                                         f"{num(value)}")
     return ",\\ ".join(parts)
 
 
@@ -407,12 +410,14 @@ def _table_markdown(table: NodeTable) -> list[str]:
 
 def _table_latex(table: NodeTable) -> list[str]:
     header = list(_header(table))
-    header[-1] = (r"$\partial " + _latex_name(table.output) + r"/\partial\,\cdot$") if table.mode == "reverse" else "tangent"
+    header[-1] = (r"$\partial "
+                  r"" + _latex_name(table.output) + r"/\partial\,\cdot$") if table.mode == "reverse" else "tangent"
     lines = [r"\begin{tabular}{lllll}", " & ".join(header[:-1]) + " & " + header[-1] + r" \\ \hline"]
     for row in table.rows:
         op = "input" if row.expression is None else f"${latex_of(row.expression, row.as_built)}$"
         local = f"${_local_latex(row)}$" if row.locals else ""
-        lines.append(f"${_latex_name(row.name)}$ & {op} & ${num(row.value)}$ & {local} & ${num(row.gradient)}$" + r" \\")
+        lines.append(f"${_latex_name(row.name)}$ & {op} & ${num(row.value)}$ & {local} & "
+                     f"${num(row.gradient)}$" + r" \\")
     lines.append(r"\end{tabular}\par")
     return lines
 
@@ -521,7 +526,7 @@ def _pass_rich(block: PassBlock) -> Any:
 
 
 def _tree_plain(block: TreeBlock) -> list[str]:
-    from symgrad.render.oneline import ascii_mode
+    from symgrad.printing.oneline import ascii_mode
 
     lines = [block.root.plain]
     guides = ("`-- ", "|-- ", "|   ") if ascii_mode() else ("└── ", "├── ", "│   ")

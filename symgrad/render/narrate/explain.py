@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from symgrad.numeric.explain import ExplainedStep, Quantity, number
+from symgrad.printing.oneline import symbol_text
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import Heading, Text
-from symgrad.render.oneline import symbol_text
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -88,7 +88,7 @@ def _plain(block: StepsBlock) -> list[str]:
 def _latex(block: StepsBlock) -> list[str]:
     lines = []
     for step in block.steps:
-        lines.append(r"\noindent Step %d: $%s$" % (step.step, _head(step, True)))  # noqa: UP031
+        lines.append(r"\noindent Step %d: $%s$" % (step.step, _head(step, True)))
         lines.append(r"\begin{align*}")
         lines.append(" \\\\\n".join(_line(q, True) for q in step.quantities))
         lines.append(r"\end{align*}")

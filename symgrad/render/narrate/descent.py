@@ -14,15 +14,17 @@ run, add blocks in ``descent_document``; to add a block kind, add a record and i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
 from typing import Any, TypeVar
 
 import sympy as sp
 
 from symgrad.numeric.descend import Iterate, Run
+from symgrad.printing.labels import Label
+from symgrad.printing.latex import latex_text
+from symgrad.printing.oneline import symbol_text
+from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Heading, Interpretation, Label, Text, Vector
-from symgrad.render.oneline import symbol_text
+from symgrad.render.document import Document, Heading, Interpretation, Text, Vector
 
 T = TypeVar("T")
 
@@ -91,6 +93,9 @@ def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None) -> list[
         lines = [Text(f"diverged after {steps}: {run.note}. Last good point: {where}{hint}", "warning")]
     elif run.stopped == "interrupted":
         lines = [Text(f"interrupted after {steps} at {where}", "warning")]
+    elif run.stopped == "budget":
+        lines = [Text(f"stopped by the time budget after {steps} at {where} (raise --timeout to go on)",
+                      "warning")]
     else:
         settled = "" if run.converged else " (not converged yet)"
         lines = [Text(f"stopped after {steps} at {where}{settled}")]
@@ -117,12 +122,14 @@ def descent_document(
     runs: Sequence[Run],
     data_line: str | None = None,
     not_started: Sequence[Sequence[float]] = (),
+    why_not: str = "interrupted",
     explained: Sequence[Sequence[object]] = (),
 ) -> Document:
     """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run.
 
-    ``not_started``: the starts an interruption left out (they are listed, not run);
-    ``explained``: per run, blocks shown before its table (``--explain``: its first steps in full).
+    ``not_started``: the starts an interruption or the time budget left out (listed, not run;
+    ``why_not`` says which); ``explained``: per run, blocks shown before its table (``--explain``:
+    its first steps in full).
     """
     names = ", ".join(symbol_text(v.name) for v in variables)
     blocks: list[object] = [
@@ -143,7 +150,7 @@ def descent_document(
         blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
         blocks.extend(outcome(variables, run, lr))
     for k, point in enumerate(not_started, len(runs) + 1):
-        blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started (interrupted)", "warning"))
+        blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started ({why_not})", "warning"))
     if len(runs) > 1:
         blocks.append(Heading("summary"))
         blocks.extend(Text(f"from {point_text(variables, r.start)} to {point_text(variables, r.final.point)} "
@@ -159,7 +166,8 @@ def descent_document(
 def _state(run: Run) -> str:
     if run.converged:
         return "converged"
-    return {"diverged": "diverged", "interrupted": "interrupted"}.get(run.stopped, "not converged")
+    return {"diverged": "diverged", "interrupted": "interrupted",
+            "budget": "stopped by the time budget"}.get(run.stopped, "not converged")
 
 
 def _option_text(value: object) -> str:
@@ -198,9 +206,10 @@ def _markdown(table: Table) -> list[str]:
 def _latex(table: Table) -> list[str]:
     def esc(text: str) -> str:
         # ‖∇f‖ is replaced before the text is escaped (escaped, it no longer reads ‖∇f‖)
-        return "$\\|\\nabla f\\|$".join(backends._latex_text(part) for part in text.split("‖∇f‖"))
+        return "$\\|\\nabla f\\|$".join(latex_text(part) for part in text.split("‖∇f‖"))
 
-    lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)), " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
+    lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)),
+             " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
     for row in table.rows:
         cells = [r"\vdots"] * len(table.header) if row is None else [esc(c) for c in row]
         lines.append(" & ".join(cells) + r" \\")
