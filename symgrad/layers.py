@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("expressions", (("symgrad.expressions", "symgrad.realness", "symgrad.differentiate", "symgrad.links"),)),
     ("steps", (("symgrad.steps",),)),
     ("calculus", (("symgrad.calculus", "symgrad.evaluate"),)),
-    ("analysis", (("symgrad.multivar",), ("symgrad.numeric",))),
+    ("analysis", (("symgrad.multivar",), ("symgrad.numeric",), ("symgrad.backprop",))),
     ("commands", (("symgrad.commands",),)),
     ("render", (("symgrad.render",),)),
     ("cli", (("symgrad.cli",),)),

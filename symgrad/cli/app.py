@@ -277,6 +277,7 @@ COMMAND_MODULES: dict[str, str] = {
     "critical": "symgrad.cli.multivar",
     "descend": "symgrad.cli.numeric",
     "export": "symgrad.cli.numeric",
+    "backprop": "symgrad.cli.backprop",
 }
 """Commands defined in their own modules, which register themselves on ``app`` when imported."""
 
@@ -290,7 +291,7 @@ def load_commands(names: list[str] | None = None) -> typer.Typer:
     import importlib
 
     wanted = COMMAND_MODULES.values() if names is None else [COMMAND_MODULES[n] for n in names if n in COMMAND_MODULES]
-    for module in dict.fromkeys(["symgrad.cli.homework", "symgrad.cli.multivar", "symgrad.cli.numeric"]):
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
         if module in wanted:
             importlib.import_module(module)
     return app

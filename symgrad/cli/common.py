@@ -440,7 +440,8 @@ def usage_error(exc: Any, argv: list[str]) -> UsageError:
     return UsageError(message, suggestion=f"see {command} --help")
 
 
-_COMMANDS = ("diff", "grad", "check", "table", "hessian", "jacobian", "softmax", "critical", "descend", "export")
+_COMMANDS = ("diff", "grad", "check", "table", "hessian", "jacobian", "softmax", "critical", "descend", "export",
+             "backprop")
 
 
 def _option_names(ctx: Any) -> list[str]:

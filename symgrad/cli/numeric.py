@@ -35,7 +35,7 @@ def _flag(name: str, help_text: str) -> Any:
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
-def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in symgrad.commands)
+def descend(  # noqa: PLR0915, C901  (the command becomes a result and a presenter in symgrad.commands)
     expr: ExprArgument,
     start: Annotated[list[str] | None, typer.Option("--start",
                                                     help="A starting point, e.g. x=0.5,y=1; repeat --start for several "
@@ -77,6 +77,13 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
     plot: Annotated[Path | None, typer.Option("--plot",
                                               help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip "
                                                    "install 'symgrad[plot]').", show_default=False)] = None,
+    explain: Annotated[bool, typer.Option("--explain",
+                                          help="Show the first steps in full: the gradient, the optimizer's state "
+                                               "and update with torch's formulas filled in with numbers (3 steps; "
+                                               "--explain-steps K for K).")] = False,
+    explain_steps: Annotated[int | None, typer.Option("--explain-steps",
+                                                      help="How many steps --explain shows in full (default 3; "
+                                                           "implies --explain).", show_default=False)] = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 60.0,
     debug: DebugOption = False,
@@ -95,6 +102,8 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
       rosen.png
 
       symgrad descend "x^2 + 10y^2" --optimizer sgd --momentum 0.9 --nesterov --lr 0.01 --format json
+
+      symgrad descend "x cos(πx)" --start x=0.5 --optimizer adam --lr 0.1 --steps 20 --explain
 
       symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05
       --batch-size 8 --seed 0
@@ -128,13 +137,19 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
             raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_UPDATES:,} updates in all",
                              suggestion="fewer --steps or fewer --start")
         names = [symbol_text(v.name) for v in variables]
+        keep = 0
+        if explain or explain_steps is not None:  # integration point of symgrad.numeric.explain
+            from symgrad.numeric.explain import DEFAULT_STEPS
+            from symgrad.numeric.explain import check_steps as check_explained
+
+            keep = min(check_explained(DEFAULT_STEPS if explain_steps is None else explain_steps), steps)
         progress = _Progress(steps * len(starts))
         runs = []
         try:
             with ctrl_c.listening():
                 for k, point in enumerate(starts):
                     runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
-                                            interrupt=ctrl_c.event,
+                                            interrupt=ctrl_c.event, keep=keep,
                                             progress=progress.after(k * steps)))
                     if runs[-1].stopped in ("interrupted", "budget"):
                         break  # the budget ran low: show what was computed while there is time
@@ -149,6 +164,11 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
 
             plot_file = str(plot_runs(plot, e, variables, runs, prob.full_value, title=text))
         diverged = any(r.stopped == "diverged" for r in runs)
+        explained = []
+        if keep:
+            from symgrad.numeric.explain import explain as explain_run
+
+            explained = [explain_run(r, opt, keep) for r in runs]
         if f is Format.json:
             out: dict[str, Any] = {
                 "command": "descend",
@@ -161,6 +181,11 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
                 "runs": [_run_json(r) for r in runs],
                 "notes": list(notes),
             }
+            if keep:
+                from symgrad.numeric.explain import explained_json
+
+                for data_run, r, steps_of in zip(out["runs"], runs, explained):
+                    explained_json(data_run["trajectory"], r, opt, steps_of)
             if prob.data is not None:
                 out["data"] = prob.data
             if plot_file is not None:
@@ -177,9 +202,14 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
                 batch = ("all rows each step" if info["batch_size"] == info["rows"]
                          else f"batches of {info['batch_size']} (seed {info['seed']})")
                 data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
+            steps_shown = []
+            if keep:
+                from symgrad.render.narrate.explain import explain_blocks
+
+                steps_shown = [explain_blocks(steps_of, [v.name for v in variables], opt) for steps_of in explained]
             doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
                                    not_started=starts[len(runs):] if cut_short else (),
-                                   why_not="interrupted" if interrupted else "out of time")
+                                   why_not="interrupted" if interrupted else "out of time", explained=steps_shown)
             emit(f, document=doc)
             if plot_file is not None:
                 sys.stderr.write(f"plot saved to {plot_file}\n")

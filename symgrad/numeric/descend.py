@@ -91,6 +91,9 @@ class Run:
     note: str | None = None
     cause: str | None = None
     smaller_steps_help: bool = True  # for a divergence: would a smaller learning rate help?
+    kept: tuple[tuple[tuple[float, ...], Any], ...] = ()
+    """With ``descend(keep=k)``: (∇f at the iterate, the optimizer's state there) for steps 0 … k
+    (``symgrad.numeric.explain`` explains those steps with them)."""
 
     @property
     def final(self) -> Iterate:
@@ -230,7 +233,7 @@ def running_away(
     return None
 
 
-def descend(
+def descend(  # noqa: PLR0915  (one loop, read top to bottom; --explain's keeping is two lines of it)
     value_and_grad: ValueAndGrad,
     start: Sequence[float],
     optimizer: Optimizer,
@@ -240,11 +243,13 @@ def descend(
     *,
     names: Sequence[str] | None = None,
     interrupt: Any = None,
+    keep: int = 0,
 ) -> Run:
     """Run ``optimizer`` from ``start`` for at most ``steps`` updates (see the module docstring).
 
     ``names`` name the variables in messages; ``interrupt`` (a ``threading.Event``) stops the run
-    at its next step when set.
+    at its next step when set; ``keep``: keep the gradient and the optimizer's state of the first
+    ``keep`` steps in ``Run.kept`` (for ``--explain``).
 
     >>> from symgrad.numeric.compile import compile
     >>> from symgrad.numeric.optimizers import gd
@@ -269,6 +274,7 @@ def descend(
     except Undefined as exc:
         raise _bad_start(exc, where(params, names)) from None
     state = optimizer.init(params)
+    kept = [(tuple(grad), state)] if keep > 0 else []
     trajectory = [Iterate(0, params, value, norm)]
     farthest = [0.0]
     stopped, note, cause = "steps", None, None
@@ -286,6 +292,8 @@ def descend(
             break
         params, state, value, grad, norm = outcome
         trajectory.append(Iterate(step, params, value, norm))
+        if step <= keep:
+            kept.append((tuple(grad), state))
         distance = _distance(params, trajectory[0].point)
         if distance > farthest[-1]:
             farthest.append(distance)
@@ -308,7 +316,7 @@ def descend(
             stopped = "tolerance"
     if stopped == "steps":
         note = running_away(trajectory, farthest, maximize, falling=True)
-    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
+    return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps, tuple(kept))
 
 
 BUDGET_RESERVE = 0.4

@@ -123,11 +123,13 @@ def descent_document(
     data_line: str | None = None,
     not_started: Sequence[Sequence[float]] = (),
     why_not: str = "interrupted",
+    explained: Sequence[Sequence[object]] = (),
 ) -> Document:
     """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run.
 
     ``not_started``: the starts an interruption or the time budget left out (listed, not run;
-    ``why_not`` says which).
+    ``why_not`` says which); ``explained``: per run, blocks shown before its table (``--explain``:
+    its first steps in full).
     """
     names = ", ".join(symbol_text(v.name) for v in variables)
     blocks: list[object] = [
@@ -141,6 +143,8 @@ def descent_document(
     lr = optimizer.options.get("lr")
     for k, run in enumerate(runs, 1):
         blocks.append(Heading(f"run {k} from {point_text(variables, run.start)}"))
+        if k <= len(explained):
+            blocks.extend(explained[k - 1])
         blocks.append(iterate_table(variables, run))
         values = [it.value for it in run.trajectory]
         blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
@@ -201,7 +205,8 @@ def _markdown(table: Table) -> list[str]:
 
 def _latex(table: Table) -> list[str]:
     def esc(text: str) -> str:
-        return latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
+        # ‖∇f‖ is replaced before the text is escaped (escaped, it no longer reads ‖∇f‖)
+        return "$\\|\\nabla f\\|$".join(latex_text(part) for part in text.split("‖∇f‖"))
 
     lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)),
              " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
