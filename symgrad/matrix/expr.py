@@ -494,8 +494,15 @@ def emap(body: sp.Expr, args: Sequence[Node]) -> Node:
             mapping[slot(i)] = a.body.xreplace(inner)
         elif isinstance(a, Const):
             mapping[slot(i)] = a.value
+        elif isinstance(a, (Ones, Zero)) and any(b is not a and b.shape == a.shape for b in args):
+            mapping[slot(i)] = sp.S.One if isinstance(a, Ones) else sp.S.Zero
         elif isinstance(a, Mul) and a.is_scalar and not a.chain:
             mapping[slot(i)] = scalar_body(a, flat)
+        elif isinstance(a, Mul) and isinstance(a.coefficient, Const) and len(args) > 1:
+            # c·X inside an entrywise map: the number joins the body (−𝟙 is −1, so −(y − σ) cancels)
+            c, rest = split_coefficient(a)
+            ones = isinstance(rest, Ones) and any(b is not a and b.shape == a.shape for b in args)
+            mapping[slot(i)] = c.value * (sp.S.One if ones else _slot_for(rest, flat))  # type: ignore[attr-defined]
         else:
             mapping[slot(i)] = _slot_for(a, flat)
     body = body.xreplace(mapping)
@@ -791,7 +798,7 @@ def _text(n: Node) -> tuple[str, int]:
         return _paren(inner, _PREC_POW if isinstance(n.arg, Transpose) else _PREC_ATOM) + "**(-1)", _PREC_POW
     if isinstance(n, Add):
         parts: list[str] = []
-        for i, t in enumerate(n.terms):
+        for i, t in enumerate(sorted(n.terms, key=lambda t: _signed(t)[1])):
             s, negative = _signed(t)
             if i == 0:
                 parts.append(("-" if negative else "") + s)
@@ -874,6 +881,7 @@ class _BodyPrinter:
             return _sympy_text(e)
         if e.is_Add:
             terms = _ordered_terms(e)
+            terms.sort(key=lambda t: t.could_extract_minus_sign())  # σ(z) - y, not -y + σ(z)
             out = []
             for i, t in enumerate(terms):
                 negative = t.could_extract_minus_sign()
@@ -910,7 +918,8 @@ class _BodyPrinter:
             return f"{_paren(self.print(base), _PREC_ATOM)}{op}{_paren(ex, _PREC_ATOM)}", _PREC_POW
         if isinstance(e, sp.Function) or isinstance(e, sp.Heaviside):
             name = _function_name(e)
-            inner = ", ".join(self.print(a)[0] for a in e.args)
+            shown = e.args[:1] if isinstance(e, sp.Heaviside) and e.args[1:] == (sp.S.Half,) else e.args
+            inner = ", ".join(self.print(a)[0] for a in shown)
             return f"{name}({inner})", _PREC_ATOM
         printer = StrPrinter()
         return printer.doprint(e), _PREC_ATOM
