@@ -701,3 +701,29 @@ def _split(t: Node) -> tuple[Node, list[Node]]:
 
 def _chain_of(t: Node) -> list[Node]:
     return _split(t)[1]
+
+
+@record(kw_only=True)
+class HessianStep(MatrixStep):
+    """∇²f = ∂(∇f)/∂x: the gradient's differential read off as a Jacobian (symmetric for a smooth f)."""
+
+    RULE, TITLE = "hessian", "From the gradient to the Hessian"
+    IDENTITY = "d(∇f) = H dx ⇒ ∇²f = H"
+    var: Var
+    gradient: GradientStep
+    jacobian: JacobianStep
+
+    def data(self) -> dict[str, Any]:
+        return {"wrt": self.var.name, "gradient": mx.text(self.gradient.result)}
+
+
+def hessian_steps(f: Node, var: Var, *, scalar_steps: bool = True) -> HessianStep:
+    """∇²_x f for a number f and a vector x: d(∇f) = H dx."""
+    if var.kind not in ("vector", "scalar"):
+        raise Unsupported(f"the Hessian by the matrix {var.name} has four indices",
+                          suggestion="take the Hessian by a vector (flatten the matrix into one)")
+    ids = _Ids()
+    g = to_gradient(differentiate(f, var, ids, scalar_steps=scalar_steps), var, ids)
+    dg = differentiate(g.result, var, ids, scalar_steps=scalar_steps)
+    j = to_jacobian(dg, var, ids)
+    return HessianStep(expr=f, result=j.result, substeps=(g, j), id=ids.new(), var=var, gradient=g, jacobian=j)

@@ -666,7 +666,7 @@ def transpose(a: Node) -> Node:
         c = a.coefficient
         chain = [transpose(f) for f in reversed(a.chain)]
         return mul(*(([c] if c is not None else []) + chain))
-    if isinstance(a, Map):
+    if isinstance(a, Map) and any(x.kind == "matrix" for x in a.args):
         return emap(a.body, [transpose(x) for x in a.args])
     if isinstance(a, Inverse):
         return inverse(transpose(a.arg))

@@ -58,6 +58,8 @@ class MatrixParsed:
     symmetric: frozenset[str] = frozenset()
     defines: str = ""
     variables: tuple[str, ...] = field(default=())
+    order: tuple[str, ...] = field(default=())
+    """Every name (vector, matrix or number) in order of first appearance: the argument order."""
 
     def var(self, name: str) -> mx.Var:
         for v in self.expr.variables():
@@ -231,6 +233,7 @@ class MatrixBuilder(Builder):
         self.shape_notes: list[str] = []
         self.scalar_names: set[str] = set()
         self.uses: dict[str, int] = {}
+        self.order: list[str] = []
         self._ctx = _unifying(self.sizes)
         self._ctx.__enter__()
 
@@ -277,6 +280,8 @@ class MatrixBuilder(Builder):
     # names -----------------------------------------------------------------------------------
     def name(self, tok: Token) -> Any:
         name = tok.value
+        if name not in self.order:
+            self.order.append(name)
         if name in self.vars:
             return self._mark(self.vars[name], tok.start_pos)
         kind = self.declared.get(name) or self.hints.get(name)
@@ -758,4 +763,5 @@ def _resolve(parsed: Any, node: Node, builder: MatrixBuilder, declared: Mapping[
                 notes.append(f"{name} is read as a number (a scalar); declare its shape (--shape \"{name}: n×n\") if it "
                              "is a matrix")
     return MatrixParsed(text=parsed.text, expr=resolved, shapes=shapes, notes=tuple(notes) + tuple(parsed.notes),
-                        symmetric=symmetric, defines=parsed.defines, variables=parsed.variables)
+                        symmetric=symmetric, defines=parsed.defines, variables=parsed.variables,
+                        order=tuple(builder.order))
