@@ -284,7 +284,8 @@ class DNamed(DStep):
     RULE, TITLE, IDENTITY = "d_named", "Intermediate", "dz for the intermediate z"
 
     def combine(self, results: Sequence[Node]) -> Node:
-        return results[0]
+        # kept as the named differential dz, so that the read-off knows where it passes z
+        return mx.Named("d" + self.expr.name, results[0])  # type: ignore[attr-defined]
 
     def data(self) -> dict[str, Any]:
         return {"name": self.expr.name}  # type: ignore[attr-defined]
