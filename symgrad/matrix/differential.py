@@ -24,7 +24,7 @@ its case in ``_d``, and (if dX can sit inside it) its case in ``adjoint`` and ``
 >>> p = parse("x^T A x", "A: n×n")
 >>> g = gradient_steps(p.expr, p.var("x"))
 >>> str(g.differential.result), str(g.result)
-'d(x).T*A*x + x.T*A*d(x)', '(A + A.T)*x'
+('d(x).T*A*x + x.T*A*d(x)', '(A + A.T)*x')
 """
 
 from __future__ import annotations
