@@ -480,7 +480,7 @@ class _Adjoint:
             if n.is_scalar or (g.is_scalar and not mx._chain_piece(g)):
                 self.say("a number is its own transpose: (dx)ᵀv = vᵀdx")
             else:
-                self.say("tr(Gᵀ·Mᵀ) = tr(G·M) = tr(Gᵀ... ): ⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩")
+                self.say("a transpose moves to the weight: ⟨G, Mᵀ⟩ = ⟨Gᵀ, M⟩")
             return self.run(n.arg, mx.transpose(g))
         if isinstance(n, mx.Mul):
             factors = list(n.factors)
@@ -495,13 +495,9 @@ class _Adjoint:
             right = factors[k + 1:]
             lt = mx.transpose(mx.mul(*left)) if left else mx.ONE
             rt = mx.transpose(mx.mul(*right)) if right else mx.ONE
-            if right and left and not f.is_scalar:
-                self.say("trace cyclicity: tr(A dX B) = tr(BA dX)")
-            elif right and not f.is_scalar and not (left and not mx.mul(*left).is_scalar):
-                if mx.mul(*right).is_scalar:
-                    pass
-                else:
-                    self.say("trace cyclicity: tr(dX B) = tr(B dX)")
+            matrix = any(isinstance(m, D) and m.var.kind == "matrix" for m in f.walk())
+            if right and matrix and not f.is_scalar:
+                self.say("trace cyclicity: tr(A dX B) = tr(BA dX)" if left else "trace cyclicity: tr(dX B) = tr(B dX)")
             return self.run(f, mx.mul(lt, g, rt))
         if isinstance(n, mx.Map):
             total: list[Node] = []
@@ -544,7 +540,12 @@ def _inner(g: Node, p: Node, adj: _Adjoint) -> Node:
 
 
 def terms(n: Node) -> list[Node]:
-    return list(n.terms) if isinstance(n, mx.Add) else [n]
+    """The terms of a sum (a sum of numbers is one scalar ``Map``: its body's terms)."""
+    if isinstance(n, mx.Add):
+        return list(n.terms)
+    if isinstance(n, mx.Map) and n.is_scalar and n.body.is_Add:
+        return [mx.emap(t, n.args) for t in n.body.args]
+    return [n]
 
 
 def to_gradient(df: DStep, var: Var, ids: _Ids) -> GradientStep:

@@ -768,161 +768,214 @@ def text(node: Node) -> str:
     >>> text(hadamard(s, emap(1 - slot(0), [s])))
     'sigmoid(z).*(1 - sigmoid(z))'
     """
-    return _text(node)[0]
+    return TextPrinter().print(node)
 
 
-def _paren(pair: tuple[str, int], level: int) -> str:
+def _paren(pair: tuple[str, int], level: int, left: str = "(", right: str = ")") -> str:
     s, prec = pair
-    return f"({s})" if prec < level else s
+    return f"{left}{s}{right}" if prec < level else s
 
 
-def _text(n: Node) -> tuple[str, int]:
-    if isinstance(n, Var):
-        return n.name, _PREC_ATOM
-    if isinstance(n, Named):
-        return n.name, _PREC_ATOM
-    if isinstance(n, Const):
-        return _sympy_text(n.value)
-    if isinstance(n, Identity):
-        return "I", _PREC_ATOM
-    if isinstance(n, Zero):
-        return "0", _PREC_ATOM
-    if isinstance(n, Ones):
-        return "1", _PREC_ATOM
-    if isinstance(n, D):
-        return f"d({n.var.name})", _PREC_ATOM
-    if isinstance(n, Transpose):
-        return _paren(_text(n.arg), _PREC_ATOM) + ".T", _PREC_POW
-    if isinstance(n, Inverse):
-        inner = _text(n.arg)
-        return _paren(inner, _PREC_POW if isinstance(n.arg, Transpose) else _PREC_ATOM) + "**(-1)", _PREC_POW
-    if isinstance(n, Add):
+class TextPrinter:
+    """Writes a node; subclasses (``symgrad.render.matrix``) change the notation through the hooks:
+    the operators below, ``name``, ``function``, ``number``, ``differential``, ``call``, ``norm``."""
+
+    TRANSPOSE = ".T"
+    INVERSE = "**(-1)"
+    MATMUL = "*"
+    HADAMARD = ".*"
+    POWER = "**"
+    EPOWER = ".^"
+    EDIVIDE = "./"
+    DIVIDE = "/"
+    TIMES = "*"
+    LEFT, RIGHT = "(", ")"
+    IDENTITY, ZERO, ONES = "I", "0", "1"
+
+    def print(self, node: Node) -> str:
+        return self._text(node)[0]
+
+    # hooks -------------------------------------------------------------------------------------
+    def name(self, n: Node, name: str) -> str:
+        return name
+
+    def function(self, name: str) -> str:
+        return {"Abs": "abs"}.get(name, name)
+
+    def number(self, e: sp.Expr) -> str:
+        return sp.sstr(e)
+
+    def differential(self, var: Var) -> str:
+        return f"d({var.name})"
+
+    def call(self, fname: str, inner: str) -> str:
+        return f"{fname}({inner})"
+
+    def norm(self, inner: str, squared: bool) -> tuple[str, int]:
+        return (f"norm({inner})**2", _PREC_POW) if squared else (f"norm({inner})", _PREC_ATOM)
+
+    def power(self, base: str, exp: str, elementwise: bool) -> str:
+        return f"{base}{self.EPOWER if elementwise else self.POWER}{exp}"
+
+    def fraction(self, num: tuple[str, int], den: tuple[str, int], elementwise: bool) -> tuple[str, int]:
+        op = self.EDIVIDE if elementwise else self.DIVIDE
+        return f"{self.paren(num, _PREC_MUL)}{op}{self.paren(den, _PREC_POW)}", _PREC_MUL
+
+    def paren(self, pair: tuple[str, int], level: int) -> str:
+        return _paren(pair, level, self.LEFT, self.RIGHT)
+
+    def transposed(self, inner: tuple[str, int]) -> tuple[str, int]:
+        return self.paren(inner, _PREC_ATOM) + self.TRANSPOSE, _PREC_POW
+
+    def inverted(self, inner: tuple[str, int], transposed: bool) -> tuple[str, int]:
+        return self.paren(inner, _PREC_POW if transposed else _PREC_ATOM) + self.INVERSE, _PREC_POW
+
+    def join(self, parts: list[str], op: str) -> str:
+        return op.join(parts)
+
+    # the printer -----------------------------------------------------------------------------
+    def _text(self, n: Node) -> tuple[str, int]:
+        if isinstance(n, (Var, Named)):
+            return self.name(n, n.name), _PREC_ATOM
+        if isinstance(n, Const):
+            return self._sympy(n.value)
+        if isinstance(n, Identity):
+            return self.IDENTITY, _PREC_ATOM
+        if isinstance(n, Zero):
+            return self.ZERO, _PREC_ATOM
+        if isinstance(n, Ones):
+            return self.ONES, _PREC_ATOM
+        if isinstance(n, D):
+            return self.differential(n.var), _PREC_ATOM
+        if isinstance(n, Transpose):
+            return self.transposed(self._text(n.arg))
+        if isinstance(n, Inverse):
+            return self.inverted(self._text(n.arg), isinstance(n.arg, Transpose))
+        if isinstance(n, Add):
+            parts: list[str] = []
+            for i, t in enumerate(sorted(n.terms, key=lambda t: self._signed(t)[1])):
+                s, negative = self._signed(t)
+                if i == 0:
+                    parts.append(("-" if negative else "") + s)
+                else:
+                    parts.append((" - " if negative else " + ") + s)
+            return "".join(parts), _PREC_ADD
+        if isinstance(n, Mul):
+            return self._mul(n)
+        if isinstance(n, Map):
+            return self._map(n)
+        names = {Det: "det", Trace: "tr", Sum: "sum", Softmax: "softmax", Diag: "diag", DiagPart: "diag"}
+        for cls, fname in names.items():
+            if isinstance(n, cls):
+                return self.call(self.function(fname), self.print(n.children[0])), _PREC_ATOM
+        if isinstance(n, (Norm, SqNorm)):
+            return self.norm(self.print(n.arg), isinstance(n, SqNorm))
+        if isinstance(n, SoftmaxCE):
+            inner = self.call(self.function("softmax"), self.print(n.logits)) + ", " + self.print(n.labels)
+            return self.call(self.function("cross_entropy"), inner), _PREC_ATOM
+        raise TypeError(f"no text form for {type(n).__name__}")
+
+    def _signed(self, t: Node) -> tuple[str, bool]:
+        """A term of a sum without its minus sign, and whether it had one."""
+        c, rest = split_coefficient(t)
+        if isinstance(c, Const) and c.value.could_extract_minus_sign():
+            positive = mul(Const(-c.value), rest)
+            return self.paren(self._text(positive), _PREC_ADD + 1), True
+        if isinstance(t, Map) and t.body.could_extract_minus_sign():
+            return self.paren(self._text(emap(-t.body, t.args)), _PREC_ADD + 1), True
+        return self.paren(self._text(t), _PREC_ADD + 1), False
+
+    def _mul(self, n: Mul) -> tuple[str, int]:
         parts: list[str] = []
-        for i, t in enumerate(sorted(n.terms, key=lambda t: _signed(t)[1])):
-            s, negative = _signed(t)
-            if i == 0:
-                parts.append(("-" if negative else "") + s)
+        c = n.coefficient
+        prefix = ""
+        if c is not None:
+            if isinstance(c, Const) and c.value == -1:
+                prefix = "-"
+            elif isinstance(c, Const) and c.value.is_Rational and c.value.q != 1 and c.value.p in (1, -1):
+                inner = mul(*n.chain)
+                num = self._text(inner)
+                out = self.fraction(num, (str(c.value.q), _PREC_ATOM), False)
+                return ("-" if c.value.p < 0 else "") + out[0], out[1]
+            elif isinstance(c, Map) and _is_reciprocal(c):
+                den = emap(1 / c.body, c.args)
+                return self.fraction(self._text(mul(*n.chain)), self._text(den), False)
             else:
-                parts.append((" - " if negative else " + ") + s)
-        return "".join(parts), _PREC_ADD
-    if isinstance(n, Mul):
-        return _mul_text(n)
-    if isinstance(n, Map):
-        return _map_text(n)
-    names = {Det: "det", Trace: "tr", Sum: "sum", Norm: "norm", Softmax: "softmax", Diag: "diag", DiagPart: "diag"}
-    for cls, fname in names.items():
-        if isinstance(n, cls):
-            return f"{fname}({text(n.children[0])})", _PREC_ATOM
-    if isinstance(n, SqNorm):
-        return f"norm({text(n.arg)})**2", _PREC_POW
-    if isinstance(n, SoftmaxCE):
-        return f"cross_entropy(softmax({text(n.logits)}), {text(n.labels)})", _PREC_ATOM
-    raise TypeError(f"no text form for {type(n).__name__}")
+                s = self._text(c)
+                if isinstance(c, Const) and c.value.could_extract_minus_sign():
+                    parts.append(f"{self.LEFT}{s[0]}{self.RIGHT}")
+                else:
+                    parts.append(self.paren(s, _PREC_MUL))
+        for f in n.chain:
+            s = self._text(f)
+            # an elementwise product next to a matrix product is always bracketed
+            level = _PREC_POW if isinstance(f, Map) and s[1] == _PREC_MUL else _PREC_MUL
+            parts.append(self.paren(s, level))
+        return prefix + self.join(parts, self.MATMUL), _PREC_MUL
 
+    def _sympy(self, e: sp.Expr) -> tuple[str, int]:
+        s = self.number(e)
+        if e.is_Add or (e.is_Number and e.could_extract_minus_sign()):
+            return s, _PREC_ADD
+        if e.is_Mul or (e.is_Rational and not e.is_Integer):
+            return s, _PREC_MUL
+        if e.is_Pow:
+            return s, _PREC_POW
+        return s, _PREC_ATOM
 
-def _signed(t: Node) -> tuple[str, bool]:
-    """A term of a sum without its minus sign, and whether it had one."""
-    c, rest = split_coefficient(t)
-    if isinstance(c, Const) and c.value.could_extract_minus_sign():
-        positive = mul(Const(-c.value), rest)
-        return _paren(_text(positive), _PREC_ADD + 1), True
-    return _paren(_text(t), _PREC_ADD + 1), False
+    def _map(self, n: Map) -> tuple[str, int]:
+        return self._body(n.body, n.args, not n.is_scalar or _chain_piece(n.args[0]))
 
-
-def _mul_text(n: Mul) -> tuple[str, int]:
-    parts: list[str] = []
-    c = n.coefficient
-    prefix = ""
-    if c is not None:
-        if isinstance(c, Const) and c.value == -1:
-            prefix = "-"
-        elif isinstance(c, Const) and c.value.is_Rational and c.value.q != 1 and c.value.p in (1, -1):
-            # x/3 rather than (1/3)*x
-            inner = mul(*n.chain)
-            s = _paren(_text(inner), _PREC_MUL)
-            return ("-" if c.value.p < 0 else "") + f"{s}/{c.value.q}", _PREC_MUL
-        elif isinstance(c, Map) and _is_reciprocal(c):
-            den = emap(1 / c.body, c.args)
-            inner = mul(*n.chain)
-            return f"{_paren(_text(inner), _PREC_MUL)}/{_paren(_text(den), _PREC_POW)}", _PREC_MUL
-        else:
-            s = _text(c)
-            if isinstance(c, Const) and c.value.could_extract_minus_sign():
-                parts.append(f"({s[0]})")
-            else:
-                parts.append(_paren(s, _PREC_MUL))
-    for f in n.chain:
-        s = _text(f)
-        # an elementwise product next to a matrix product is always bracketed
-        level = _PREC_POW if isinstance(f, Map) and s[1] == _PREC_MUL else _PREC_MUL
-        parts.append(_paren(s, level))
-    return prefix + "*".join(parts), _PREC_MUL
-
-
-def _is_reciprocal(c: Map) -> bool:
-    num, den = sp.fraction(c.body)
-    return num == 1 and den != 1
-
-
-class _BodyPrinter:
-    """Prints a ``Map`` body with its placeholders as the argument's text; elementwise products of
-    non-scalar args as ``.*``, powers as ``.^``, quotients as ``./``."""
-
-    def __init__(self, args: Sequence[Node], elementwise: bool) -> None:
-        self.args = args
-        self.elementwise = elementwise
-
-    def print(self, e: sp.Expr) -> tuple[str, int]:
-        from sympy.printing.str import StrPrinter
-
+    def _body(self, e: sp.Expr, args: Sequence[Node], elementwise: bool) -> tuple[str, int]:
+        """A ``Map`` body with its placeholders written as the arguments: elementwise products of
+        non-scalar arguments as the Hadamard sign, powers and quotients entry by entry."""
         if _is_slot(e):
-            return _text(self.args[int(e.name[2:])])
-        if not (e.free_symbols & {s for s in e.free_symbols if _is_slot(s)}):
-            return _sympy_text(e)
+            return self._text(args[int(e.name[2:])])
+        if not _slots(e):
+            return self._sympy(e)
         if e.is_Add:
             terms = _ordered_terms(e)
             terms.sort(key=lambda t: t.could_extract_minus_sign())  # σ(z) - y, not -y + σ(z)
             out = []
             for i, t in enumerate(terms):
                 negative = t.could_extract_minus_sign()
-                s = _paren(self.print(-t if negative else t), _PREC_ADD + 1)
+                s = self.paren(self._body(-t if negative else t, args, elementwise), _PREC_ADD + 1)
                 out.append((("-" if negative else "") if i == 0 else (" - " if negative else " + ")) + s)
             return "".join(out), _PREC_ADD
         if e.is_Mul:
             num, den = sp.fraction(e)
             if den != 1:
-                left = self.print(num)
-                right = self.print(den)
-                op = "./" if self.elementwise and _slots(den) else "/"
-                return f"{_paren(left, _PREC_MUL)}{op}{_paren(right, _PREC_POW)}", _PREC_MUL
+                return self.fraction(self._body(num, args, elementwise), self._body(den, args, elementwise),
+                                     elementwise and bool(_slots(den)))
             factors = list(e.as_ordered_factors())
-            coeff = [f for f in factors if not _slots(f)]
+            c = sp.Mul(*[f for f in factors if not _slots(f)])
             rest = [f for f in factors if _slots(f)]
             prefix = ""
             parts = []
-            c = sp.Mul(*coeff)
             if c == -1:
                 prefix = "-"
             elif c != 1:
-                parts.append(_paren(_sympy_text(c), _PREC_MUL + (1 if c.could_extract_minus_sign() else 0)))
-            op = ".*" if self.elementwise else "*"
-            body = op.join(_paren(self.print(f), _PREC_POW) for f in rest)
-            joined = "*".join(parts + [body]) if parts else body
+                parts.append(self.paren(self._sympy(c), _PREC_MUL + (1 if c.could_extract_minus_sign() else 0)))
+            body = self.join([self.paren(self._body(f, args, elementwise), _PREC_POW) for f in rest],
+                             self.HADAMARD if elementwise else self.TIMES)
+            joined = self.join(parts + [body], self.TIMES) if parts else body
             return prefix + joined, _PREC_MUL
         if e.is_Pow:
             base, exp = e.args
             if exp == sp.Rational(1, 2):
-                return f"sqrt({self.print(base)[0]})", _PREC_ATOM
-            op = ".^" if self.elementwise else "**"
-            ex = _sympy_text(exp)
-            return f"{_paren(self.print(base), _PREC_ATOM)}{op}{_paren(ex, _PREC_ATOM)}", _PREC_POW
-        if isinstance(e, sp.Function) or isinstance(e, sp.Heaviside):
-            name = _function_name(e)
+                return self.call(self.function("sqrt"), self._body(base, args, elementwise)[0]), _PREC_ATOM
+            return self.power(self.paren(self._body(base, args, elementwise), _PREC_ATOM),
+                              self.paren(self._sympy(exp), _PREC_ATOM), elementwise), _PREC_POW
+        if isinstance(e, (sp.Function, sp.Heaviside)):
             shown = e.args[:1] if isinstance(e, sp.Heaviside) and e.args[1:] == (sp.S.Half,) else e.args
-            inner = ", ".join(self.print(a)[0] for a in shown)
-            return f"{name}({inner})", _PREC_ATOM
-        printer = StrPrinter()
-        return printer.doprint(e), _PREC_ATOM
+            inner = ", ".join(self._body(a, args, elementwise)[0] for a in shown)
+            return self.call(self.function(type(e).__name__), inner), _PREC_ATOM
+        return self.number(e), _PREC_ATOM
+
+
+def _is_reciprocal(c: Map) -> bool:
+    num, den = sp.fraction(c.body)
+    return num == 1 and den != 1
 
 
 def _slots(e: sp.Basic) -> set[sp.Symbol]:
@@ -934,26 +987,6 @@ def _ordered_terms(e: sp.Expr) -> list[sp.Expr]:
     from sympy.printing.str import StrPrinter
 
     return list(StrPrinter()._as_ordered_terms(e))
-
-
-def _function_name(e: sp.Basic) -> str:
-    name = type(e).__name__
-    return {"Abs": "abs"}.get(name, name)
-
-
-def _map_text(n: Map) -> tuple[str, int]:
-    return _BodyPrinter(n.args, elementwise=not n.is_scalar or _chain_piece(n.args[0])).print(n.body)
-
-
-def _sympy_text(e: sp.Expr) -> tuple[str, int]:
-    s = sp.sstr(e)
-    if e.is_Add or (e.is_Number and e.could_extract_minus_sign()):
-        return s, _PREC_ADD
-    if e.is_Mul or (e.is_Rational and not e.is_Integer):
-        return s, _PREC_MUL
-    if e.is_Pow:
-        return s, _PREC_POW
-    return s, _PREC_ATOM
 
 
 def shape_of(n: Node) -> str:

@@ -651,9 +651,11 @@ class MatrixBuilder(Builder):
             if not self.sizes.unify(y.shape[0], z.shape[0]) or y.kind != "vector":  # type: ignore[arg-type]
                 raise self._fail(f"cross_entropy(softmax({self._src(z)}), {self._src(y)}): the labels need as many "
                                  f"entries as the logits ({self._shape(z)}), not {self._shape(y)}", func.start_pos)
-            self._note(f"cross_entropy(softmax({self._src(z)}), {self._src(y)}) = ln Σₖ exp({self._src(z)})ₖ − "
-                       f"{self._src(y)}ᵀ{self._src(z)}, which is −{self._src(y)}ᵀ ln softmax({self._src(z)}) for labels "
-                       "that sum to 1 (one-hot or soft labels)")
+            zs = self._src(z) if isinstance(z, mx.Var) else f"({self._src(z)})"
+            self._note(f"cross_entropy(softmax(z), {self._src(y)}) with z = {self._src(z)} is ln Σₖ exp(zₖ) − "
+                       f"{self._src(y)}ᵀz, which is −{self._src(y)}ᵀ ln softmax(z) for labels that sum to 1 "
+                       "(one-hot or soft labels)")
+            del zs
             return mx.SoftmaxCE(z, y)
         if p.kind != "vector" or y.kind != "vector":
             raise self._fail("cross_entropy(p, y) of vectors needs vectors p and y", func.start_pos)
