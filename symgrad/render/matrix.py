@@ -16,7 +16,7 @@ branch in ``_step_lines``.
 >>> print(to_plain(gradient_document(gradient("x^T A x", "x", "A: n×n"))), end="")  # doctest: +ELLIPSIS
 input: x^T A x  →  xᵀAx
   note: x is read as a vector of n entries (it is transposed)
-layout: denominator layout: ...
+note: layout: denominator layout: ...
 Steps (∇ₓ f)
 1. Product rule for differentials: d(AB) = dA·B + A·dB
    d[xᵀAx] = dxᵀAx + xᵀA dx
@@ -88,11 +88,12 @@ class UnicodePrinter(TextPrinter):
             return op.join(parts)
         out = ""
         for p in parts:
+            if out and p.startswith("d") and out[-1].isalnum():
+                out += " " + p  # xᵀA dx: a differential stands apart
+                continue
             if out and p and out[-1].isascii() and out[-1].isalnum() and p[0].isascii() and p[0].isalnum() \
                     and (_word_end(out) > 1 or _word_start(p) > 1):
                 out += "·"
-            elif out and out[-1] == "d" and False:
-                pass
             out += p
         return out
 
