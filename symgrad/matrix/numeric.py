@@ -214,7 +214,7 @@ def _float(e: sp.Expr) -> float | None:
 # generated code --------------------------------------------------------------------------------
 BACKENDS = ("numpy", "jax", "torch")
 _MOD = {"numpy": "np", "jax": "jnp", "torch": "torch"}
-_IMPORT = {"numpy": "import numpy as np", "jax": "import jax.numpy as jnp", "torch": "import torch"}
+_IMPORT = {"numpy": "import numpy as np", "jax": "import jax\nimport jax.numpy as jnp", "torch": "import torch"}
 
 
 class _Code:
@@ -435,7 +435,7 @@ def verify(source: str) -> None:
         if k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
         if isinstance(node, ast.Import):
-            if not all((a.name, a.asname) in {("numpy", "np"), ("jax.numpy", "jnp"), ("torch", None)} for a in node.names):
+            if not all((a.name, a.asname) in {("numpy", "np"), ("jax", None), ("jax.numpy", "jnp"), ("torch", None)} for a in node.names):
                 bad(node.lineno, "an import symgrad does not write")
             continue
         if not isinstance(node, ast.FunctionDef) or node.name not in ("f", "grad_f") or node.decorator_list:
