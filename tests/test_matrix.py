@@ -138,7 +138,6 @@ def test_gradients_against_an_independent_expansion() -> None:
     mse = ((z - y).T * (z - y))[0]
     for f_oracle, text, wrt_sym, wrt in ((ce, "cross_entropy(softmax(W x + b), y)", W, "W"),
                                         (mse, "‖W x + b - y‖²", W, "W"), (ce, "cross_entropy(softmax(W x + b), y)", b, "b")):
-        g = m.gradient(text, wrt, "W: m×n, x: n")
         values = {"W": rng.normal(size=(k, n)), "x": rng.normal(size=n), "b": rng.normal(size=k), "y": rng.normal(size=k)}
         subs = {}
         for name, sym in (("W", W), ("x", x), ("b", b), ("y", y)):

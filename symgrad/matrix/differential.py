@@ -37,7 +37,7 @@ import sympy as sp
 from symgrad.errors import InputError, Unsupported
 from symgrad.matrix import expr as mx
 from symgrad.matrix.expr import D, Node, Var
-from symgrad.records import field, record
+from symgrad.records import record
 
 
 # records --------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ To add a node: a record here with ``shape``/``children``/``rebuild``, its case i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import sympy as sp
@@ -59,7 +59,7 @@ class ShapeError(ValueError):
     """Two shapes that do not fit (the notation builder turns it into a ParseError with a caret)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def slot(i: int) -> sp.Symbol:
     """The i-th placeholder of a ``Map`` body."""
     return sp.Symbol(f"_a{i}", real=True)

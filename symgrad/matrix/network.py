@@ -162,7 +162,7 @@ def relabel(n: Node, names: dict[Node, str]) -> Node:
 
 def backprop(parsed: Any, params: list[str] | None = None) -> dict[str, Any]:
     """The structure, the names and, per parameter, its gradient in δ form and written out."""
-    from symgrad.matrix.differential import _Adjoint, _Ids, differentiate, terms, tidy
+    from symgrad.matrix.differential import _Ids, differentiate, terms, tidy
 
     f = parsed.expr
     structure = layers(f)

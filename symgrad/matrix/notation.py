@@ -27,9 +27,9 @@ a matrix) pass the kinds its notation shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import sympy as sp
 
@@ -475,7 +475,7 @@ class MatrixBuilder(Builder):
                                  op.start_pos) from None
         if not (b.is_scalar and not mx._chain_piece(b)):
             raise self._fail(f"division by the {self._shape(b)} {self._src(b)}", op.start_pos,
-                             f"for a matrix write the inverse, as in A^-1 or A^{{-1}}; ./ divides entry by entry")
+                             "for a matrix write the inverse, as in A^-1 or A^{-1}; ./ divides entry by entry")
         if isinstance(b, mx.Const) and b.value.is_zero:
             raise self._fail("division by zero", op.start_pos)
         return self._mark(mx.mul(a, mx.inverse(b)), start)
@@ -661,7 +661,7 @@ class MatrixBuilder(Builder):
             raise self._fail("cross_entropy(p, y) of vectors needs vectors p and y", func.start_pos)
         if not self.sizes.unify(p.shape[0], y.shape[0]):  # type: ignore[arg-type]
             raise self._fail(f"cross_entropy({self._src(p)}, {self._src(y)}): p and y need the same length", func.start_pos)
-        self._note(f"cross_entropy(p, y) of vectors p that are not a softmax is the binary cross-entropy summed over the "
+        self._note("cross_entropy(p, y) of vectors p that are not a softmax is the binary cross-entropy summed over the "
                    "entries: −Σᵢ yᵢ ln pᵢ + (1 − yᵢ) ln(1 − pᵢ) (for a softmax write cross_entropy(softmax(z), y))")
         a, b = mx.slot(0), mx.slot(1)
         return mx.Sum(mx.emap(-(b * sp.log(a) + (1 - b) * sp.log(1 - a)), [p, y]))

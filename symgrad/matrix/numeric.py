@@ -165,8 +165,6 @@ def _as_matrix(val: Any, var: Var, whole: str, off: int) -> sp.Matrix:
         if not all(isinstance(v, list) for v in val):
             raise ParseError(f"the value of {var.name} mixes numbers and rows", whole, off)
         rows = val
-        if var.declared != "matrix" and all(len(r) == 1 for r in rows):
-            rows = rows
     width = len(rows[0]) if rows else 0
     if any(len(r) != width for r in rows) or not rows or not width:
         raise ParseError(f"the rows of {var.name} do not all have the same length", whole, off)
@@ -416,8 +414,8 @@ _ALLOWED_CALLS = {"reshape", "asarray", "as_tensor", "exp", "log", "sqrt", "sum"
                   "heaviside", "where", "maximum", "minimum", "abs", "sign", "log1p", "expm1", "logaddexp", "sigmoid",
                   "relu", "softplus", "cosh", "sinh", "arctan", "arcsin", "arccos", "arctanh", "atan", "asin", "acos",
                   "atanh", "power", "pow", "floor", "ceil", "round", "erf", "special", "nn", "functional", "float64",
-                  "linalg", "logaddexp", "clamp", "exp2", "log2", "log10", "expit", "scipy", "full_like", "zeros_like",
-                  "ones_like", "heaviside", "tensor", "array", "float"}
+                  "linalg", "clamp", "exp2", "log2", "log10", "expit", "scipy", "full_like", "zeros_like",
+                  "ones_like", "tensor", "array", "float"}
 _MODULES = {"np", "jnp", "torch", "jax", "math"}
 
 

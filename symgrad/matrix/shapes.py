@@ -56,7 +56,7 @@ class Declared:
 class DimVar:
     """An undeclared size, bound by unification (``Sizes``); ``hint`` is the name it prefers."""
 
-    __slots__ = ("id", "hint")
+    __slots__ = ("hint", "id")
 
     def __init__(self, id: int, hint: str = "") -> None:
         self.id = id

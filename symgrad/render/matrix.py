@@ -32,7 +32,6 @@ from typing import Any, Union
 
 import sympy as sp
 
-from symgrad.matrix import expr as mx
 from symgrad.matrix.expr import Node, TextPrinter, Var
 from symgrad.records import record
 from symgrad.render import backends
@@ -281,7 +280,6 @@ def gradient_lines(step: Any) -> list[MatrixLine]:
 
 
 def _intro(parsed: Any) -> list[Any]:
-    from symgrad.render.document import Interpretation
 
     return [_MatrixInterpretation(parsed.text, parsed.expr, tuple(parsed.notes)),
             Text("layout: " + _layout(), style="note")]
