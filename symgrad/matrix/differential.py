@@ -507,9 +507,13 @@ class _Adjoint:
                 if not mx.has_d(a):
                     continue
                 c = sp.diff(n.body, mx.slot(i))
-                if elementwise:
-                    self.say("an elementwise product moves across: ⟨G, a ⊙ dz⟩ = ⟨G ⊙ a, dz⟩")
                 weight = mx.emap(c * mx.slot(len(args)), args + [g])
+                if elementwise and mx.is_number(a):
+                    # a number in every entry (b in σ(Xw + b)): its weight is the sum over the entries
+                    self.say("a number in every entry: ⟨G, a·db⟩ = sum(G ⊙ a)·db")
+                    weight = _summed(weight)
+                elif elementwise:
+                    self.say("an elementwise product moves across: ⟨G, a ⊙ dz⟩ = ⟨G ⊙ a, dz⟩")
                 total.append(self.run(a, weight))
             return mx.add(*total)
         if isinstance(n, mx.Trace):
@@ -529,12 +533,24 @@ class _Adjoint:
         raise Unsupported(f"symgrad cannot read the gradient off a differential containing {type(n).__name__}")
 
 
+def _summed(n: Node) -> Node:
+    """sum(N) of the entries (c·sum(N′) for N = c·N′; a number is its own sum)."""
+    if mx.is_number(n):
+        return n
+    c, rest = mx.split_coefficient(n)
+    return mx.mul(c, mx.Sum(rest))
+
+
 def _inner(g: Node, p: Node, adj: _Adjoint) -> Node:
-    """⟨G, P⟩ = tr(GᵀP), a number (just G·P when both are numbers)."""
+    """⟨G, P⟩ = tr(GᵀP), a number (just G·P when both are numbers; sum(G) for P = 𝟙)."""
     if p.is_scalar and not mx._chain_piece(p):
         return mx.mul(g, p)
     if p.is_scalar:
         return mx.mul(g, p)
+    c, rest = mx.split_coefficient(p)
+    if isinstance(rest, mx.Ones):
+        adj.say("⟨G, s·𝟙⟩ = s·sum(G)")
+        return mx.mul(c, _summed(g))
     adj.say("⟨G, s·P⟩ = s·tr(GᵀP)")
     return mx.Trace(mx.mul(mx.transpose(g), p))
 
@@ -614,6 +630,9 @@ def _jac(n: Node, var: Var) -> Node:
         for i, a in enumerate(args):
             if mx.has_d(a):
                 c = sp.diff(n.body, mx.slot(i))
+                if mx.is_number(a) and not mx.is_number(n):
+                    out.append(mx.mul(mx.emap(c, args), _jac(a, var)))  # a number in every entry: a column
+                    continue
                 out.append(mx.mul(mx.diag(mx.emap(c, args)), _jac(a, var)))
         return mx.add(*out)
     raise Unsupported(f"symgrad cannot read a Jacobian off a differential containing {type(n).__name__}")

@@ -131,7 +131,10 @@ class Node:
 # leaves ---------------------------------------------------------------------------------------
 @record
 class Var(Node):
-    """A vector or matrix variable: ``x`` (n×1), ``W`` (m×n); ``symmetric`` if declared so."""
+    """A vector or matrix variable: ``x`` (n×1), ``W`` (m×n); ``symmetric`` if declared so.
+
+    ``declared="scalar"`` (1×1): a number taken as a variable, for ∂f/∂λ (``lift`` makes it from
+    the scalar name λ inside the expression's numbers); it is a number, never part of a chain."""
 
     name: str
     nrows: Dim
@@ -192,6 +195,19 @@ class Ones(Node):
     @property
     def shape(self) -> Shape:
         return (self.nrows, self.ncols)
+
+
+@record
+class OneHot(Node):
+    """The standard basis vector e_k (n×1): 1 in entry k (counted from 1), 0 elsewhere, for a class
+    index k (a number or a scalar name): cross_entropy(softmax(z), k) has labels e_k."""
+
+    index: sp.Expr
+    n: Dim
+
+    @property
+    def shape(self) -> Shape:
+        return (self.n, 1)
 
 
 @record
@@ -398,14 +414,15 @@ class DiagPart(_Unary):
 
 @record
 class Map(Node):
-    """``body`` (a scalar expression in ``_a0, _a1, …``) applied entry by entry to ``args``."""
+    """``body`` (a scalar expression in ``_a0, _a1, …``) applied entry by entry to ``args``; a
+    number among the arguments (a scalar variable b in σ(Xw + b)) is the same in every entry."""
 
     body: sp.Expr
     args: tuple[Node, ...]
 
     @property
     def shape(self) -> Shape:
-        return self.args[0].shape
+        return next((a.shape for a in self.args if not is_number(a)), self.args[0].shape)
 
     @property
     def children(self) -> tuple[Node, ...]:
@@ -440,10 +457,20 @@ def same(a: Dim, b: Dim) -> bool:
 
 
 def _chain_piece(n: Node) -> bool:
-    """A factor that belongs to a matrix chain even when 1×1 (a vector or matrix of size 1, dX)."""
-    return isinstance(n, (Var, D)) or (isinstance(n, Transpose) and _chain_piece(n.arg)) or (
+    """A factor that belongs to a matrix chain even when 1×1 (a vector or matrix of size 1, dX);
+    a scalar variable and its differential dλ are numbers, not chain pieces."""
+    if isinstance(n, Var):
+        return n.declared != "scalar"
+    if isinstance(n, D):
+        return n.var.declared != "scalar"
+    return (isinstance(n, Transpose) and _chain_piece(n.arg)) or (
         n.is_scalar and not isinstance(n, (Const, Map, Det, Trace, Sum, Norm, SqNorm, SoftmaxCE, Mul, Named))
     )
+
+
+def is_number(n: Node) -> bool:
+    """A scalar that is a number (not a 1×1 vector or matrix in a chain)."""
+    return n.is_scalar and not _chain_piece(n)
 
 
 def const(value: Any) -> Const:
@@ -509,14 +536,18 @@ def emap(body: sp.Expr, args: Sequence[Node]) -> Node:
     used = sorted((s for s in body.free_symbols if _is_slot(s)), key=lambda s: int(s.name[2:]))
     kept = [flat[int(s.name[2:])] for s in used]
     body = body.xreplace({s: slot(i) for i, s in enumerate(used)})
-    scalar = not args or args[0].is_scalar and not _chain_piece(args[0])
+    shaped = [a for a in args if not is_number(a)]
+    scalar = not shaped
     if not kept:
         if scalar or not args:
             return Const(body)
-        shape = args[0].shape
+        shape = shaped[0].shape
         if body == 0:
             return Zero(*shape)
         return mul(Const(body), Ones(*shape))
+    if shaped and all(is_number(k) for k in kept):
+        # only the numbers are left of an entrywise map (∂(z + b)/∂b): the number in every entry, s·𝟙
+        return mul(emap(body, kept), Ones(*shaped[0].shape))
     if body == slot(0):
         return kept[0]
     if not kept[0].is_scalar or _chain_piece(kept[0]):
@@ -744,6 +775,48 @@ def transform(node: Node, fn: Callable[[Node], Node | None]) -> Node:
 def unname(node: Node) -> Node:
     """``node`` with every ``Named`` intermediate replaced by its definition."""
     return transform(node, lambda n: n.definition if isinstance(n, Named) else None)
+
+
+def scalar_names(node: Node) -> set[str]:
+    """The scalar names (λ, c, b) in the numbers of ``node``: its ``Const`` values, ``Map`` bodies
+    and class indices."""
+    out: set[str] = set()
+    for n in node.walk():
+        e = n.value if isinstance(n, Const) else n.body if isinstance(n, Map) else n.index if isinstance(n, OneHot) else None
+        if e is not None:
+            out |= {s.name for s in e.free_symbols if isinstance(s, sp.Symbol) and not _is_slot(s)}
+    return out
+
+
+def lift(node: Node, name: str) -> tuple[Node, Var]:
+    """``node`` with the scalar name ``name`` made a variable (a 1×1 ``Var`` declared scalar), so
+    that the differential engine can take ∂f/∂λ: a number λ·‖w‖² becomes the product of the
+    variable λ and ‖w‖², and σ(Xw + b) the entrywise map of Xw and the number b.
+
+    >>> from symgrad.matrix.notation import parse
+    >>> lifted, lam = lift(parse("‖w‖² + λ sum(w)", "w: n").expr, "lambda")
+    >>> lam.declared, text(lifted) == "norm(w)**2 + lambda*sum(w)", isinstance(lifted, Map)
+    ('scalar', True, True)
+    """
+    var = Var(name, 1, 1, "scalar")
+
+    def symbols(e: sp.Basic) -> list[sp.Symbol]:
+        return [s for s in e.free_symbols if isinstance(s, sp.Symbol) and s.name == name]
+
+    def fn(n: Node) -> Node | None:
+        if isinstance(n, Const) and symbols(n.value):
+            return emap(n.value.xreplace({s: slot(0) for s in symbols(n.value)}), [var])
+        if isinstance(n, Map) and symbols(n.body):
+            k = len(n.args)
+            return emap(n.body.xreplace({s: slot(k) for s in symbols(n.body)}), [*n.args, var])
+        if isinstance(n, OneHot) and symbols(n.index):
+            from symgrad.errors import InputError
+
+            raise InputError(f"{name} is a class index, a whole number: nothing is differentiable by it",
+                             suggestion="take the gradient by the logits' parameters")
+        return None
+
+    return transform(node, fn), var
 
 
 def depends(node: Node, var: Var) -> bool:
