@@ -91,7 +91,8 @@ def bench_point(smoke: bool) -> list[Row]:
 
 def bench_adam(smoke: bool) -> list[Row]:
     import symgrad
-    from symgrad.numeric.descend import descend, objective
+    from symgrad.numeric.descend import descend
+    from symgrad.numeric.objective import objective
     from symgrad.numeric.optimizers import adam
 
     steps = 1000 if smoke else 10_000
@@ -183,7 +184,9 @@ if __name__ == "__main__":
     import sys
 
     for row in run("--smoke" in sys.argv):
-        ratio = "" if not row["reference_s"] or not row["symgrad_s"] else f"{row['reference_s'] / row['symgrad_s']:.1f}x"
+        ratio = ("" if not row["reference_s"] or not row["symgrad_s"]
+                 else f"{row['reference_s'] / row['symgrad_s']:.1f}x")
         ours = "-" if row["symgrad_s"] is None else f"{row['symgrad_s']:.3g}"
         print(f"{row['section']:>32} | {row['case']:<42} | {ours:>9} s | {row['reference']:<32} | "
-              f"{row['reference_s'] if row['reference_s'] is None else format(row['reference_s'], '.3g')} | {ratio} | {row['note']}")
+              f"{row['reference_s'] if row['reference_s'] is None else format(row['reference_s'], '.3g')} | {ratio} | "
+              f"{row['note']}")

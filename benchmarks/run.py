@@ -129,11 +129,12 @@ def bench_corpus(smoke: bool) -> list[Row]:
     try:
         from corpus import CORPUS
     except ImportError:
-        return [{"section": "worked derivations", "case": "corpus", "symgrad_s": None, "reference": "sympy.diff + simplify",
+        return [{"section": "worked derivations", "case": "corpus", "symgrad_s": None,
+                 "reference": "sympy.diff + simplify",
                  "reference_s": None, "note": "tests/corpus.py not found"}]
     import sympy as sp
 
-    from symgrad.calculus import default_variable
+    from symgrad.expressions import default_variable
     from symgrad.parsing import parse
 
     worked = _worked_derivation()
@@ -169,7 +170,7 @@ def _worked_derivation() -> Callable[..., object]:
     """parse -> steps -> plain text, as ``symgrad diff`` does (without process start-up)."""
     from typer.testing import CliRunner
 
-    from symgrad.cli.app import app
+    from symgrad.cli.options import app
 
     runner = CliRunner()
 

@@ -5,7 +5,7 @@ calculus is real analysis); outside, people write ``sympy.Symbol("x")``, ``sympy
 and ``expr.subs("x", 3)``, which make and match plain symbols. So at this boundary:
 
 - **in**: text goes through the grammar; SymPy expressions are taken in symgrad's variables,
-  a plain symbol meaning the variable of its name (``calculus.as_expr``, ``calculus.real_variables``);
+  a plain symbol meaning the variable of its name (``as_expr``, ``vocabulary.symbols.real_variables``);
   ``wrt`` may be a name or any SymPy symbol of that name;
 - **out**: every SymPy object returned is written in plain symbols and functions (``plain``), so
   ``.subs("x", 3)``, ``.subs(sympy.Symbol("x"), 3)``, ``sympy.lambdify`` and ``==`` with your own
@@ -30,15 +30,13 @@ of them, convert what it returns with ``plain``, and name it in ``symgrad/__init
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
-from symgrad import calculus
+from symgrad import calculus, expressions
 from symgrad.errors import ExpressionTypeError
-
-ExprLike = Union[str, sp.Basic]
-VarLike = Union[str, sp.Symbol]
+from symgrad.expressions import ExprLike, VarLike
 
 
 def plain(expr: sp.Basic) -> sp.Basic:
@@ -102,7 +100,7 @@ def variables(expr: ExprLike) -> list[sp.Symbol]:
     >>> variables("theta10 + theta2 * x + y")
     [theta2, theta10, x, y]
     """
-    return [plain(s) for s in calculus.variables(expr)]  # type: ignore[misc]
+    return [plain(s) for s in expressions.variables(expr)]
 
 
 def derivative(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1) -> sp.Expr:
@@ -117,7 +115,7 @@ def derivative(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, o
     >>> derivative("x^3 y^2", wrt="x,y")
     6*x**2*y
     """
-    return plain(calculus.derivative(expr, wrt, order))  # type: ignore[return-value]
+    return plain(calculus.derivative(expr, wrt, order))
 
 
 def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list[sp.Expr]:
@@ -126,7 +124,7 @@ def gradient(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) -> list
     >>> gradient("y**2 - x**2")
     [-2*x, 2*y]
     """
-    return [plain(g) for g in calculus.gradient(expr, wrt)]  # type: ignore[misc]
+    return [plain(g) for g in calculus.gradient(expr, wrt)]
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, **options: Any) -> Any:
@@ -140,8 +138,8 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     >>> [root.rule for root in d.steps], d.check
     (['sigmoid', 'simplify'], 'exact')
     """
+    from symgrad.budget import deep_recursion
     from symgrad.steps import derive as worked
-    from symgrad.steps.derivation import deep_recursion
 
     derivation = worked(expr, wrt, order, **options)
     with deep_recursion():

@@ -48,6 +48,7 @@ through Python code in ``isolated``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -406,7 +407,9 @@ def run_guarded(fn: Callable[[], T], timeout: float | None = None) -> T:
             except Interrupt:
                 raise _ran_out(timeout or 0) from None
             except TooLarge as exc:  # an exact number SymPy was about to compute
-                raise BudgetExceeded(exc.message, suggestion="symgrad stops here: no time budget would be enough for this number") from None
+                raise BudgetExceeded(exc.message,
+                                     suggestion="symgrad stops here: no time budget would be enough for this "
+                                                "number") from None
         except BaseException as exc:  # handed to the waiting thread, which re-raises it
             box["error"] = exc
 
@@ -420,10 +423,8 @@ def run_guarded(fn: Callable[[], T], timeout: float | None = None) -> T:
         sys.setrecursionlimit(RECURSION_LIMIT)
     old_size = threading.stack_size()
     try:
-        try:
+        with contextlib.suppress(ValueError, RuntimeError):  # a platform without adjustable stacks: the default one
             threading.stack_size(STACK_SIZE)
-        except (ValueError, RuntimeError):  # a platform without adjustable stacks: the default one
-            pass
         worker = threading.Thread(target=target, name="symgrad-work", daemon=True)
         worker.start()
     finally:
@@ -436,7 +437,7 @@ def run_guarded(fn: Callable[[], T], timeout: float | None = None) -> T:
     if "error" in box:
         error = box.pop("error")
         raise error.with_traceback(error.__traceback__)
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 def _wait(worker: threading.Thread, timeout: float | None) -> None:
@@ -452,7 +453,8 @@ def _wait(worker: threading.Thread, timeout: float | None) -> None:
             return
         if cpu_clock() >= cpu_end or time.monotonic() >= wall_end:
             what = (f"the time budget of {timeout:g} s ran out" if cpu_clock() >= cpu_end else
-                    f"the computation waited {wall_backstop(timeout):g} s (the wall-clock limit for a time budget of {timeout:g} s)")
+                    f"the computation waited {wall_backstop(timeout):g} s (the wall-clock limit for a time budget of "
+                    f"{timeout:g} s)")
             raise BudgetExceeded(f"{what}, and the computation could not be interrupted", suggestion=_HINT)
 
 
@@ -512,7 +514,7 @@ def isolated(fn: Callable[..., T], *args: Any, timeout: float | None = None, mem
         finally:
             os._exit(status)
     os.close(write_fd)
-    return _collect(pid, read_fd, budget or 0, wall_left)  # type: ignore[no-any-return]
+    return _collect(pid, read_fd, budget or 0, wall_left)
 
 
 def _cap_memory(extra: int) -> None:
@@ -590,3 +592,16 @@ def _collect(pid: int, read_fd: int, seconds: float, wall_left: float | None) ->
             raise BudgetExceeded("the computation ran out of memory", suggestion="try a simpler input") from None
         raise value
     return value
+
+
+@contextmanager
+def deep_recursion(limit: int = 20_000) -> Iterator[None]:
+    """Room for trees as deep as the parser allows (a chain nested 1 100 deep needs ~4 000 frames)."""
+    old = sys.getrecursionlimit()
+    if old < limit:
+        sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        if old < limit:
+            sys.setrecursionlimit(old)

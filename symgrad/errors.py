@@ -76,12 +76,10 @@ class ParseError(InputError):
         position: int | None,
         *,
         suggestion: str | None = None,
-        label: str = "",
     ) -> None:
         super().__init__(message, suggestion=suggestion)
         self.text = text
         self.position = position
-        self.label = label
 
     def to_json(self) -> dict[str, object]:
         data = super().to_json()
@@ -113,7 +111,9 @@ class ParseError(InputError):
         return "".join(cleaned), col
 
     def render(self) -> str:
-        where = "at end of input" if self.position is None or self.position >= len(self.text) else f"at column {self.position + 1}"
+        position = self.position
+        where = ("at end of input" if position is None or position >= len(self.text)
+                 else f"at column {position + 1}")
         lines = [f"error: {self.message} {where}"]
         if self.text:
             shown, col = self.context()
@@ -185,9 +185,11 @@ def from_sympy(exc: BaseException) -> ComputeError | None:
     if type(exc).__name__ == "PrintMethodNotImplementedError" or any("/sympy/printing/codeprinter" in f for f in files):
         import re
 
-        found = re.search(r"Unsupported by <class '[^']*'>: (\w+)", str(exc)) or re.search(r"method: _print_(\w+)", str(exc))
+        found = re.search(r"Unsupported by <class '[^']*'>: (\w+)", str(exc)) or re.search(r"method: _print_(\w+)",
+                                                                                           str(exc))
         name = found.group(1) if found else "a function in this expression"
-        return ComputeError(f"SymPy's code printer has no translation of {name}, so it cannot be written as Python code",
+        return ComputeError(f"SymPy's code printer has no translation of {name}, so it cannot be written as Python "
+                            f"code",
                             suggestion="the numeric backends know the functions of symgrad's grammar; "
                                        "rewrite the expression with those")
     if any("/sympy/printing/" in f for f in files):

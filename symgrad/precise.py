@@ -1,6 +1,6 @@
 """Values at a point, right to the digits shown: ball arithmetic at a rising working precision.
 
-Stage: numbers (used by ``calculus.evaluate`` and the link-by-link evaluation of deep chains in
+Stage: numbers (used by ``symgrad.evaluate`` and the link-by-link evaluation of deep chains in
 ``steps.verify``). SymPy's ``evalf`` is adaptive only where its own table has a rule (sums,
 products, powers, sin, cos, exp, log); any other function (tanh, σ, cosh, …) gets its argument at
 evalf's default working precision (333 bits) and then claims full accuracy for its value. So
@@ -23,7 +23,7 @@ the class an ``_eval_mpmath``). Functions with neither fall back to their own ``
 the working precision, still inside the ball bookkeeping.
 
 >>> import sympy as sp
->>> from symgrad.functions import sigmoid
+>>> from symgrad.vocabulary.functions import sigmoid
 >>> result = settle(sigmoid(400) * (1 - sigmoid(400)))
 >>> result.status, float(result.value)
 ('settled', 1.9151695967140057e-174)
@@ -346,7 +346,7 @@ class _Walker:
         dps = mpmath.libmp.prec_to_dps(self.precision)
         try:
             value = node.evalf(dps, strict=True, maxn=2 * dps)
-        except Exception:  # noqa: BLE001 - SymPy raises many kinds here; the ball says "unknown"
+        except Exception:
             return _NAN_BALL
         if not value.is_number or value.free_symbols:
             raise NoValue(str(node))
@@ -388,7 +388,7 @@ def _power(base: Any, exponent: Any) -> Any:
 
 def _heaviside(u: Any, *h0: Any) -> Any:
     if isinstance(u, mpmath.mpc):
-        raise ValueError("Heaviside of a complex number")  # noqa: TRY004 - the evaluator's "no value" signal
+        raise ValueError("Heaviside of a complex number")
     if u > 0:
         return mpmath.mpf(1)
     if u < 0:
@@ -418,7 +418,7 @@ _DELTA = object()
 
 def _special(node: sp.Basic) -> Any:
     """Functions SymPy evaluates its own way (not by an mpmath function of the same name)."""
-    from symgrad.functions import relu
+    from symgrad.vocabulary.functions import relu
 
     if isinstance(node, sp.Abs):
         return abs
@@ -457,7 +457,7 @@ def _mpmath_rule(node: sp.Basic) -> tuple[Callable[..., Any], tuple[sp.Basic, ..
         return None
     custom = getattr(node, "_eval_mpmath", None)
     if custom is not None:
-        return custom()  # type: ignore[no-any-return]
+        return custom()
     from sympy.core.function import MPMATH_TRANSLATIONS
 
     name = node.func.__name__

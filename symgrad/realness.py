@@ -1,8 +1,9 @@
 """Real functions only: refuse an expression that is real on no interval, and read 0^u.
 
 Stage: between parsing and the work: ``refuse_unreal`` for every expression given
-(``calculus.as_expr``), ``prepare`` before differentiating (``calculus.derivative``,
-``steps.derive``, ``multivar.mixed``, the ``hessian`` and ``jacobian`` commands). symgrad's variables are real and its calculus is real analysis, but SymPy
+(``as_expr``), ``prepare`` before differentiating (``calculus.derivative``,
+``steps.derive``, ``multivar.mixed``, the ``hessian`` and ``jacobian`` commands). symgrad's variables are real and its
+calculus is real analysis, but SymPy
 differentiates in the complex plane: (−1)^x has the derivative (−1)^x·iπ, 0^x has 0^x·zoo, and
 ln(−x² − 1) has a real-looking derivative of a function that exists nowhere. Each would be a
 confident answer about a function that is not there. ``prepare`` looks for the forms that are
@@ -70,7 +71,7 @@ _OUTSIDE: dict[type, tuple[Callable[[sp.Expr], bool | None], str]] = {}
 
 
 def _shown(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     text = oneline(expr)
     return text if len(text) <= 80 else text[:79] + "…"
@@ -78,7 +79,7 @@ def _shown(expr: sp.Basic) -> str:
 
 def _of(expr: sp.Basic) -> str:
     """"of x", "of x, y": the variables a message speaks of."""
-    from symgrad.calculus import natural_key
+    from symgrad.vocabulary.symbols import natural_key
 
     names = sorted((s for s in expr.free_symbols if isinstance(s, sp.Symbol)), key=natural_key)
     return " of " + ", ".join(str(s) for s in names) if names else ""
@@ -145,11 +146,13 @@ def prepare(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
 
     >>> x = sp.Symbol("x", real=True)
     >>> prepare(sp.Integer(0) ** (x**3 + 2**x + 2) + x)
-    (x, ('0^(2^x + x³ + 2) is 0 where its exponent is positive and undefined where it is negative: it is taken as 0, so its derivative is 0 there',))
+    (x, ('0^(2^x + x³ + 2) is 0 where its exponent is positive and undefined where it is negative: it is taken as 0,
+    so its derivative is 0 there',))
     >>> prepare((-1) ** x)
     Traceback (most recent call last):
     ...
-    symgrad.errors.ComputeError: (-1)^x is not a real function of x: a negative base to a power that varies is real only at isolated points (where the power is a whole number), on no interval
+    symgrad.errors.ComputeError: (-1)^x is not a real function of x: a negative base to a power that varies is real
+    only at isolated points (where the power is a whole number), on no interval
     """
     notes: list[str] = []
     zeros = {p for p in expr.atoms(sp.Pow) if p.base.is_zero and p.exp.free_symbols}
@@ -168,12 +171,13 @@ def prepare(expr: sp.Expr) -> tuple[sp.Expr, tuple[str, ...]]:
 
 def refuse_unreal(expr: sp.Expr) -> None:
     """A ComputeError if ``expr`` is real on no interval (see the module docstring); every
-    expression a command or the API is given passes here (``calculus.as_expr``).
+    expression a command or the API is given passes here (``as_expr``).
 
     >>> refuse_unreal(sp.log(-sp.Symbol("x", real=True) ** 2 - 1))
     Traceback (most recent call last):
     ...
-    symgrad.errors.ComputeError: ln(-x² - 1) is not real anywhere: the domain of ln is u > 0, and u = -x² - 1 is outside it for every real value of its variables
+    symgrad.errors.ComputeError: ln(-x² - 1) is not real anywhere: the domain of ln is u > 0, and u = -x² - 1 is
+    outside it for every real value of its variables
     """
     problem = _nowhere_real(expr)
     if problem is None and expr.has(sp.I, sp.zoo, sp.nan) and not _real_somewhere(expr):

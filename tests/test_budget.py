@@ -77,7 +77,7 @@ def test_interruption_cannot_be_swallowed_by_except_exception() -> None:
         while True:
             try:
                 _spin()
-            except Exception:  # noqa: BLE001, S110 - SymPy's habit: must not swallow the budget
+            except Exception:
                 pass
 
     with pytest.raises(BudgetExceeded):
@@ -157,7 +157,8 @@ def test_fuzz_families_keep_the_promises() -> None:
     from test_properties import GrammarWalker
 
     walker, rng = GrammarWalker(), random.Random(13)
-    outcomes = [run_command(family(rng, walker)) for family in FAMILIES.values() for _ in range(3)]
+    budget_families = [FAMILIES[name] for name in ("giants", "at", "answer")]  # the others: test_fuzz_smoke.py
+    outcomes = [run_command(family(rng, walker)) for family in budget_families for _ in range(3)]
     assert "error" in outcomes  # the families do reach the size checks
 
 
@@ -179,7 +180,8 @@ def test_load_alone_does_not_break_the_budget() -> None:
     import sys
 
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    procs = [subprocess.Popen([sys.executable, "-m", "symgrad", "diff", "x cos(πx)", "--timeout", "3", "--format", "plain"],
+    procs = [subprocess.Popen([sys.executable, "-m", "symgrad", "diff", "x cos(πx)", "--timeout", "3", "--format",
+                               "plain"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(12)]
     results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
     for p in procs:

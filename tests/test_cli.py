@@ -141,7 +141,8 @@ def test_version_and_help(cli) -> None:
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True, text=True, env=full_env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True, text=True, env=full_env,
+                          timeout=120)
 
 
 def test_python_m_symgrad_piped_is_plain() -> None:
@@ -182,11 +183,13 @@ def test_mixed_partial_rejects_order(cli) -> None:
 # a variable that does not occur is noted, never a silent 0 (issue 12) --------------------------------
 @pytest.mark.parametrize("args,note", [
     (["diff", "x^2", "--wrt", "X"], "X does not occur in the expression: the derivative by X is 0 (did you mean x?)"),
-    (["diff", "x^2 y", "--wrt", "t"], "t does not occur in the expression: the derivative by t is 0 (its variables are x, y)"),
+    (["diff", "x^2 y", "--wrt", "t"],
+     "t does not occur in the expression: the derivative by t is 0 (its variables are x, y)"),
     (["diff", "x^2 y", "--wrt", "x,t"], "t does not occur in the expression"),
     (["grad", "x^2 y", "--wrt", "x,t"], "t does not occur in the expression: the derivative by t is 0"),
     (["grad", "theta^2 + y", "--wrt", "thetta,y"], "(did you mean theta?)"),
-    (["hessian", "x^2 y", "--wrt", "x,Y"], "Y does not occur in the expression: its partial derivatives are 0 (did you mean y?)"),
+    (["hessian", "x^2 y", "--wrt", "x,Y"],
+     "Y does not occur in the expression: its partial derivatives are 0 (did you mean y?)"),
     (["jacobian", "x^2 y, y", "--wrt", "x,t"], "t does not occur in the expression: its column of the Jacobian is 0"),
     (["check", "x^2", "--wrt", "X", "--answer", "0"], "(did you mean x?)"),
 ])
@@ -206,7 +209,8 @@ def test_no_note_when_every_variable_occurs(cli) -> None:
 def test_at_names_a_variable_that_does_not_occur(cli) -> None:
     data = cli("diff", "x^2", "--at", "x=1,y=2", "--format", "json").json()
     assert data["value"] == 2.0
-    assert data["notes"] == ["y does not occur in the expression: its value at the point is not used (its variable is x)"]
+    assert data["notes"] == ["y does not occur in the expression: its value at the point is not used (its variable is "
+                             "x)"]
     assert "y does not occur" in cli("grad", "x^2 z", "--at", "x=1,z=1,y=0", "--format", "plain").stdout
     assert "y does not occur" in cli("diff", "x^2 z", "--wrt", "x,z", "--at", "x=1,z=1,y=0", "--format", "plain").stdout
     res = cli("diff", "x^2", "--at", "X=1", "--format", "json")

@@ -16,10 +16,10 @@ import sympy as sp
 
 from symgrad.budget import run_guarded
 from symgrad.parsing import MAX_TREE_DEPTH, depth_limit, parse
-from symgrad.functions import sigmoid
 from symgrad.parsing.build import _INERT_NAMES, _INVERSE_PAIRS, inert, inert_class, is_constant
 from symgrad.steps import derive
 from symgrad.steps.strategies import NAMED_CHAIN
+from symgrad.vocabulary.functions import sigmoid
 
 x = sp.Symbol("x", real=True)
 p = sp.Symbol("p", positive=True)
@@ -200,7 +200,7 @@ def _named(names: list[str]):
 def test_linked_check_catches_one_wrong_factor():
     """The link-by-link oracle is not a formality: one factor changed among 200 is caught, with a
     point where the answer and the finite difference of the function differ."""
-    from symgrad.steps.verify import compare_linked
+    from symgrad.steps.links import compare_linked
 
     e, d, links, function = _named(["sin", "tanh"] * 100)
     var = d.variables[0]
@@ -215,7 +215,7 @@ def test_linked_check_catches_one_wrong_factor():
 
 def test_linked_check_falls_back_to_finite_differences():
     """An answer right in value but not the chain rule's factors: numeric, by central differences."""
-    from symgrad.steps.verify import compare_linked
+    from symgrad.steps.links import compare_linked
 
     e, d, links, function = _named(["sin"] * 70)
     var = d.variables[0]

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from symgrad.errors import InputError
 from symgrad.numeric import data as D
 from symgrad.numeric.compile import compile
-from symgrad.numeric.descend import descend, objective
+from symgrad.numeric.descend import descend
+from symgrad.numeric.objective import objective
 from symgrad.numeric.optimizers import adam, gd, sgd
 
 np = pytest.importorskip("numpy")
@@ -111,7 +112,8 @@ def test_property_unstable_steps_on_parabolas_diverge_before_any_overflow(a: flo
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(a=st.floats(0.01, 100.0), factor=st.floats(-0.98, 0.98), momentum=st.sampled_from([0.0, 0.5, 0.9, 0.99]),
        start=st.floats(-1e6, 1e6).filter(lambda v: abs(v) > 1e-6))
-def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: float, momentum: float, start: float) -> None:
+def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: float, momentum: float,
+                                                           start: float) -> None:
     # heavy ball on a·x² is stable for 0 < lr·2a < 2(1 + μ): this lr is inside for every μ ≥ 0
     lr = (1 - factor) / (2 * a)
     run = descend(_vg(f"{a!r} (x - 3)^2"), (start,), sgd(lr=lr, momentum=momentum), steps=3000)
@@ -123,7 +125,8 @@ def test_property_stable_steps_on_parabolas_never_run_away(a: float, factor: flo
     ("x^4 - x^2", (1e-10,), lambda: gd(lr=0.1), (1 / math.sqrt(2),)),
     ("5 + x^4 - x^2", (1e-12,), lambda: gd(lr=0.05), (1 / math.sqrt(2),)),
     ("cos(x)", (1e-6,), lambda: sgd(lr=0.1, momentum=0.9), (math.pi,)),
-    ("x^2 y^2 - x^2 + y^2 + x^4", (1e-9, 0.5), lambda: sgd(lr=0.02, momentum=0.5, nesterov=True), (1 / math.sqrt(2), 0.0)),
+    ("x^2 y^2 - x^2 + y^2 + x^4", (1e-9, 0.5), lambda: sgd(lr=0.02, momentum=0.5, nesterov=True), (1 / math.sqrt(2),
+                                                                                                   0.0)),
     # heavy momentum under a steady force: distance grows quadratically at first, then settles
     ("(x - 1000000)^2", (0.0,), lambda: sgd(lr=1e-4, momentum=0.99), (1e6,)),
     ("x^2", (1.0,), lambda: sgd(lr=1e-5, momentum=0.999), (0.0,)),
@@ -149,7 +152,7 @@ def test_unbounded_below_gets_a_note_not_a_verdict(cli) -> None:
 
 
 def test_lost_digits_is_the_float_spacing_against_the_period() -> None:
-    from symgrad.numeric.descend import lost_digits
+    from symgrad.numeric.objective import lost_digits
 
     # oracle: math.ulp and the period written out; 2⁵⁵ is the first power of two where floats are
     # 8 > 2π apart (2⁵⁴: 4 apart, less than 2π but more than tan's period π)
@@ -179,7 +182,7 @@ def test_no_digit_meaningful_is_divergence() -> None:
 
 
 def D_guard(text: str):
-    from symgrad.numeric.descend import PeriodicGuard
+    from symgrad.numeric.objective import PeriodicGuard
     from symgrad.parsing import parse
 
     e = parse(text)
@@ -368,8 +371,8 @@ def test_ctrl_c_prints_what_was_computed_and_exits_130(tmp_path: Path) -> None:
 def test_the_text_output_of_an_interrupted_run() -> None:
     import sympy as sp
 
-    from symgrad.numeric.report import descent_document
     from symgrad.render import backends
+    from symgrad.render.narrate.descent import descent_document
 
     x = sp.Symbol("x", real=True)
     run = descend(_vg("x^2"), (1.0,), gd(lr=0.1), steps=5)
@@ -606,7 +609,7 @@ def test_a_domain_problem_in_the_data_gets_symgrads_message(cli, tmp_path: Path)
     path = tmp_path / "neg.csv"
     path.write_text("x,y\n1,2\n-1,3\n4,1\n")
     table = D.read_csv(path, ["x", "y"])
-    from symgrad.numeric.descend import Undefined
+    from symgrad.numeric.objective import Undefined
     from symgrad.parsing import parse
 
     for text, cause, words in (("sum(ln(x_i) w^2, i, 1, n)", "domain", "is not a number (outside its domain)"),
@@ -630,7 +633,7 @@ def test_a_domain_problem_in_the_data_gets_symgrads_message(cli, tmp_path: Path)
 
 
 def test_periodic_functions_of_data_are_guarded(tmp_path: Path) -> None:
-    from symgrad.numeric.descend import Undefined
+    from symgrad.numeric.objective import Undefined
     from symgrad.parsing import parse
 
     path = tmp_path / "d.csv"

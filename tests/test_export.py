@@ -79,7 +79,8 @@ def test_jax_and_torch_modules(tmp_path: Path, backend: str) -> None:
         report = check_module(source, expr, variables, backend)
         assert report.ok, (text, report.summary())
     if backend == "torch":  # the exported gradient equals autograd's
-        module = load_module(tmp_path, export_source(symgrad.parse(CASES[2]), symgrad.variables(CASES[2]), "torch"), "mt")
+        module = load_module(tmp_path, export_source(symgrad.parse(CASES[2]), symgrad.variables(CASES[2]), "torch"),
+                             "mt")
         args = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in (0.3, -0.7, 1.1)]
         module.f(*args).backward()
         assert [a.grad.item() for a in args] == pytest.approx(module.grad_f(*args).tolist(), rel=1e-12)
@@ -189,7 +190,8 @@ def test_cli_export_to_stdout_runs_in_a_fresh_interpreter(cli, tmp_path: Path) -
     res = cli("export", "x cos(πx)", "--backend", "math")
     assert res.exit_code == 0
     (tmp_path / "xcos.py").write_text(res.stdout)
-    proc = subprocess.run([sys.executable, "-I", "-c", "import sys; sys.path.insert(0, '.'); import xcos; print(xcos.grad_f(1.0)[0])"],
+    proc = subprocess.run([sys.executable, "-I", "-c",
+                           "import sys; sys.path.insert(0, '.'); import xcos; print(xcos.grad_f(1.0)[0])"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) == pytest.approx(-1.0, rel=1e-12)  # cos(π) − π·sin(π)
@@ -341,7 +343,7 @@ def test_nested_functions_grow_linearly(fn: str) -> None:
     source = export_source(expr, [sp.Symbol("x", real=True)], "math")
     assert len(source) < 40_000
     ns = {}
-    exec(compile(source, "<nested>", "exec"), ns)  # noqa: S102 - symgrad's own generated module
+    exec(compile(source, "<nested>", "exec"), ns)
     assert ns["f"](0.3) == pytest.approx(float(expr.subs(symgrad.variables(expr)[0], 0.3)), rel=1e-12)
 
 

@@ -24,8 +24,9 @@ import pytest
 import sympy as sp
 
 import symgrad
-from symgrad import calculus
+from symgrad import expressions
 from symgrad.errors import SymgradError, Unsupported
+from symgrad.expressions import as_expr
 from symgrad.numeric.export import export_source
 from symgrad.parsing import parse
 from symgrad.parsing.names import function_table
@@ -142,7 +143,7 @@ def agree(got: float, want: float | None) -> bool:
 def test_every_function_exports_to_every_backend(tmp_path: Path, name: str, text: str) -> None:
     # symgrad's own real symbols: SymPy's oracle differentiates |x| as a real function of them
     expr = parse(text)
-    variables = calculus.variables(expr)
+    variables = expressions.variables(expr)
     kinds = derivatives(expr, variables)
     points = [p[: len(variables)] for p in POINTS]
     want = [[reference(entries, variables, p) for p in points] for entries in kinds]  # [kind][point][entry]
@@ -253,8 +254,8 @@ def test_random_grammar_walks_export_and_run() -> None:
     for _ in range(400):  # most walks are not valid input (the parser refuses them, quickly)
         text = walker.text(rng, depth=rng.randint(3, 7))
         try:
-            expr = calculus.as_expr(parse(text))
-            variables = calculus.variables(expr)
+            expr = as_expr(parse(text))
+            variables = expressions.variables(expr)
         except SymgradError:
             continue
         if not variables or len(variables) > 4:
@@ -281,7 +282,8 @@ def test_random_grammar_walks_export_and_run() -> None:
                     nudged = float(ns["f"](*[p * (1 + 1e-13) for p in point]))
             except (ValueError, ZeroDivisionError, OverflowError):
                 continue
-            if not (math.isfinite(got.real) and math.isfinite(nudged)) or abs(nudged - got.real) > 1e-9 * max(1.0, abs(got.real)):
+            if (not (math.isfinite(got.real) and math.isfinite(nudged))
+                    or abs(nudged - got.real) > 1e-9 * max(1.0, abs(got.real))):
                 continue
             value = sp.N(expr.subs(at).doit(), 30)
             re, im = value.as_real_imag() if value.is_number else (sp.nan, sp.nan)

@@ -23,9 +23,9 @@ HERE = Path(__file__).resolve().parent / "golden"
 def same(got: Any, want: Any, where: str = "$") -> list[str]:
     """Every place where ``got`` differs from ``want`` (floats to 1e-9 relative)."""
     if isinstance(want, float) or isinstance(got, float):
-        if isinstance(got, (int, float)) and isinstance(want, (int, float)) and not isinstance(got, bool):
-            if math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
-                return []
+        numbers = isinstance(got, (int, float)) and isinstance(want, (int, float)) and not isinstance(got, bool)
+        if numbers and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+            return []
         return [f"{where}: {got!r} != {want!r}"]
     if isinstance(want, dict):
         if not isinstance(got, dict):

@@ -208,8 +208,8 @@ RIGHT_ANSWERS = [
 
 def _answer_for_oracle(expr: sp.Basic, given: sp.Basic) -> sp.Basic:
     """The answer with p and σ written out by hand (not by symgrad's reading of them)."""
-    from symgrad.functions import sigmoid
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
+    from symgrad.vocabulary.functions import sigmoid
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     table = {}
     logits = [c.logits for c in expr.atoms(softmax_component) | expr.atoms(cross_entropy)]
@@ -341,11 +341,12 @@ def test_mistake_finder_still_finds_the_step_under_the_stricter_comparison() -> 
 def _bumps(var: sp.Symbol, at: sp.Rational) -> list[sp.Expr]:
     """Nonzero near ``at`` (the oracle checks it at ``at`` itself): constants far below a float's
     resolution, kinks and jumps just before it, a narrow bump, a fast tiny wave."""
-    from symgrad.functions import relu
+    from symgrad.vocabulary.functions import relu
 
     d = sp.Rational(1, 1000)
     return [sp.Rational(1, 10**20), sp.Rational(3, 10**30), relu(var - at + d), sp.Heaviside(var - at + d),
-            sp.exp(-10**4 * (var - at) ** 2), sp.sin(1000 * var + 1) / 10**25, sp.Abs(var - at - d) - sp.Abs(var - at + d)]
+            sp.exp(-10**4 * (var - at) ** 2), sp.sin(1000 * var + 1) / 10**25,
+            sp.Abs(var - at - d) - sp.Abs(var - at + d)]
 
 
 def _property_case(text: str, seed: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr, dict] | None:
@@ -353,12 +354,12 @@ def _property_case(text: str, seed: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr, d
 
     from sympy.core.function import AppliedUndef
 
-    from symgrad import calculus
+    from symgrad.expressions import default_variable
 
     e = check_parse(text)
     if e is None or isinstance(e, sp.Tuple) or not e.free_symbols or e.atoms(AppliedUndef) or e.has(sp.Indexed):
         return None
-    var = calculus.default_variable(e)
+    var = default_variable(e)
     point = random_point(e, random.Random(seed))
     if any((k := _at(arg, point, 30)) is None or abs(k) < 1e-3 for arg in _kink_arguments(e)):
         return None

@@ -21,7 +21,7 @@ import sympy as sp
 from conftest import x, y
 from corpus import HIDDEN_GIANTS, HIDDEN_GIANTS_AT_A_POINT
 
-from symgrad.functions import relu
+from symgrad.vocabulary.functions import relu
 
 E = sp.E
 
@@ -168,7 +168,8 @@ CASES: list[Case] = [
     diff("1/x at 0", "1/x", 0, "does not exist", extra=("--at", "x=0", "--format", "json"), result=-1 / x**2),
     diff("relu at 0", "relu(x)", 0, "undefined", extra=("--at", "x=0", "--format", "json"),
          result=sp.diff(relu(x), x)),
-    diff("huge value", "e^x", 0, "too large for a float", extra=("--at", "x=1000", "--format", "json"), result=sp.exp(x)),
+    diff("huge value", "e^x", 0, "too large for a float", extra=("--at", "x=1000", "--format", "json"),
+         result=sp.exp(x)),
     diff("tower at a point", "e^e^e^x", 0, "cannot be computed", extra=("--at", "x=1000", "--format", "json"),
          result="oracle"),
     diff("exact power at a point", "x^(10^10)", 0, "cannot be computed", extra=("--at", "x=2", "--format", "json"),
@@ -236,6 +237,66 @@ CASES: list[Case] = [
 
 
 CASES += [
+    # numbers in another base would be 0 times a name (0x10 = 0·x10 = 0): refused, also at a point
+    diff("hexadecimal", "0x10 + x", 2, "looks like a number in another base"),
+    diff("binary", "0b101 x", 2, "another base"),
+    diff("hexadecimal at a point", "x^2", 2, "another base", extra=("--at", "x=0xff")),
+    Case("hexadecimal answer", ("check", "x^2", "--answer", "0x2 x"), 2, "another base"),
+    # a function name with a power before "(" is the function powered, as sin^2(x) is: f^2(x) was
+    # f²·x and σ²(x) was σ²·x, silently (found by the fuzzer)
+    diff("f squared", "f^2(x)", 0, "f(x)²", extra=("--format", "plain")),
+    diff("g cubed with spaces", "g ^ 3 (x)", 0, "g(x)³", extra=("--format", "plain")),
+    diff("σ squared", "σ²(x)", 0, "σ(x)²", extra=("--format", "plain")),
+    diff("sigma squared", "sigma^2(x)", 0, "σ(x)²", extra=("--format", "plain")),
+    diff("inverse of f", "f^-1(x)", 2, "is not available"),
+    diff("σ squared without a call is a variable", "σ^2 x", 0, result=sp.Symbol("sigma", real=True) ** 2),
+    diff("a power written as a decimal", "sin^1e3(x)", 0, "sin(x)^1000", extra=("--format", "plain")),
+    diff("a power above the limit", "sin^1e4 x", 2, "above the limit of 1000"),
+    diff("a fractional power on a function name", "sin^0.5 x", 2, "must be a whole number, not 0.5"),
+]
+
+# issue 13, one case per break that a command line shows (the API, process-level and value breaks
+# have their own tests: test_no_eval, test_output, test_files, test_values, and the real processes
+# below); each must give its exit code and say what is wrong, never "internal error"
+ISSUE_13: list[Case] = [
+    Case("13: descend starts outside the domain", ("descend", "(x-1)^(1/5)", "--start", "x=0"), 2,
+         "outside its domain", caret=False),
+    *[Case(f"13: descend {opt} {value}", ("descend", "x^2", "--start", "x=1", "--optimizer", optimizer, opt, value),
+           2, opt, caret=False)
+      for optimizer, opt, value in [("adam", "--eps", "inf"), ("sgd", "--dampening", "nan"),
+                                    ("sgd", "--momentum", "inf"),
+                                    ("adam", "--weight-decay", "inf"), ("rmsprop", "--alpha", "nan"),
+                                    ("adagrad", "--lr-decay", "inf"), ("gd", "--lr", "inf"), ("gd", "--lr", "nan")]],
+    Case("13: descend seed without data", ("descend", "x^2", "--start", "x=1", "--seed", "-1"), 2, "--seed",
+         caret=False),
+    Case("13: descend a constant beyond a float", ("descend", "1e400 x^2", "--start", "x=1"), 1,
+         "beyond the range of floating-point numbers", caret=False),
+    Case("13: descend a sum without data", ("descend", "sum(i w^2, i, 1, 3)", "--start", "w=1"), 0, "stopped after"),
+    Case("13: critical beyond a float", ("critical", "(x - 1e400)^2", "--format", "json"), 0, "beyond the float range"),
+    Case("13: critical with a giant coefficient", ("critical", "exp(x) - 1e400 x", "--format", "plain"), 0, "minimum"),
+    Case("13: hessian of |x|", ("hessian", "|x|", "--at", "x=1", "--format", "plain"), 0, "H is zero at x=1"),
+    Case("13: hessian of x|y|", ("hessian", "x|y|", "--at", "x=1,y=1", "--format", "plain"), 0, "indefinite"),
+    Case("13: hessian of sign(x) x^2", ("hessian", "sign(x) x^2", "--at", "x=1", "--format", "plain"), 0,
+         "positive definite"),
+    Case("13: hessian of f(x)", ("hessian", "f(x)", "--at", "x=1", "--format", "plain"), 0, "unknown function"),
+    Case("13: hessian decided exactly", ("hessian", "x^2 - 1e-50 y^2", "--at", "x=1,y=1", "--format", "plain"), 0,
+         "indefinite"),
+    Case("13: critical decided exactly", ("critical", "x^2 - 1e-50 y^2", "--format", "plain"), 0, "saddle"),
+    Case("13: jacobian not real", ("jacobian", "sqrt(-1) x, y", "--at", "x=1,y=1"), 1, "not a real function",
+         caret=False),
+    Case("13: softmax N is linear", ("softmax", "200", "--format", "json", "--timeout", "10"), 0, "p200"),
+    *[Case(f"13: check {expr} {answer}", ("check", expr, "--answer", answer, "--format", "plain"), 0, "not correct")
+      for expr, answer in [("|x - 5|", "-1"), ("x^2", "2x + 10^-20"), ("sin(x)", "cos(x) + sin(100 pi x)"),
+                           ("x^2", "2x + relu(x - 3.5)"), ("x^2", "2x + Heaviside(x - 10)")]],
+    Case("13: sigmoid′ at 400", ("diff", "sigmoid(x)", "--at", "x=400", "--format", "plain"), 0, "1.91516959671e-174"),
+    Case("13: cosh − sinh at 400", ("diff", "cosh(x) - sinh(x)", "--at", "x=400", "--format", "plain"), 0,
+         "-1.91516959671e-174"),
+    Case("13: tanh′ below a float", ("diff", "tanh(x)", "--at", "x=1e5", "--format", "plain"), 0,
+         "below the smallest float"),
+]
+CASES += ISSUE_13
+
+CASES += [
     Case(f"hidden giant: {' '.join(args)}", args, 1, "too large to compute exactly", caret=False)
     for args in HIDDEN_GIANTS
 ]
@@ -243,6 +304,16 @@ CASES += [
     Case(f"hidden giant at a point: {' '.join(args)}", (*args, "--format", "json"), 0, "cannot be computed")
     for args in HIDDEN_GIANTS_AT_A_POINT
 ]
+
+
+def test_issue_13_descent_that_leaves_the_domain_is_divergence(cli) -> None:
+    """x^(1/3) from x = 1 with lr 1 steps to x < 0, where the principal root is not real: the run
+    diverged (exit 1, the iterates so far printed), never a TypeError on a complex number."""
+    for text in ("x^(1/3)", "x^(2/3)"):
+        res = cli("descend", text, "--start", "x=1", "--lr", "1", "--format", "plain")
+        assert res.exit_code == 1, res.stderr
+        assert "diverged after" in res.stdout and "left f's domain" in res.stdout
+        assert "internal error" not in res.stdout + res.stderr
 
 
 def _oracle(case: Case) -> sp.Expr:
@@ -315,7 +386,8 @@ def test_values_are_never_nan_or_complex(cli) -> None:
         res = cli("grad", expr, "--at", point, "--format", "json")
         assert res.exit_code == 0, res.stderr
         text = res.stdout
-        assert "NaN" not in text and "Infinity" not in text and "zoo" not in text and "I" not in text.split('"value"')[-1]
+        assert "NaN" not in text and "Infinity" not in text and "zoo" not in text
+        assert "I" not in text.split('"value"')[-1]
         data = res.json()
         assert None in data["value"] and data["note"]
 
@@ -397,7 +469,7 @@ def _limited_process(args: list[str], budget_s: float) -> tuple[int, bytes, floa
         start = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "symgrad", *args, "--timeout", str(budget_s)],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                preexec_fn=limits)  # noqa: PLW1509 - the limits only, nothing that locks
+                                preexec_fn=limits)
         while True:  # wait4, not communicate: its resource usage is the measurement
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:

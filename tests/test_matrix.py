@@ -137,8 +137,10 @@ def test_gradients_against_an_independent_expansion() -> None:
     ce = sp.log(sum(sp.exp(v) for v in z)) - (y.T * z)[0]
     mse = ((z - y).T * (z - y))[0]
     for f_oracle, text, wrt_sym, wrt in ((ce, "cross_entropy(softmax(W x + b), y)", W, "W"),
-                                        (mse, "‖W x + b - y‖²", W, "W"), (ce, "cross_entropy(softmax(W x + b), y)", b, "b")):
-        values = {"W": rng.normal(size=(k, n)), "x": rng.normal(size=n), "b": rng.normal(size=k), "y": rng.normal(size=k)}
+                                        (mse, "‖W x + b - y‖²", W, "W"),
+                                        (ce, "cross_entropy(softmax(W x + b), y)", b, "b")):
+        values = {"W": rng.normal(size=(k, n)), "x": rng.normal(size=n), "b": rng.normal(size=k),
+                  "y": rng.normal(size=k)}
         subs = {}
         for name, sym in (("W", W), ("x", x), ("b", b), ("y", y)):
             arr = np.asarray(values[name]).reshape(sym.shape)
@@ -176,7 +178,8 @@ def test_two_layer_network_in_backprop_form(act: str, prime: str) -> None:
     assert names == {"z1": "W1*x + b1", "h": names["h"], "z2": "W2*h + b2", "p": "softmax(z2)"}
     deltas = {n: str(d) for n, d in r.deltas}
     assert deltas["delta2"] == "p - y" and deltas["delta1"] == f"(W2.T*delta2).*{prime}"
-    assert {n: str(g) for n, g in r.backprop} == {"W1": "delta1*x.T", "b1": "delta1", "W2": "delta2*h.T", "b2": "delta2"}
+    assert {n: str(g) for n, g in r.backprop} == {"W1": "delta1*x.T", "b1": "delta1", "W2": "delta2*h.T",
+                                                  "b2": "delta2"}
     assert r.check == "exact"
 
 

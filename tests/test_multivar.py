@@ -10,7 +10,15 @@ from conftest import R, x, y, z
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symgrad.multivar.hessian import classify, definiteness, hessian, numeric_hessian, partial, sparse_gradient, symmetric_eigenvalues
+from symgrad.multivar.hessian import (
+    classify,
+    definiteness,
+    hessian,
+    numeric_hessian,
+    partial,
+    sparse_gradient,
+    symmetric_eigenvalues,
+)
 from symgrad.multivar.jacobian import jacobian
 from symgrad.multivar.mixed import mixed_partial
 from symgrad.parsing import parse
@@ -168,7 +176,8 @@ def test_hessian_cli_json(cli) -> None:
     data = res.json()
     assert data["command"] == "hessian"
     assert data["variables"] == ["x", "y"]
-    assert [[parse(c) for c in row] for row in data["hessian"]] == [[1200 * x**2 - 400 * y + 2, -400 * x], [-400 * x, 200]]
+    assert [[parse(c) for c in row] for row in data["hessian"]] == [[1200 * x**2 - 400 * y + 2, -400 * x], [-400 * x,
+                                                                                                            200]]
     assert data["value"] == [[802.0, -400.0], [-400.0, 200.0]]
     assert data["definiteness"] == "positive definite"
     assert len(data["eigenvalues"]) == 2 and all(v > 0 for v in data["eigenvalues"])

@@ -177,18 +177,19 @@ def _exportable() -> list[str]:
 @pytest.mark.parametrize("backend", ["numpy", "math", "torch", "jax"])
 def test_generated_code_names_only_the_math(backend: str) -> None:
     codegen = pytest.importorskip("symgrad.numeric.codegen")
-    from symgrad import calculus
+    from symgrad import expressions
     from symgrad.errors import SymgradError
+    from symgrad.expressions import as_expr
     from symgrad.parsing import parse
 
     checked = 0
     texts = _exportable() + ["lambda print + import_ + theta_1 x", "sigmoid(w x + b)", "x_i y_j + alpha"]
     for text in texts:
         try:
-            e = calculus.as_expr(parse(text))
+            e = as_expr(parse(text))
         except SymgradError:
             continue
-        variables = calculus.variables(e)
+        variables = expressions.variables(e)
         if not variables or e.has(sp.Sum, sp.Indexed, sp.Derivative) or any(
             isinstance(a, sp.core.function.AppliedUndef) for a in e.atoms(sp.Function)
         ):
@@ -258,7 +259,8 @@ def test_hostile_symbol_names_cannot_run_code(tmp_path, monkeypatch, backend: st
             spec.loader.exec_module(module)  # a real import of the file: it parses and runs
             # (JAX computes in float32 unless jax_enable_x64 is on)
             assert float(module.f(*point)) == pytest.approx(want, rel=1e-6 if backend == "jax" else 1e-12)
-            docs = [ast.get_docstring(n) for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Module, ast.FunctionDef))]
+            docs = [ast.get_docstring(n) for n in ast.walk(ast.parse(source)) if isinstance(n, (ast.Module,
+                                                                                                ast.FunctionDef))]
             assert all(docs) and all("\n" not in codegen.visible(name) for name in group)
     assert not list(tmp_path.glob("pwned*")), "generated code ran something"
 
@@ -277,12 +279,12 @@ def test_hostile_function_names_and_printing_are_refused() -> None:
     class Sneaky(sp.Function):
         """A SymPy function whose own code printing is an attack: verify refuses the module."""
 
-        def _pythoncode(self, printer):  # noqa: ANN001, ANN202
+        def _pythoncode(self, printer):
             return '__import__("os").system("echo pwned")'
 
         _numpycode = _pythoncode
 
-        def _sympystr(self, printer):  # noqa: ANN001, ANN202
+        def _sympystr(self, printer):
             return '""" + __import__("os").system("echo pwned") + """'
 
         _symgrad_oneline = _sympystr

@@ -97,7 +97,7 @@ def test_compiled_code_agrees(text: str, backend: str) -> None:
 
 
 def test_round_halves_to_even_everywhere() -> None:
-    from symgrad.functions import round as sym_round
+    from symgrad.vocabulary.functions import round as sym_round
 
     for half in range(-7, 8):
         value = sp.Rational(2 * half + 1, 2)

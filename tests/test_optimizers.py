@@ -18,7 +18,8 @@ import pytest
 from symgrad.errors import InputError
 from symgrad.numeric import optimizers as O
 from symgrad.numeric.compile import compile
-from symgrad.numeric.descend import descend, objective
+from symgrad.numeric.descend import descend
+from symgrad.numeric.objective import objective
 
 
 # first steps by hand: f = x², from x = 1 the gradient is 2 -------------------------------------

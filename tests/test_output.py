@@ -16,15 +16,18 @@ import pytest
 TIMEOUT = 300  # only a hang reaches it
 
 
-def run(*args: str, env: dict[str, str] | None = None, stdin: object = subprocess.DEVNULL, stdout: object = subprocess.PIPE,
+def run(*args: str, env: dict[str, str] | None = None, stdin: object = subprocess.DEVNULL,
+        stdout: object = subprocess.PIPE,
         preexec: object = None, shell: str | None = None) -> subprocess.CompletedProcess:
     """``python -m symgrad ARGS`` (or a shell line, ``{symgrad}`` standing for the command)."""
     full_env = {**os.environ, **(env or {})}
     if shell is not None:
         command = f"{sys.executable} -m symgrad"
-        return subprocess.run(["bash", "-c", shell.format(symgrad=command)], check=False, stdout=stdout, stderr=subprocess.PIPE,
+        return subprocess.run(["bash", "-c", shell.format(symgrad=command)], check=False, stdout=stdout,
+                              stderr=subprocess.PIPE,
                               stdin=stdin, env=full_env, timeout=TIMEOUT)
-    return subprocess.run([sys.executable, "-m", "symgrad", *args], check=False, stdout=stdout, stderr=subprocess.PIPE, stdin=stdin,
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], check=False, stdout=stdout, stderr=subprocess.PIPE,
+                          stdin=stdin,
                           env=full_env, timeout=TIMEOUT, preexec_fn=preexec)  # type: ignore[arg-type]
 
 

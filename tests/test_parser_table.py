@@ -16,7 +16,7 @@ from symgrad.parsing.lexer import Scanner
 
 
 def test_table_matches_grammar() -> None:
-    assert shipped.GRAMMAR_HASH == grammar_hash(grammar_text()), "run: python -m symgrad.parsing.lalr"
+    assert grammar_hash(grammar_text()) == shipped.GRAMMAR_HASH, "run: python -m symgrad.parsing.lalr"
 
 
 @pytest.fixture(scope="module")

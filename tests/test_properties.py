@@ -147,7 +147,7 @@ def check_round_trip(expr: sp.Basic) -> None:
     if expr.has(sp.I, sp.zoo, sp.nan, sp.oo, -sp.oo, sp.re, sp.im, sp.arg):
         return  # constants outside the real domain (asin(π)) print as names or re(…): a known gap
     if _longest_integer(expr) > MAX_LITERAL_DIGITS:
-        # the documented exception (README, "Safety"): exact arithmetic may build integers longer
+        # the documented exception (README, "Limits"): exact arithmetic may build integers longer
         # than a typed literal may be ((10^3)^10)^10 has 3001 digits; products are unbounded), so
         # such a result prints in full but does not read back. Anything shorter must.
         return
@@ -157,7 +157,25 @@ def check_round_trip(expr: sp.Basic) -> None:
     pairs = list(zip(again, expr)) if isinstance(expr, sp.Tuple) and isinstance(again, sp.Tuple) else [(again, expr)]
     assert len(pairs) == (len(expr) if isinstance(expr, sp.Tuple) else 1), (str(expr), str(again))
     for a, b in pairs:
-        assert sp.simplify(a - b) == 0, (str(expr), str(again))
+        assert sp.simplify(a - b) == 0 or _equal_at_points(a, b), (str(expr), str(again))
+
+
+def _equal_at_points(a: sp.Basic, b: sp.Basic) -> bool:
+    """Equal at 50 digits wherever both are real at six seeded points (and real somewhere): for
+    SymPy's non-canonical forms simplify cannot prove equal (its sqrt(|w³|) is sqrt(|w|)·|w|,
+    while sqrt(|w|)·|w| typed is |w|^(3/2))."""
+    rng = random.Random(str(a))
+    symbols = sorted(a.free_symbols | b.free_symbols, key=str)
+    compared = 0
+    for _ in range(6):
+        point = {s: sp.Rational(rng.randint(-3000, 3000), 1000) for s in symbols}
+        left, right = _at(a, point, 50), _at(b, point, 50)
+        if left is None or right is None:  # no real value (or no oracle) here
+            continue
+        if abs(left - right) > mpmath.mpf(10) ** -40 * max(1, abs(left)):
+            return False
+        compared += 1
+    return compared > 0
 
 
 def _longest_integer(expr: sp.Basic) -> int:
@@ -178,7 +196,7 @@ _KINKS = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.floor, sp.ceiling)
 
 
 def _kink_arguments(expr: sp.Basic) -> list[sp.Expr]:
-    from symgrad.functions import STEP_FUNCTIONS, relu
+    from symgrad.vocabulary.functions import STEP_FUNCTIONS, relu
 
     args: list[sp.Expr] = []
     for node in sp.preorder_traversal(expr):
@@ -259,11 +277,12 @@ def check_derivative(expr: sp.Basic, rng: random.Random, steps: bool = True) -> 
     from sympy.core.function import AppliedUndef
 
     from symgrad import calculus
+    from symgrad.expressions import default_variable
 
     if isinstance(expr, sp.Tuple) or not expr.free_symbols or expr.atoms(AppliedUndef) or expr.has(sp.Indexed):
         return "skip: no function of real variables"
     try:
-        var = calculus.default_variable(expr)
+        var = default_variable(expr)
     except SymgradError as exc:  # a function real nowhere (asin(10) + x) is refused: said, not crashed
         return f"skip: {exc.message}"
     point = random_point(expr, rng)
@@ -296,7 +315,8 @@ def check_derivative(expr: sp.Basic, rng: random.Random, steps: bool = True) -> 
         if derived is not None:
             assert derived.check != "mismatch", (str(expr), str(derived.result), str(d))
             mine = _at(derived.result, point, 90)
-            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr), str(derived.result))
+            assert mine is not None and abs(mine - exact) <= mpmath.mpf("1e-8") * scale, (str(expr),
+                                                                                          str(derived.result))
     return "checked"
 
 

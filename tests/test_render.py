@@ -13,8 +13,8 @@ from conftest import x, y
 
 from symgrad.parsing import parse
 from symgrad.render.backends import to_latex, to_markdown, to_plain
-from symgrad.render.steps import TableBlock, derivation_document
 from symgrad.render.document import Document
+from symgrad.render.narrate.steps import TableBlock, derivation_document
 from symgrad.steps import derive
 
 ANSI = re.compile(r"\x1b\[")
@@ -130,7 +130,8 @@ def test_jupyter_hooks() -> None:
 
 def test_json_diff_has_steps_and_keeps_keys(cli) -> None:
     data = cli("diff", "x cos(πx)", "--format", "json").json()
-    assert {"command", "input", "expression", "variables", "wrt", "order", "result", "latex", "notes", "check", "steps"} <= set(data)
+    assert {"command", "input", "expression", "variables", "wrt", "order", "result", "latex", "notes", "check",
+            "steps"} <= set(data)
     root = data["steps"][0]
     assert root["rule"] == "product" and [s["rule"] for s in root["substeps"]] == ["variable", "chain"]
     assert parse(data["result"]) == sp.cos(sp.pi * x) - sp.pi * x * sp.sin(sp.pi * x)
@@ -173,7 +174,7 @@ MIXED = (r"\frac{\partial^{2}}{\partial x \partial y}\left[x^{2} y^{3}\right]", 
 
 
 def test_derivative_label_writes_the_notation() -> None:
-    from symgrad.render.narrate import derivative_label
+    from symgrad.printing.labels import derivative_label
 
     cases = [((x, 1), "d/dx", r"\frac{d}{d x}"), ((x, 3), "d³/dx³", r"\frac{d^{3}}{d x^{3}}"),
              (([y, x], 1), "∂²/∂x∂y", r"\frac{\partial^{2}}{\partial x \partial y}"),
@@ -187,7 +188,7 @@ def test_derivative_label_writes_the_notation() -> None:
 
 
 def test_jupyter_labels_state_the_derivative() -> None:
-    from symgrad.render.steps import derivation_latex
+    from symgrad.render.narrate.steps import derivation_latex
 
     for d, (latex, _) in ((derive("sigmoid(x)", order=2), SECOND), (derive("x^2 y^3", wrt="x,y"), MIXED)):
         assert d._repr_latex_().splitlines()[-2].startswith(latex + " &= ")

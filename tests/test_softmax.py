@@ -10,8 +10,9 @@ from conftest import R
 
 from symgrad import calculus
 from symgrad.multivar.jacobian import jacobian
-from symgrad.multivar.softmax import cross_entropy, softmax_component, softmax_derivation
+from symgrad.multivar.softmax import softmax_derivation
 from symgrad.parsing import parse, parse_full
+from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
 A = [R(f"a{k}") for k in range(1, 4)]
 Y = [R(f"y{k}") for k in range(1, 4)]
@@ -140,7 +141,8 @@ def test_bad_softmax_input_is_exit_2_with_caret(cli, text: str, column: int) -> 
 
 def test_grad_at_a_point_is_p_minus_y(cli) -> None:
     point = ",".join([f"a{k + 1}={v}" for k, v in enumerate(LOGITS)] + [f"y{k + 1}={v}" for k, v in enumerate(LABELS)])
-    res = cli("grad", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1,a2,a3", "--at", point, "--format", "json")
+    res = cli("grad", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1,a2,a3", "--at", point,
+              "--format", "json")
     assert res.exit_code == 0, res.stdout
     data = res.json()
     p = softmax_mp(LOGITS)

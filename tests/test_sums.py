@@ -8,9 +8,10 @@ import pytest
 import sympy as sp
 from conftest import R
 
-from symgrad import calculus
-from symgrad.multivar.sums import data_symbols, parameters, sum_derivative, sum_gradient
+from symgrad import calculus, expressions
+from symgrad.multivar.sums import parameters, sum_derivative, sum_gradient
 from symgrad.parsing import parse
+from symgrad.vocabulary.sums import data_symbols
 
 w, b, n = R("w"), R("b"), R("n")
 i = sp.Symbol("i", integer=True)
@@ -89,7 +90,7 @@ def test_data_and_parameters() -> None:
     e = parse("1/n " + MSE)
     assert data_symbols(e) == {R("x"), R("y"), n}
     assert parameters(e) == [b, w]
-    assert calculus.variables(e) == [b, w]
+    assert expressions.variables(e) == [b, w]
 
 
 def test_logistic_loss_over_data() -> None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symgrad import budget, calculus
+from symgrad import evaluate as evaluation
 from symgrad.errors import SymgradError
 from symgrad.parsing import parse
 from symgrad.precise import settle
@@ -27,10 +28,10 @@ from symgrad.precise import settle
 mp = mpmath.mp
 
 
-def _derivative_at(text: str, at: str, wrt: str | None = None) -> calculus.Value:
+def _derivative_at(text: str, at: str, wrt: str | None = None) -> evaluation.Value:
     e = parse(text)
     d = calculus.derivative(e, wrt)
-    return calculus.evaluate(d, calculus.parse_point(at, e), what="the derivative", domain_of=e)
+    return evaluation.evaluate(d, evaluation.parse_point(at, e), what="the derivative", domain_of=e)
 
 
 def _close(value: float, expected: mpmath.mpf, rel: float = 1e-14) -> bool:
@@ -52,7 +53,8 @@ CANCELLING = [
     ("tanh(x)", "x=200", lambda: 4 / (mpmath.exp(200) + mpmath.exp(-200)) ** 2),
     ("atan(x) - x", "x=1e-20", lambda: -(mpmath.mpf(10) ** -40) / (1 + mpmath.mpf(10) ** -40)),
     ("ln(x + sqrt(x^2 + 1))", "x=-1e10", lambda: 1 / mpmath.sqrt(mpmath.mpf(10) ** 20 + 1)),
-    ("x^3/6 - x + sin(x)", "x=1e-5", lambda: (mpmath.mpf(10) ** -10) / 2 - 2 * mpmath.sin(mpmath.mpf(10) ** -5 / 2) ** 2),
+    ("x^3/6 - x + sin(x)", "x=1e-5",
+     lambda: (mpmath.mpf(10) ** -10) / 2 - 2 * mpmath.sin(mpmath.mpf(10) ** -5 / 2) ** 2),
     ("(1 - cos(x))/x^2", "x=1e-8", None),  # oracle: brute force at 400 digits below
     ("softplus(x) - x", "x=50", lambda: -mpmath.exp(-50) / (1 + mpmath.exp(-50))),  # σ(x) − 1 = −σ(−x)
     ("x^2", "x=pi/4", lambda: mpmath.pi / 2),
@@ -138,7 +140,7 @@ def test_complex_intermediates_that_cancel_are_real() -> None:
 
 def test_a_value_that_cannot_be_pinned_down_says_so() -> None:
     """1/(1 − tanh²(10⁵)) is about 10^86859: no precision up to the limit resolves the denominator."""
-    value = calculus.evaluate(1 / (1 - sp.tanh(sp.Integer(10) ** 5) ** 2), {})
+    value = evaluation.evaluate(1 / (1 - sp.tanh(sp.Integer(10) ** 5) ** 2), {})
     assert value.value is None and value.note
 
 
@@ -150,12 +152,13 @@ IDENTITIES = [
     (lambda t: sigmoid_(t) * (1 - sigmoid_(t)), _SIG, (-700, 700)),
     (lambda t: 1 - sp.cos(1 / t), lambda t: 2 * mpmath.sin(1 / (2 * t)) ** 2, (10, 10**150)),
     (lambda t: sp.exp(1 / t) - 1, lambda t: mpmath.expm1(1 / t), (10, 10**300)),
-    (lambda t: t / sp.sqrt(t**2 + 1) - 1, lambda t: -1 / (mpmath.sqrt(t**2 + 1) * (mpmath.sqrt(t**2 + 1) + t)), (1, 10**150)),
+    (lambda t: t / sp.sqrt(t**2 + 1) - 1, lambda t: -1 / (mpmath.sqrt(t**2 + 1) * (mpmath.sqrt(t**2 + 1) + t)),
+     (1, 10**150)),
 ]
 
 
 def sigmoid_(t: sp.Expr) -> sp.Expr:
-    from symgrad.functions import sigmoid
+    from symgrad.vocabulary.functions import sigmoid
 
     return sigmoid(t)
 
@@ -165,7 +168,7 @@ def sigmoid_(t: sp.Expr) -> sp.Expr:
 def test_cancelling_forms_agree_with_their_stable_forms(which: int, where: float) -> None:
     cancelling, stable, (lo, hi) = IDENTITIES[which]
     t = sp.Rational(lo) + sp.Rational(round(where * 10**6), 10**6) * (hi - lo)  # exact: no rounding of the point
-    value = calculus.evaluate(cancelling(t), {})
+    value = evaluation.evaluate(cancelling(t), {})
     with mpmath.workdps(80):
         expected = stable(mpmath.mpf(t.p) / t.q)
         if abs(expected) < mpmath.mpf("2.5e-308"):  # below the normal floats: 0 with a note, or the subnormal
@@ -209,7 +212,7 @@ def to_mpmath(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational]) -> mpmath.mpf
     """``expr`` at ``point`` in mpmath at the current precision, by a direct translation of the
     tree (the test's own, sharing nothing with symgrad.precise). Raises LookupError for a node it
     does not know."""
-    from symgrad.functions import relu, sigmoid, softplus
+    from symgrad.vocabulary.functions import relu, sigmoid, softplus
 
     unary = {
         sp.sin: mpmath.sin, sp.cos: mpmath.cos, sp.tan: mpmath.tan, sp.sec: mpmath.sec, sp.csc: mpmath.csc,
@@ -278,8 +281,9 @@ def check_value(text: str, rng: random.Random) -> str:
             if isinstance(e, sp.Tuple) or not e.free_symbols or e.atoms(AppliedUndef) or e.has(sp.Indexed):
                 return "skip"
             d = calculus.derivative(e)
-            point = {s: sp.Rational(rng.randint(-2500, 2500), rng.choice([100, 1000])) for s in sorted(e.free_symbols, key=str)}
-            value = calculus.evaluate(d, point)
+            point = {s: sp.Rational(rng.randint(-2500, 2500), rng.choice([100, 1000])) for s in sorted(e.free_symbols,
+                                                                                                       key=str)}
+            value = evaluation.evaluate(d, point)
     except SymgradError:
         return "skip"
     expected = _oracle(d, point)
@@ -309,17 +313,19 @@ def test_values_on_grammar_walks() -> None:
 
 def test_the_value_check_can_fail() -> None:
     """The oracle is not vacuous: a value off in the 14th digit is caught."""
-    real = calculus.evaluate
+    real = evaluation.evaluate
     try:
-        calculus.evaluate = lambda *a, **k: calculus.Value(real(*a, **k).value * (1 + 1e-12) if real(*a, **k).value else None)  # type: ignore[assignment, operator]
+        evaluation.evaluate = lambda *a, **k: evaluation.Value(  # type: ignore[assignment]
+            real(*a, **k).value * (1 + 1e-12) if real(*a, **k).value else None)  # type: ignore[operator]
         with pytest.raises(AssertionError):
             for seed in range(20):
                 check_value("sin(x) + x^2", random.Random(seed))
     finally:
-        calculus.evaluate = real
+        evaluation.evaluate = real
 
 
 def test_json_values_are_always_finite_or_null(cli) -> None:
-    for args in (["diff", "exp(x)", "--at", "x=1000"], ["diff", "1/x", "--at", "x=0"], ["grad", "x^2 + exp(y)", "--at", "x=1,y=800"]):
+    for args in (["diff", "exp(x)", "--at", "x=1000"], ["diff", "1/x", "--at", "x=0"], ["grad", "x^2 + exp(y)", "--at",
+                                                                                        "x=1,y=800"]):
         res = cli(*args, "--format", "json")
         json.loads(res.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))

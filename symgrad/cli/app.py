@@ -13,63 +13,21 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad import __version__
-from symgrad.cli.common import (
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
     AtOption,
     DebugOption,
     ExprArgument,
-    Format,
     FormatOption,
-    SymgradGroup,
+    OrderOption,
+    StandaloneOption,
+    StepsOption,
     TimeoutOption,
-    emit,
-    read_expression,
-    run,
+    WrtOption,
+    app,
+    check_standalone,
 )
-from symgrad.errors import InputError
-
-# Expressions may start with a minus ("-x^2"): unknown "options" are taken as the expression.
-COMMAND_SETTINGS = {"ignore_unknown_options": True, "help_option_names": ["--help"]}
-
-app = typer.Typer(
-    name="symgrad",
-    help=(
-        "Derivatives, gradients and their worked steps, from the notation you write on paper.\n\n"
-        "Examples:\n\n"
-        '  symgrad grad "y**2 - x**2"\n\n'
-        '  symgrad diff "x cos(πx)"\n\n'
-        '  symgrad diff "sin^2 x" --at x=pi/4 --format json'
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    context_settings={"help_option_names": ["--help"]},
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    cls=SymgradGroup,  # usage errors in symgrad's shape (JSON with --format json), not Click's usage text
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"symgrad {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
-) -> None:
-    """Derivatives, gradients and their worked steps, from the notation you write on paper."""
-
-
-WrtOption = Annotated[
-    str | None,
-    typer.Option("--wrt", help="The variable to differentiate by (default: x, else the first variable); "
-                 "several, comma-separated, for a mixed partial: --wrt x,y is ∂²f/∂x∂y.", show_default=False),
-]
-OrderOption = Annotated[int, typer.Option("--order", min=1, help="Which derivative: 2 for the second, and so on.")]
-StepsOption = Annotated[bool, typer.Option("--steps/--no-steps", help="Show the worked steps (default) or only the result.")]
-StandaloneOption = Annotated[bool, typer.Option("--standalone", help="With --format latex: a complete document that compiles on its own.")]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -104,16 +62,25 @@ def diff(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad import evaluate as evaluation
+        from symgrad import expressions
+        from symgrad.evaluate import parse_point
+        from symgrad.expressions import (
+            as_expr,
+            check_order,
+            default_variable,
+            point_notes,
+            resolve_variable,
+        )
         from symgrad.parsing import parse_full
         from symgrad.render.document import Document
-        from symgrad.render.narrate import diff_document
-        from symgrad.render.steps import derivation_blocks
+        from symgrad.render.narrate.calculus import diff_document
+        from symgrad.render.narrate.steps import derivation_blocks
         from symgrad.steps import derive
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         check_standalone(standalone, f)
         if wrt is not None and "," in wrt:
             from symgrad.cli.multivar import emit_mixed_partial
@@ -121,20 +88,20 @@ def diff(
             emit_mixed_partial(f, text, e, parsed.notes, wrt, order, at, steps, standalone)
             return
         named = parsed.wrt(wrt, single=True)  # --wrt, or the variable a definition f(t) = … names
-        var = calculus.default_variable(e) if named is None else calculus.resolve_variable(named, e)
-        calculus.check_order(order)
+        var = default_variable(e) if named is None else resolve_variable(named, e)
+        check_order(order)
         # also with --no-steps: the same checked result, steps not shown; a chain too deep to write
         # out has its answer in the names of its links (derivation.links)
         derivation = derive(e, var, order, name_links=True)
         result = derivation.result
-        point = calculus.parse_point(at, e) if at is not None else None
-        notes = [*parsed.notes, *derivation.notes, *(calculus.point_notes(point, e) if point else ())]
+        point = parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *derivation.notes, *(point_notes(point, e) if point else ())]
         value = None
         if point is not None:
             numeric = valued_derivations(e, [var], [derivation])[0] if order == 1 else derivation
-            value = calculus.evaluate(numeric.result, point, what="the derivative", domain_of=e,
+            value = evaluation.evaluate(numeric.result, point, what="the derivative", domain_of=e,
                                       links=numeric.links)
-        variables = calculus.variables(e)
+        variables = expressions.variables(e)
         if f is Format.json:
             data = {
                 "command": "diff",
@@ -173,7 +140,9 @@ def diff(
 @app.command(context_settings=COMMAND_SETTINGS)
 def grad(
     expr: ExprArgument,
-    wrt: Annotated[str | None, typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False)] = None,
+    wrt: Annotated[str | None, typer.Option("--wrt",
+                                            help="Variables, comma-separated, in the order wanted (default: all, in "
+                                                 "natural order).", show_default=False)] = None,
     at: AtOption = None,
     steps: StepsOption = True,
     standalone: StandaloneOption = False,
@@ -195,27 +164,32 @@ def grad(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad.evaluate import evaluate_all, parse_point
+        from symgrad.expressions import (
+            as_expr,
+            point_notes,
+            resolve_variables,
+        )
         from symgrad.parsing import parse_full
-        from symgrad.render.narrate import grad_document
-        from symgrad.render.steps import partials_document
+        from symgrad.render.narrate.calculus import grad_document
+        from symgrad.render.narrate.steps import partials_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
-        variables = calculus.resolve_variables(parsed.wrt(wrt), e)
+        e = as_expr(parsed.expr)
+        variables = resolve_variables(parsed.wrt(wrt), e)
         check_standalone(standalone, f)
         # --no-steps hides the steps, same result; deep chains are answered in their links' names
         derivations = named_partials(e, variables)
         links = merged_links(derivations)
         partials = [d.result for d in derivations]
-        point = calculus.parse_point(at, e) if at is not None else None
+        point = parse_point(at, e) if at is not None else None
         notes = list(dict.fromkeys([*parsed.notes, *(n for d in derivations for n in d.notes),
-                                    *(calculus.point_notes(point, e) if point else ())]))
+                                    *(point_notes(point, e) if point else ())]))
         values = None
         if point is not None:
             numeric = valued_derivations(e, variables, derivations)
-            values = calculus.evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
+            values = evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
                                            domain_of=e, links=merged_links(numeric))
         if f is Format.json:
             data = {
@@ -245,12 +219,6 @@ def grad(
              standalone=standalone)
 
     run(fmt, debug, body, timeout)
-
-
-def check_standalone(standalone: bool, f: Format) -> None:
-    """``--standalone`` only makes sense for LaTeX: say so rather than ignore it."""
-    if standalone and f is not Format.latex:
-        raise InputError("--standalone makes a LaTeX document", suggestion="add --format latex")
 
 
 def named_partials(e: Any, variables: Sequence[Any], named_from: int = 0) -> list[Any]:
@@ -295,9 +263,9 @@ def _partial_json(derivation: object, steps: bool) -> dict[str, object]:
 
 
 def _latex(expr: object) -> str:
-    from symgrad.render.backends import latex_of
+    from symgrad.printing.latex import latex_of
 
-    return latex_of(expr)  # type: ignore[arg-type]
+    return latex_of(expr)
 
 
 COMMAND_MODULES: dict[str, str] = {

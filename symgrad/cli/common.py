@@ -11,9 +11,10 @@ import os
 import sys
 from collections.abc import Callable
 from enum import Enum
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from symgrad.errors import InputError, ParseError, SymgradError
 
@@ -24,23 +25,6 @@ class Format(str, Enum):
     latex = "latex"
     markdown = "markdown"
     json = "json"
-
-
-FormatOption = Annotated[
-    Format | None,
-    typer.Option("--format", help="Output: rich (default on a terminal), plain (default when piped), latex, markdown or json.", show_default=False),
-]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show Python tracebacks for errors (for bug reports).")]
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at", help="Also evaluate at a point, e.g. --at x=0.5,y=pi/4 (names as in the expression: θ or theta).", show_default=False),
-]
-TimeoutOption = Annotated[
-    float,
-    typer.Option("--timeout", min=0.1, envvar="SYMGRAD_TIMEOUT",
-                 help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops with a message (exit 1)."),
-]
-ExprArgument = Annotated[str, typer.Argument(help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". Use - to read it from standard input.", show_default=False)]
 
 
 class StreamError(SymgradError):
@@ -96,7 +80,7 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
     """Format everything first, then write once: an error can never leave half an output.
 
     Where standard output cannot carry Unicode (an ASCII or Latin-1 encoding), the document is
-    formatted again in ASCII notation (x^2, sigma(x), pi, d/dx: ``render.oneline.ascii_notation``)
+    formatted again in ASCII notation (x^2, sigma(x), pi, d/dx: ``printing.oneline.ascii_notation``)
     and JSON escapes what is not ASCII. A write that fails or is cut short is an error
     (``write_stdout``), never success.
     """
@@ -104,8 +88,8 @@ def emit(fmt: Format, *, document: Any = None, data: dict[str, Any] | None = Non
     encoding = _encoding(stream)
     out = _format(fmt, document, data, standalone, ascii=False)
     if not _encodable(out, encoding):
+        from symgrad.printing.oneline import ascii_notation, to_ascii
         from symgrad.render.document import ascii_document
-        from symgrad.render.oneline import ascii_notation, to_ascii
 
         with ascii_notation():
             shown = ascii_document(document) if document is not None else None
@@ -246,7 +230,8 @@ def fail(exc: SymgradError, fmt: Format | None) -> NoReturn:
 
         try:
             write_stdout(json.dumps(exc.to_json(), ensure_ascii=not _encodable(exc.message + (exc.suggestion or ""),
-                                                                                 _encoding(sys.stdout)), indent=2) + "\n")
+                                                                                 _encoding(sys.stdout)),
+                                                                                 indent=2) + "\n")
         except StreamError as broken:
             to_stderr(exc.render())
             to_stderr(broken.render())
@@ -272,7 +257,7 @@ def to_stderr(text: str) -> None:
 
 def _ascii_message(text: str) -> str:
     """``to_ascii`` line by line; a caret line under an input line moves with its column."""
-    from symgrad.render.oneline import ascii_pieces
+    from symgrad.printing.oneline import ascii_pieces
 
     lines = text.split("\n")
     out = []
@@ -369,8 +354,6 @@ try:  # typer 0.28 vendors Click; older releases used Click itself
 except ImportError:  # pragma: no cover
     from click import exceptions as _click_exceptions  # type: ignore[no-redef]
 
-from typer.core import TyperGroup
-
 
 class UsageError(InputError):
     """A command-line mistake Click found before the command ran (exit 2), in symgrad's own shape:
@@ -382,8 +365,9 @@ class SymgradGroup(TyperGroup):
     instead of Click's usage text. Typer's own handling is kept for everything else (help,
     ``--version``, exit codes); set as ``typer.Typer(cls=SymgradGroup)``."""
 
-    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(  # type: ignore[override]  # Click's overloads on standalone_mode, one signature here
+            self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+            standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         if standalone_mode and sys.stdout is None:
             to_stderr(StreamError("standard output is closed, so there is nowhere to write the result",

@@ -1,7 +1,7 @@
 """``symgrad check`` and ``symgrad table``: homework helpers on top of the step engine.
 
 Stage: CLI. Thin commands: the work is ``symgrad.steps.homework`` (judging an answer, the table of
-derivatives), what is said is ``symgrad.render.steps``; these functions parse options, call them
+derivatives), what is said is ``symgrad.render.narrate.steps``; these functions parse options, call them
 and emit. Registered by the import at the bottom of ``symgrad/cli/app.py``.
 """
 
@@ -11,10 +11,22 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, OrderOption, StandaloneOption, WrtOption, app, check_standalone
-from symgrad.cli.common import DebugOption, ExprArgument, Format, FormatOption, TimeoutOption, emit, read_expression, run
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
+    DebugOption,
+    ExprArgument,
+    FormatOption,
+    OrderOption,
+    StandaloneOption,
+    TimeoutOption,
+    WrtOption,
+    app,
+    check_standalone,
+)
 
-AnswerOption = Annotated[str, typer.Option("--answer", help="Your derivative, in the same notation as EXPR.", show_default=False)]
+AnswerOption = Annotated[str, typer.Option("--answer", help="Your derivative, in the same notation as EXPR.",
+                                           show_default=False)]
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -43,7 +55,7 @@ def check(
 
     def body(f: Format) -> None:
         from symgrad.parsing import parse_full
-        from symgrad.render.steps import check_document
+        from symgrad.render.narrate.steps import check_document
         from symgrad.steps.homework import check_answer
 
         text = read_expression(expr)
@@ -54,7 +66,8 @@ def check(
         if f is Format.json:
             emit(f, data=check_json(text, answer, result))
             return
-        emit(f, document=check_document(text, answer, result, parsed.notes + parsed_answer.notes), standalone=standalone)
+        emit(f, document=check_document(text, answer, result, parsed.notes + parsed_answer.notes),
+             standalone=standalone)
 
     run(fmt, debug, body, timeout)
 
@@ -112,8 +125,8 @@ def table(
     """
 
     def body(f: Format) -> None:
-        from symgrad.render.backends import latex_of
-        from symgrad.render.steps import table_document
+        from symgrad.printing.latex import latex_of
+        from symgrad.render.narrate.steps import table_document
         from symgrad.steps.homework import derivative_table
 
         check_standalone(standalone, f)

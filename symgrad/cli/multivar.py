@@ -1,7 +1,7 @@
 """The multivariable commands: ``hessian``, ``jacobian``, ``softmax`` and ``critical``.
 
 Stage: CLI. Thin as every command: options -> ``symgrad.multivar`` -> a document
-(``symgrad.multivar.narrate``) or a JSON dict -> ``common.emit``. Registered by the import at the
+(``symgrad.render.narrate.multivar``) or a JSON dict -> ``common.emit``. Registered by the import at the
 bottom of ``symgrad/cli/app.py``. To add a command: a function here with
 ``@app.command(context_settings=COMMAND_SETTINGS)``, its library call, its JSON keys (documented
 in the README) and its document.
@@ -13,22 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, app
-from symgrad.cli.common import (
-    AtOption,
-    DebugOption,
-    ExprArgument,
-    Format,
-    FormatOption,
-    TimeoutOption,
-    emit,
-    read_expression,
-    run,
-)
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import COMMAND_SETTINGS, AtOption, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
+from symgrad.vocabulary.symbols import natural_key
 
 WrtListOption = Annotated[
     str | None,
-    typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).", show_default=False),
+    typer.Option("--wrt", help="Variables, comma-separated, in the order wanted (default: all, in natural order).",
+                 show_default=False),
 ]
 StepsOption = Annotated[
     bool,
@@ -40,16 +32,9 @@ MAX_STEPS_ENTRIES = 30
 
 
 def _latex(expr: Any) -> str:
-    from symgrad.render.backends import latex_of
+    from symgrad.printing.latex import latex_of
 
     return latex_of(expr)
-
-
-def _derivation_json(derivation: object | None) -> list[Any] | None:
-    if derivation is None:
-        return None
-    data = derivation.to_json()  # type: ignore[attr-defined]
-    return data.get("steps") if isinstance(data, dict) else None
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
@@ -75,23 +60,25 @@ def hessian(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad import expressions
+        from symgrad.evaluate import parse_point
+        from symgrad.expressions import absent_notes, as_expr, point_notes
         from symgrad.multivar import hessian as hs
-        from symgrad.multivar.narrate import hessian_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import hessian_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
-        ready, how = calculus.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
+        e = as_expr(parsed.expr)
+        ready, how = expressions.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
         w = parsed.wrt(wrt)
-        h = hs.hessian(ready, w if w is not None or ready == e else calculus.variables(e))
+        h = hs.hessian(ready, w if w is not None or ready == e else expressions.variables(e))
         if steps and len(h.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             h = hs.hessian(ready, h.variables, steps=True)
-        point = calculus.parse_point(at, e) if at is not None else None
-        notes = [*parsed.notes, *how, *(calculus.absent_notes(e, h.variables, "its partial derivatives are 0")
+        point = parse_point(at, e) if at is not None else None
+        notes = [*parsed.notes, *how, *(absent_notes(e, h.variables, "its partial derivatives are 0")
                                   if w is not None else ()),
-                 *(calculus.point_notes(point, e) if point else ())]
+                 *(point_notes(point, e) if point else ())]
         numeric = hs.numeric_hessian(h, point) if point is not None else None
         if f is Format.json:
             data: dict[str, Any] = {
@@ -149,29 +136,32 @@ def jacobian(
     def body(f: Format) -> None:
         import sympy as sp
 
-        from symgrad import calculus
+        from symgrad import expressions
+        from symgrad.evaluate import parse_point
+        from symgrad.expressions import absent_notes, point_notes
         from symgrad.multivar import jacobian as jc
-        from symgrad.multivar.narrate import jacobian_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import jacobian_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
         comps = jc.components_of(parsed.expr)
         together = parsed.expr
-        prepared = [calculus.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
-        comps, how = [c for c, _ in prepared], [n for _, notes in prepared for n in notes]
+        prepared = [expressions.prepared(c) for c in comps]  # real functions only; 0^u is 0 where u > 0
+        comps, how = tuple(c for c, _ in prepared), [n for _, notes in prepared for n in notes]
         # the variables stay those of the components as written (0^x·y is 0, but a function of x, y)
         w = parsed.wrt(wrt)
         columns = w if w is not None or not how else sorted(
             {s for c in jc.components_of(together) for s in c.free_symbols if isinstance(s, sp.Symbol)},
-            key=calculus.natural_key)
+            key=natural_key)
         j = jc.jacobian(comps, columns, steps=False)
         if steps and len(j.entries) <= MAX_STEPS_ENTRIES and f is not Format.json:
             j = jc.jacobian(comps, j.variables, steps=True)
-        point = calculus.parse_point(at, together) if at is not None else None
-        notes = [*parsed.notes, *dict.fromkeys(how), *(calculus.absent_notes(together, j.variables, "its column of the Jacobian is 0")
+        point = parse_point(at, together) if at is not None else None
+        notes = [*parsed.notes, *dict.fromkeys(how), *(absent_notes(together, j.variables,
+                                                                             "its column of the Jacobian is 0")
                                   if w is not None else ()),
-                 *(calculus.point_notes(point, together) if point else ())]
+                 *(point_notes(point, together) if point else ())]
         values, note = jc.numeric_matrix(j.matrix, point, jumps=j.jumps) if point is not None else (None, None)
         if f is Format.json:
             data: dict[str, Any] = {
@@ -218,8 +208,8 @@ def softmax(
     """
 
     def body(f: Format) -> None:
-        from symgrad.multivar.narrate import softmax_document
         from symgrad.multivar.softmax import softmax_derivation
+        from symgrad.render.narrate.multivar import softmax_document
 
         d = softmax_derivation(classes)
         if f is Format.json:
@@ -251,14 +241,14 @@ def critical(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad.expressions import as_expr
         from symgrad.multivar.critical import critical_points
-        from symgrad.multivar.narrate import critical_document
         from symgrad.parsing import parse_full
+        from symgrad.render.narrate.multivar import critical_document
 
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         result = critical_points(e, parsed.wrt(wrt))
         if f is Format.json:
             emit(f, data={"command": "critical", "input": text, "expression": str(e), **result.to_json(),
@@ -273,24 +263,26 @@ def emit_mixed_partial(
     f: Format, text: str, e: Any, notes: Any, wrt: str, order: int, at: str | None, steps: bool, standalone: bool
 ) -> None:
     """``symgrad diff EXPR --wrt x,y``: ∂²f/∂x∂y, each stage with its steps (called by ``diff``)."""
-    from symgrad import calculus
+    from symgrad import expressions
     from symgrad.cli.common import bad_option
+    from symgrad.evaluate import evaluate, parse_point
+    from symgrad.expressions import point_notes
     from symgrad.multivar.mixed import mixed_partial
-    from symgrad.multivar.narrate import mixed_document
+    from symgrad.render.narrate.multivar import mixed_document
 
     if order != 1:
         bad_option("--order cannot be combined with several --wrt variables",
                    "repeat a variable instead: --wrt x,x,y is ∂³f/∂x²∂y")
     m = mixed_partial(e, wrt, steps=steps)
-    point = calculus.parse_point(at, e) if at is not None else None
-    notes = [*notes, *m.notes, *(calculus.point_notes(point, e) if point else ())]
-    value = calculus.evaluate(m.result, point, what="the derivative") if point is not None else None
+    point = parse_point(at, e) if at is not None else None
+    notes = [*notes, *m.notes, *(point_notes(point, e) if point else ())]
+    value = evaluate(m.result, point, what="the derivative") if point is not None else None
     if f is Format.json:
         data: dict[str, Any] = {
             "command": "diff",
             "input": text,
             "expression": str(e),
-            "variables": [v.name for v in calculus.variables(e)],
+            "variables": [v.name for v in expressions.variables(e)],
             **m.to_json(),
             "order": len(m.wrt),
             "notes": list(notes),

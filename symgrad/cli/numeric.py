@@ -11,31 +11,23 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from symgrad.cli.app import COMMAND_SETTINGS, app
-from symgrad.cli.common import (
-    DebugOption,
-    ExprArgument,
-    Format,
-    FormatOption,
-    TimeoutOption,
-    emit,
-    read_expression,
-    run,
-)
+from symgrad.cli.common import Format, emit, read_expression, run
+from symgrad.cli.options import COMMAND_SETTINGS, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
 from symgrad.errors import ComputeError, InputError
 
 OPTIMIZER_NAMES = "gd, sgd, adagrad, rmsprop, adam, adamw, nadam, adamax"
 
 
 def _opt(name: str, help_text: str) -> Any:
-    return typer.Option(name, help=help_text, show_default=False, rich_help_panel="Optimizer options (torch.optim's names and defaults)")
+    return typer.Option(name, help=help_text, show_default=False,
+                        rich_help_panel="Optimizer options (torch.optim's names and defaults)")
 
 
 def _flag(name: str, help_text: str) -> Any:
@@ -43,32 +35,48 @@ def _flag(name: str, help_text: str) -> Any:
 
 
 @app.command(context_settings=COMMAND_SETTINGS)
-def descend(
+def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in symgrad.commands)
     expr: ExprArgument,
-    start: Annotated[list[str] | None, typer.Option("--start", help="A starting point, e.g. x=0.5,y=1; repeat --start for several runs (default: all zeros).", show_default=False)] = None,
+    start: Annotated[list[str] | None, typer.Option("--start",
+                                                    help="A starting point, e.g. x=0.5,y=1; repeat --start for several "
+                                                         "runs (default: all zeros).", show_default=False)] = None,
     optimizer: Annotated[str, typer.Option("--optimizer", help=f"One of {OPTIMIZER_NAMES}.")] = "gd",
-    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).", show_default=False)] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default: torch.optim's for the optimizer).",
+                                             show_default=False)] = None,
     steps: Annotated[int, typer.Option("--steps", help="Number of updates (0 to 1,000,000).")] = 100,
-    tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.", show_default=False)] = None,
-    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).", show_default=False)] = None,
+    tol: Annotated[float | None, typer.Option("--tol", help="Stop when ‖∇f‖ falls below this.",
+                                              show_default=False)] = None,
+    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables to optimize, comma-separated (default: all).",
+                                            show_default=False)] = None,
     momentum: Annotated[float | None, _opt("--momentum", "sgd, rmsprop: momentum factor (0).")] = None,
     dampening: Annotated[float | None, _opt("--dampening", "sgd: dampening of the momentum, 0 to 1 (0).")] = None,
     nesterov: Annotated[bool, _flag("--nesterov", "sgd: Nesterov momentum.")] = False,
     weight_decay: Annotated[float | None, _opt("--weight-decay", "L2 penalty (0; adamw: 0.01, decoupled).")] = None,
     lr_decay: Annotated[float | None, _opt("--lr-decay", "adagrad: learning-rate decay (0).")] = None,
-    initial_accumulator_value: Annotated[float | None, _opt("--initial-accumulator-value", "adagrad: starting sum of squares (0).")] = None,
+    initial_accumulator_value: Annotated[float | None, _opt("--initial-accumulator-value",
+                                                            "adagrad: starting sum of squares (0).")] = None,
     eps: Annotated[float | None, _opt("--eps", "Term added to denominators (1e-8; adagrad: 1e-10).")] = None,
     alpha: Annotated[float | None, _opt("--alpha", "rmsprop: smoothing constant, 0 to 1 (0.99).")] = None,
     centered: Annotated[bool, _flag("--centered", "rmsprop: normalize by the estimated variance.")] = False,
-    betas: Annotated[str | None, _opt("--betas", "adam, adamw, nadam, adamax: two decay rates, e.g. 0.9,0.999.")] = None,
+    betas: Annotated[str | None, _opt("--betas",
+                                      "adam, adamw, nadam, adamax: two decay rates, e.g. 0.9,0.999.")] = None,
     amsgrad: Annotated[bool, _flag("--amsgrad", "adam, adamw: the AMSGrad variant.")] = False,
     momentum_decay: Annotated[float | None, _opt("--momentum-decay", "nadam: momentum decay ψ (0.004).")] = None,
-    decoupled_weight_decay: Annotated[bool, _flag("--decoupled-weight-decay", "nadam: AdamW-style weight decay.")] = False,
+    decoupled_weight_decay: Annotated[bool, _flag("--decoupled-weight-decay",
+                                                  "nadam: AdamW-style weight decay.")] = False,
     maximize: Annotated[bool, _flag("--maximize", "Climb instead: maximize f.")] = False,
-    data: Annotated[Path | None, typer.Option("--data", help="CSV file whose columns give the indexed variables of a summation loss (x_i, y_i).", show_default=False)] = None,
-    batch_size: Annotated[int | None, typer.Option("--batch-size", help="Rows per step with --data (default: all rows; 1 is stochastic descent).", show_default=False)] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for shuffling the rows with --batch-size (reproducible mini-batches).", show_default=False)] = None,
-    plot: Annotated[Path | None, typer.Option("--plot", help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip install 'symgrad[plot]').", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option("--data",
+                                              help="CSV file whose columns give the indexed variables of a summation "
+                                                   "loss (x_i, y_i).", show_default=False)] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size",
+                                                   help="Rows per step with --data (default: all rows; 1 is stochastic "
+                                                        "descent).", show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option("--seed",
+                                             help="Seed for shuffling the rows with --batch-size (reproducible "
+                                                  "mini-batches).", show_default=False)] = None,
+    plot: Annotated[Path | None, typer.Option("--plot",
+                                              help="Save a picture of the runs (PNG, SVG or PDF; needs matplotlib: pip "
+                                                   "install 'symgrad[plot]').", show_default=False)] = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 60.0,
     debug: DebugOption = False,
@@ -83,27 +91,29 @@ def descend(
 
       symgrad descend "x cos(πx)" --start x=0.5 --start x=-1 --lr 0.1 --steps 20
 
-      symgrad descend "(1-x)^2 + 100(y-x^2)^2" --start x=-1.5,y=2 --optimizer adam --lr 0.01 --steps 5000 --plot rosen.png
+      symgrad descend "(1-x)^2 + 100(y-x^2)^2" --start x=-1.5,y=2 --optimizer adam --lr 0.01 --steps 5000 --plot
+      rosen.png
 
       symgrad descend "x^2 + 10y^2" --optimizer sgd --momentum 0.9 --nesterov --lr 0.01 --format json
 
-      symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05 --batch-size 8 --seed 0
+      symgrad descend "sum((y_i - (w x_i + b))^2, i, 1, n)/n" --data points.csv --optimizer adam --lr 0.05
+      --batch-size 8 --seed 0
     """
     ctrl_c = _CtrlC()
 
-    def body(f: Format) -> None:
-        from symgrad import calculus
-        from symgrad.numeric.descend import MAX_STEPS, check_steps, check_tolerance, problem
+    def body(f: Format) -> None:  # noqa: PLR0915
+        from symgrad.expressions import as_expr
+        from symgrad.numeric.descend import MAX_UPDATES, check_tolerance, check_updates, problem
         from symgrad.numeric.descend import descend as run_descent
-        from symgrad.numeric.report import descent_document
         from symgrad.parsing import parse_full
-        from symgrad.render.oneline import symbol_text
+        from symgrad.printing.oneline import symbol_text
+        from symgrad.render.narrate.descent import descent_document
 
         text = read_expression(expr)
-        check_steps(steps)
+        check_updates(steps)
         check_tolerance(tol)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         opt = _optimizer(optimizer, lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
                          weight_decay=weight_decay, lr_decay=lr_decay,
                          initial_accumulator_value=initial_accumulator_value, eps=eps, alpha=alpha,
@@ -113,9 +123,9 @@ def descend(
         variables = prob.variables
         notes = (*parsed.notes, *prob.notes)
         starts = _starts(start, variables)
-        if steps * len(starts) > MAX_STEPS:
+        if steps * len(starts) > MAX_UPDATES:
             # every iterate is kept (the table, the plot, the JSON): bound them all together
-            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_STEPS:,} updates in all",
+            raise InputError(f"{len(starts)} starts × {steps:,} steps is more than {MAX_UPDATES:,} updates in all",
                              suggestion="fewer --steps or fewer --start")
         names = [symbol_text(v.name) for v in variables]
         progress = _Progress(steps * len(starts))
@@ -125,7 +135,7 @@ def descend(
                 for k, point in enumerate(starts):
                     runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
                                             interrupt=ctrl_c.event,
-                                            progress=lambda done, k=k: progress.update(k * steps + done)))
+                                            progress=progress.after(k * steps)))
                     if runs[-1].stopped == "interrupted":
                         break
         finally:
@@ -161,7 +171,8 @@ def descend(
             data_line = None
             if prob.data is not None:
                 info = prob.data
-                batch = "all rows each step" if info["batch_size"] == info["rows"] else f"batches of {info['batch_size']} (seed {info['seed']})"
+                batch = ("all rows each step" if info["batch_size"] == info["rows"]
+                         else f"batches of {info['batch_size']} (seed {info['seed']})")
                 data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
             doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
                                    not_started=starts[len(runs):] if interrupted else ())
@@ -245,27 +256,28 @@ def _starts(texts: list[str] | None, variables: tuple[Any, ...]) -> list[tuple[f
 
     import sympy as sp
 
-    from symgrad import calculus
+    from symgrad.evaluate import evaluate, parse_point
     from symgrad.magnitude import describe
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     if not texts:
         return [tuple(0.0 for _ in variables)]
     probe = sp.Add(*variables)
     starts = []
     for text in texts:
-        point = calculus.parse_point(text, probe)
+        point = parse_point(text, probe)
         extra = [s for s in point if s not in variables]
         if extra:
             raise InputError(f"--start {text} gives a value for {symbol_text(str(extra[0]))}, which is not a variable "
-                             "of the descent", suggestion="the variables are " + ", ".join(symbol_text(v.name) for v in variables))
+                             "of the descent",
+                             suggestion="the variables are " + ", ".join(symbol_text(v.name) for v in variables))
         missing = [v for v in variables if v not in point]
         if missing:
             raise InputError(f"--start {text} gives no value for {symbol_text(missing[0].name)}",
                              suggestion=f"add {missing[0].name}=… to --start")
         values = []
         for v in variables:
-            number = calculus.evaluate(point[v], {}, what=f"the start of {v}")
+            number = evaluate(point[v], {}, what=f"the start of {v}")
             if number.value is None or not math.isfinite(number.value):
                 raise InputError(f"--start {text} gives {symbol_text(v.name)} = {describe(point[v])}, which is not a "
                                  "real number a float can hold", suggestion=f"for example --start {v.name}=0.5")
@@ -306,6 +318,10 @@ class _Progress:
         self.bar: Any = None
         self.task: Any = None
 
+    def after(self, offset: int) -> Callable[[int], None]:
+        """The progress callback of a run that starts after ``offset`` updates of earlier runs."""
+        return lambda done: self.update(offset + done)
+
     def update(self, done: int) -> None:
         if not self.enabled:
             return
@@ -315,7 +331,8 @@ class _Progress:
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-            self.bar = Progress(TextColumn("descending"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} steps"),
+            self.bar = Progress(TextColumn("descending"), BarColumn(),
+                                TextColumn("{task.completed:,}/{task.total:,} steps"),
                                 TimeRemainingColumn(), TextColumn("Ctrl-C stops and shows the iterates so far"),
                                 console=Console(stderr=True), transient=True)
             self.bar.start()
@@ -331,10 +348,19 @@ class _Progress:
 def export(
     expr: ExprArgument,
     backend: Annotated[str, typer.Option("--backend", help="numpy, math, jax or torch.")] = "numpy",
-    wrt: Annotated[str | None, typer.Option("--wrt", help="The variables, comma-separated, in argument order (default: all).", show_default=False)] = None,
-    what: Annotated[str, typer.Option("--what", help="Which functions: any of value, grad, hessian, comma-separated.")] = "value,grad,hessian",
-    output: Annotated[Path | None, typer.Option("--output", help="Write the module to this file, replacing it only once it is complete ('-' or none: standard output).", show_default=False)] = None,
-    check: Annotated[bool, typer.Option("--check", help="Check grad_f (and hessian_f) against finite differences of f at random points.")] = False,
+    wrt: Annotated[str | None, typer.Option("--wrt",
+                                            help="The variables, comma-separated, in argument order (default: all).",
+                                            show_default=False)] = None,
+    what: Annotated[str, typer.Option("--what",
+                                      help="Which functions: any of value, grad, hessian, "
+                                           "comma-separated.")] = "value,grad,hessian",
+    output: Annotated[Path | None, typer.Option("--output",
+                                                help="Write the module to this file, replacing it only once it is "
+                                                     "complete ('-' or none: standard output).",
+                                                show_default=False)] = None,
+    check: Annotated[bool, typer.Option("--check",
+                                        help="Check grad_f (and hessian_f) against finite differences of f at random "
+                                             "points.")] = False,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 30.0,
     debug: DebugOption = False,
@@ -357,19 +383,19 @@ def export(
     """
 
     def body(f: Format) -> None:
-        from symgrad import calculus
+        from symgrad.expressions import as_expr
         from symgrad.files import write_text
-        from symgrad.numeric.compile import parameters
         from symgrad.numeric.codegen import visible
+        from symgrad.numeric.compile import arguments
         from symgrad.numeric.export import check_module, export_source
         from symgrad.parsing import parse_full
 
         target = None if output is None or str(output) == "-" else output
         text = read_expression(expr)
         parsed = parse_full(text)
-        e = calculus.as_expr(parsed.expr)
+        e = as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]
-        variables = parameters(e, parsed.wrt(wrt))
+        variables = arguments(e, parsed.wrt(wrt))
         source = export_source(e, variables, backend, kinds)
         report = check_module(source, e, variables, backend) if check else None
         if report is not None and not report.ok:

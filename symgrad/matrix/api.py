@@ -21,7 +21,7 @@ raises instead).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 from symgrad.errors import ComputeError, InputError
 from symgrad.matrix import expr as mx
@@ -34,7 +34,7 @@ LAYOUT = ("denominator layout: a gradient has the shape of its variable (∇_W f
           "like x); a Jacobian ∂f/∂x has one row per component of f (J_ij = ∂f_i/∂x_j, so ∂(Wx)/∂x = W)")
 """Said once in every matrix result."""
 
-Source = Union[str, MatrixParsed]
+Source = str | MatrixParsed
 _ORDER = {"exact": 0, "numeric": 1, "unverified": 2, "mismatch": 3}
 
 
@@ -68,7 +68,8 @@ def _wrt(parsed: MatrixParsed, wrt: str | Sequence[str] | None) -> list[Var]:
         if name not in by:
             if name in parsed.order:
                 raise InputError(f"{name} is a number in this expression: symgrad's matrix results are by vectors "
-                                 "and matrices", suggestion=f"declare {name}'s shape, or use symgrad.derive for ∂/∂{name}")
+                                 "and matrices",
+                                 suggestion=f"declare {name}'s shape, or use symgrad.derive for ∂/∂{name}")
             raise InputError(f"{name} does not occur in the expression",
                              suggestion="the variables are " + ", ".join(v.name for v in variables))
         out.append(by[name])
@@ -94,7 +95,8 @@ def _shapes_json(parsed: MatrixParsed) -> dict[str, str]:
 
 def _strict(check: Check, what: str, strict: bool) -> None:
     if strict and check.kind == "mismatch":
-        raise MatrixStepsDisagree(f"{what}: {check.note}", suggestion="this is a bug in a rule of symgrad's matrix engine; please report it")
+        raise MatrixStepsDisagree(f"{what}: {check.note}",
+                                  suggestion="this is a bug in a rule of symgrad's matrix engine; please report it")
 
 
 def _worst(checks: Sequence[Check]) -> str:

@@ -199,15 +199,15 @@ class DEntrywise(DStep):
         m: mx.Map = self.expr  # type: ignore[assignment]
         args = list(m.args)
         terms = []
-        for c, i, r in zip(self.partials, self.varying, results):
+        for c, _i, r in zip(self.partials, self.varying, results):
             terms.append(mx.emap(c * mx.slot(len(args)), args + [r]))
         return mx.add(*terms)
 
     def data(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.derivations:
-            out["scalar"] = [{"wrt": n, "result": str(d.result), "check": d.check, "steps": [s.to_json() for s in d.steps]}
-                             for n, d in zip(self.names, self.derivations)]
+            out["scalar"] = [{"wrt": n, "result": str(d.result), "check": d.check,
+                              "steps": [s.to_json() for s in d.steps]} for n, d in zip(self.names, self.derivations)]
         return out
 
 
@@ -357,7 +357,7 @@ class _Ids:
 
 def differentiate(f: Node, var: Var, ids: _Ids | None = None, *, scalar_steps: bool = True) -> DStep:
     """The step tree of d f with respect to ``var`` (every other variable held constant)."""
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     with deep_recursion():
         return _d(f, var, ids or _Ids(), scalar_steps)
@@ -431,9 +431,10 @@ def _entrywise(n: mx.Map, x: Var, sid: int, subs: list[DStep | None], scalar_ste
     varying = tuple(i for i, s in enumerate(subs) if s is not None)
     taken = {s.name for s in n.body.free_symbols} | {a.name for a in n.args if isinstance(a, Var)}
     names: list[str] = []
-    for i, a in enumerate(n.args):
+    for a in n.args:
         wanted = a.name if isinstance(a, Var) and a.name not in names else None
-        name = wanted or next(c for c in _NAMES + tuple(f"u{k}" for k in range(1, 99)) if c not in taken and c not in names)
+        spare = _NAMES + tuple(f"u{k}" for k in range(1, 99))
+        name = wanted or next(c for c in spare if c not in taken and c not in names)
         names.append(name)
     symbols = [sp.Symbol(nm, real=True) for nm in names]
     shown = n.body.xreplace({mx.slot(i): s for i, s in enumerate(symbols)})
@@ -679,7 +680,7 @@ def _shortest(body: sp.Expr) -> sp.Expr:
     for make in (lambda b: sp.expand(b), lambda b: sp.factor_terms(sp.expand(b)), final_form):
         try:
             candidates.append(make(body))
-        except Exception:  # noqa: BLE001 - a rewrite that fails is simply not a candidate
+        except Exception:
             continue
     return min(candidates, key=lambda e: (sp.count_ops(e), e.could_extract_minus_sign(), candidates.index(e)))
 
@@ -704,7 +705,7 @@ def _factor(n: mx.Add) -> Node | None:
                 if not rest_chain:
                     rest_chain = [mx.Identity(f.shape[0] if side == -1 else f.shape[1])]
                 rests.append(mx.mul(c, *rest_chain))
-            if any(isinstance(r, mx.Identity) for r in rests) and len(rests) == 2 and all(isinstance(r, mx.Identity) for r in rests):
+            if len(rests) == 2 and all(isinstance(r, mx.Identity) for r in rests):
                 continue
             inner = mx.add(*rests)
             pulled = mx.mul(inner, f) if side == -1 else mx.mul(f, inner)

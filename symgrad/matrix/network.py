@@ -89,8 +89,9 @@ def layers(f: Node) -> Structure:
     while True:
         aff = _affine(node)
         if aff is None:
-            raise InputError(f"{mx.text(node)} is not a layer W v + b", suggestion="each layer is W v + b, its input an "
-                             "entrywise function of the layer below, or the input x")
+            raise InputError(f"{mx.text(node)} is not a layer W v + b",
+                             suggestion="each layer is W v + b, its input an entrywise function of the layer "
+                             "below, or the input x")
         w, b, inner = aff
         found.append(Layer(w, b, inner, activation))
         if isinstance(inner, mx.Map) and len(inner.args) == 1 and _affine(inner.args[0]) is not None:

@@ -89,13 +89,13 @@ _SIZES: list[Sizes] = []
 def _unifying(sizes: Sizes) -> Iterator[None]:
     """While building, size checks in the node constructors unify undeclared sizes."""
     old = mx.same
-    mx.same = sizes.unify  # type: ignore[assignment]
+    mx.same = sizes.unify
     _SIZES.append(sizes)
     try:
         yield
     finally:
         _SIZES.pop()
-        mx.same = old  # type: ignore[assignment]
+        mx.same = old
 
 
 def infer(tokens: Sequence[Token], declared: Mapping[str, Declared]) -> dict[str, tuple[Declared, str]]:
@@ -152,7 +152,8 @@ def infer(tokens: Sequence[Token], declared: Mapping[str, Declared]) -> dict[str
 def _call_names(tokens: Sequence[Token], i: int) -> list[str]:
     """The names that are whole arguments of the call at ``i``: f(x), f(x, y), f x."""
     n = len(tokens)
-    if i + 1 < n and tokens[i + 1].type == "NAME" and (i + 2 >= n or tokens[i + 2].type not in ("SUP", "POW", "LBRACK")):
+    whole = i + 2 >= n or tokens[i + 2].type not in ("SUP", "POW", "LBRACK")
+    if i + 1 < n and tokens[i + 1].type == "NAME" and whole:
         return [tokens[i + 1].value]
     if i + 1 >= n or tokens[i + 1].type != "LPAR":
         return []
@@ -230,7 +231,7 @@ class MatrixBuilder(Builder):
         self.vars: dict[str, mx.Var] = {}
         self.at: dict[int, int] = {}
         self._keep: list[Any] = []
-        self.shape_notes: list[str] = []
+        self.shape_notes: list[tuple[str, str, str]] = []
         self.scalar_names: set[str] = set()
         self.uses: dict[str, int] = {}
         self.order: list[str] = []
@@ -251,7 +252,7 @@ class MatrixBuilder(Builder):
         return ParseError(message, self.text, pos, suggestion=suggestion)
 
     def _shape(self, n: Node) -> str:
-        r, c = (self.sizes.find(d) for d in n.shape)  # type: ignore[arg-type]
+        r, c = (self.sizes.find(d) for d in n.shape)
         if isinstance(n, mx.Var) and n.declared == "matrix":
             return f"{dim_text(r)}×{dim_text(c)}"
         if (r, c) == (1, 1):
@@ -292,7 +293,8 @@ class MatrixBuilder(Builder):
             if name == "I" and kind is None:
                 n = self.sizes.fresh()
                 self._note("I is the identity matrix (its size follows from its use)")
-                return self._mark(mx.Identity(n), tok.start_pos)
+                # the size is a DimVar until finish() resolves it
+                return self._mark(mx.Identity(n), tok.start_pos)  # type: ignore[arg-type]
             self._glued(tok)
             self.scalar_names.add(name)
             return super().name(tok)
@@ -309,7 +311,7 @@ class MatrixBuilder(Builder):
         var = mx.Var(name, rows, cols, "matrix" if kind.kind == "matrix" else "vector", kind.symmetric)  # type: ignore[arg-type]
         self.vars[name] = var
         if why:
-            self.shape_notes.append((name, kind.kind, why))  # type: ignore[arg-type]
+            self.shape_notes.append((name, kind.kind, why))
         return self._mark(var, tok.start_pos)
 
     def _glued(self, tok: Token) -> None:
@@ -375,7 +377,7 @@ class MatrixBuilder(Builder):
         var = mx.Var(name, other.shape[0], other.shape[1], "matrix" if other.kind == "matrix" else "vector")
         self.vars[name] = var
         self.scalar_names.discard(name)
-        self.shape_notes.append((name, var.declared, f"it is added to {self._src(other)}"))  # type: ignore[arg-type]
+        self.shape_notes.append((name, var.declared, f"it is added to {self._src(other)}"))
         return var
 
     def neg(self, op: Token, operand: Any) -> Any:
@@ -431,14 +433,15 @@ class MatrixBuilder(Builder):
             return self._mark(self._dot(a, b, at, shown), start)
         if a.kind == "vector" and b.kind == "vector" and not (a.is_scalar or b.is_scalar):
             raise self._fail(f"{shown}: a product of two column vectors is not defined", at,
-                             f"write {self._src(a)}ᵀ{self._src(b)} (or dot({self._src(a)}, {self._src(b)})) for the dot "
+                             f"write {self._src(a)}ᵀ{self._src(b)} (or dot({self._src(a)}, {self._src(b)})) "
+                             "for the dot "
                              f"product, {self._src(a)} ⊙ {self._src(b)} entry by entry, {self._src(a)} "
                              f"{self._src(b)}ᵀ for the outer product")
         scalar_a = a.is_scalar and not mx._chain_piece(a)
         scalar_b = b.is_scalar and not mx._chain_piece(b)
         if not (scalar_a or scalar_b):
-            cols = self.sizes.find(a.shape[1])  # type: ignore[arg-type]
-            rows = self.sizes.find(b.shape[0])  # type: ignore[arg-type]
+            cols = self.sizes.find(a.shape[1])
+            rows = self.sizes.find(b.shape[0])
             if not self.sizes.unify(cols, rows):
                 if a.shape[0] == 1 and a.shape[1] == 1 or b.shape == (1, 1):
                     pass  # a 1×1 product times anything: a number
@@ -453,11 +456,11 @@ class MatrixBuilder(Builder):
             raise self._fail(f"{shown}: {exc}", at) from None
 
     def _shape_full(self, n: Node) -> str:
-        r, c = (self.sizes.find(d) for d in n.shape)  # type: ignore[arg-type]
+        r, c = (self.sizes.find(d) for d in n.shape)
         return f"{dim_text(r)}×{dim_text(c)}"
 
     def _dot(self, a: Node, b: Node, at: int | None, shown: str) -> Node:
-        if not self.sizes.unify(a.shape[0], b.shape[0]):  # type: ignore[arg-type]
+        if not self.sizes.unify(a.shape[0], b.shape[0]):
             raise self._fail(f"{shown}: a dot product needs vectors of one length, not {self._shape(a)} and "
                              f"{self._shape(b)}", at)
         return mx.dot(a, b)
@@ -505,7 +508,7 @@ class MatrixBuilder(Builder):
             raise self._fail(f"{self._src(b)}^{k}: {self._src(b)} is a vector, which has no powers", tok.start_pos,
                              f"write {self._src(b)}ᵀ{self._src(b)} or ‖{self._src(b)}‖² for the squared length, "
                              f"{self._src(b)}.^{k} entry by entry")
-        if not self.sizes.unify(b.shape[0], b.shape[1]):  # type: ignore[arg-type]
+        if not self.sizes.unify(b.shape[0], b.shape[1]):
             raise self._fail(f"{self._src(b)}^{k}: only a square matrix has powers, and {self._src(b)} is "
                              f"{self._shape_full(b)}", tok.start_pos)
         if k == 0:
@@ -530,7 +533,7 @@ class MatrixBuilder(Builder):
         return self._power(b, mx.Const(sp.Integer(int(sup.value))), sup)
 
     def _invert(self, b: Node, tok: Token) -> Node:
-        if not self.sizes.unify(b.shape[0], b.shape[1]):  # type: ignore[arg-type]
+        if not self.sizes.unify(b.shape[0], b.shape[1]):
             raise self._fail(f"{self._src(b)}⁻¹: only a square matrix has an inverse, and {self._src(b)} is "
                              f"{self._shape_full(b)}", tok.start_pos)
         return self._mark(mx.inverse(b), self._pos(b))
@@ -565,7 +568,7 @@ class MatrixBuilder(Builder):
             out = self._power(out, mx.Const(sp.Integer(fpow[0])), fpow[1])
         return self._mark(out, func.start_pos)
 
-    def _matrix_call(self, func: Token, values: list[Any]) -> Node:
+    def _matrix_call(self, func: Token, values: list[Any]) -> Node:  # noqa: C901, PLR0915  (one branch per function)
         name = func.value
         nodes = [self._node(v) for v in values]
         count = len(nodes)
@@ -578,13 +581,14 @@ class MatrixBuilder(Builder):
             if n.is_scalar and not mx._chain_piece(n):
                 raise self._fail(f"{name}(…) takes a square matrix, not the number {self._src(n)}", func.start_pos,
                                  "declare the matrix's shape, as in --shape \"X: n×n\"")
-            if not self.sizes.unify(n.shape[0], n.shape[1]):  # type: ignore[arg-type]
+            if not self.sizes.unify(n.shape[0], n.shape[1]):
                 raise self._fail(f"{name}(…) takes a square matrix, and {self._src(n)} is {self._shape_full(n)}",
                                  func.start_pos)
 
         def vector(n: Node) -> None:
             if n.kind != "vector":
-                raise self._fail(f"{name}(…) takes a vector here, not {self._src(n)} ({self._shape(n)})", func.start_pos)
+                raise self._fail(f"{name}(…) takes a vector here, not {self._src(n)} ({self._shape(n)})",
+                                 func.start_pos)
 
         if name in ("det", "logdet"):
             need(1)
@@ -633,7 +637,8 @@ class MatrixBuilder(Builder):
         # a scalar function applied entry by entry (σ, relu, tanh, exp, log, … and any the registry adds)
         shape = [n for n in nodes if not (n.is_scalar and not mx._chain_piece(n))]
         for n in shape[1:]:
-            if not (self.sizes.unify(n.shape[0], shape[0].shape[0]) and self.sizes.unify(n.shape[1], shape[0].shape[1])):  # type: ignore[arg-type]
+            rows = self.sizes.unify(n.shape[0], shape[0].shape[0])
+            if not (rows and self.sizes.unify(n.shape[1], shape[0].shape[1])):
                 raise self._fail(f"{name}(…) of arguments of different shapes ({self._shape(shape[0])} and "
                                  f"{self._shape(n)})", func.start_pos)
         slots = [mx.slot(i) for i in range(count)]
@@ -648,7 +653,7 @@ class MatrixBuilder(Builder):
             if y.is_scalar and not mx._chain_piece(y):
                 raise self._fail("cross_entropy(softmax(z), k) with a class index is not available for vectors yet",
                                  func.start_pos, "write the labels as a one-hot vector y: cross_entropy(softmax(z), y)")
-            if not self.sizes.unify(y.shape[0], z.shape[0]) or y.kind != "vector":  # type: ignore[arg-type]
+            if not self.sizes.unify(y.shape[0], z.shape[0]) or y.kind != "vector":
                 raise self._fail(f"cross_entropy(softmax({self._src(z)}), {self._src(y)}): the labels need as many "
                                  f"entries as the logits ({self._shape(z)}), not {self._shape(y)}", func.start_pos)
             zs = self._src(z) if isinstance(z, mx.Var) else f"({self._src(z)})"
@@ -659,10 +664,12 @@ class MatrixBuilder(Builder):
             return mx.SoftmaxCE(z, y)
         if p.kind != "vector" or y.kind != "vector":
             raise self._fail("cross_entropy(p, y) of vectors needs vectors p and y", func.start_pos)
-        if not self.sizes.unify(p.shape[0], y.shape[0]):  # type: ignore[arg-type]
-            raise self._fail(f"cross_entropy({self._src(p)}, {self._src(y)}): p and y need the same length", func.start_pos)
-        self._note("cross_entropy(p, y) of vectors p that are not a softmax is the binary cross-entropy summed over the "
-                   "entries: −Σᵢ yᵢ ln pᵢ + (1 − yᵢ) ln(1 − pᵢ) (for a softmax write cross_entropy(softmax(z), y))")
+        if not self.sizes.unify(p.shape[0], y.shape[0]):
+            raise self._fail(f"cross_entropy({self._src(p)}, {self._src(y)}): p and y need the same length",
+                             func.start_pos)
+        self._note("cross_entropy(p, y) of vectors p that are not a softmax is the binary cross-entropy summed "
+                   "over the entries: −Σᵢ yᵢ ln pᵢ + (1 − yᵢ) ln(1 − pᵢ) "
+                   "(for a softmax write cross_entropy(softmax(z), y))")
         a, b = mx.slot(0), mx.slot(1)
         return mx.Sum(mx.emap(-(b * sp.log(a) + (1 - b) * sp.log(1 - a)), [p, y]))
 
@@ -707,7 +714,7 @@ def parse(text: str, shapes: str | Mapping[str, Any] | None = None, *,
     parsed = parse_full(text, definitions=definitions, notation=notation)
     builder = notation.builder_used
     assert builder is not None
-    node: Node = parsed.expr  # type: ignore[assignment]
+    node: Node = parsed.expr
     return _resolve(parsed, node, builder, declared)
 
 
@@ -726,7 +733,7 @@ def _resolve(parsed: Any, node: Node, builder: MatrixBuilder, declared: Mapping[
                 names[d.id] = pool.pop(0)
                 taken.add(names[d.id])
             return names[d.id]
-        return d  # type: ignore[no-any-return]
+        return d
 
     # bind in reading order, so x in xᵀAx gets n and A n×n
     for v in builder.vars.values():
@@ -746,7 +753,7 @@ def _resolve(parsed: Any, node: Node, builder: MatrixBuilder, declared: Mapping[
     shapes = {v.name: v.shape for v in resolved.variables()}
     symmetric = frozenset(v.name for v in resolved.variables() if v.symmetric)
     notes = []
-    for name, kind, why in builder.shape_notes:  # type: ignore[misc]
+    for name, kind, why in builder.shape_notes:
         if name not in shapes:
             continue
         r, c = shapes[name]
@@ -758,12 +765,13 @@ def _resolve(parsed: Any, node: Node, builder: MatrixBuilder, declared: Mapping[
             continue
         if dec.rows is None or (dec.kind == "matrix" and dec.cols is None):
             r, c = v.shape
-            notes.append(f"{v.name}'s size is inferred from its use: {r}" + ("" if c == 1 and v.declared != "matrix" else f"×{c}"))
+            cols = "" if c == 1 and v.declared != "matrix" else f"×{c}"
+            notes.append(f"{v.name}'s size is inferred from its use: {r}{cols}")
     if any(v.declared == "matrix" or v.kind != "scalar" for v in resolved.variables()):
         for name in sorted(builder.scalar_names):
             if len(name) == 1 and name.isupper() and name not in declared:
-                notes.append(f"{name} is read as a number (a scalar); declare its shape (--shape \"{name}: n×n\") if it "
-                             "is a matrix")
+                notes.append(f"{name} is read as a number (a scalar); declare its shape "
+                             f"(--shape \"{name}: n×n\") if it is a matrix")
     return MatrixParsed(text=parsed.text, expr=resolved, shapes=shapes, notes=tuple(notes) + tuple(parsed.notes),
                         symmetric=symmetric, defines=parsed.defines, variables=parsed.variables,
                         order=tuple(builder.order))

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Union
 
 from symgrad.errors import InputError
 from symgrad.records import record
 
-Dim = Union[int, str]
+Dim = int | str
 """A resolved size: a whole number, or the name of a size (``"n"``)."""
 
 MAX_SIZE = 10_000
@@ -66,7 +65,7 @@ class DimVar:
         return f"?{self.hint or self.id}"
 
 
-AnyDim = Union[int, str, DimVar]
+AnyDim = int | str | DimVar
 
 
 class Sizes:

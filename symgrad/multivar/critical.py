@@ -18,14 +18,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
-from symgrad.records import record
 
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.errors import Unsupported
+from symgrad.expressions import ExprLike, VarLike, as_expr, resolve_variables
 from symgrad.multivar.hessian import KINDS, Hessian, hessian, jumps_at, sparse_gradient, spectrum
+from symgrad.records import record
 
 MAX_POINTS = 200
 """More critical points than this are listed only up to here (the note says so)."""
@@ -138,7 +138,8 @@ def critical_points(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) 
             notes.append("the gradient has periodic functions, so there may be infinitely many critical points; "
                          "these are the ones SymPy's solver lists")
         else:
-            notes.append("the equations are not polynomial, so SymPy's solver may miss solutions: the list may be incomplete")
+            notes.append("the equations are not polynomial, so SymPy's solver may miss solutions: the list may be "
+                         "incomplete")
 
     h = hessian(e, variables)
     points: list[CriticalPoint] = []
@@ -163,7 +164,8 @@ def critical_points(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None) 
         complete = False
         notes.append("some critical points form curves or surfaces (infinitely many): see the families")
     if complex_count:
-        notes.append(f"{complex_count} complex solution{'s' if complex_count > 1 else ''} of ∇f = 0 left out (not real points)")
+        notes.append(f"{complex_count} complex solution{'s' if complex_count > 1 else ''} of ∇f = 0 left out (not real "
+                     f"points)")
     points.sort(key=lambda p: tuple(_sort_key(c) for c in p.coordinates))
     if len(points) > MAX_POINTS:
         notes.append(f"{len(points)} critical points; the first {MAX_POINTS} are listed")
@@ -233,10 +235,10 @@ def _classify_point(h: Hessian, variables: tuple[sp.Symbol, ...], coords: tuple[
 
 
 def _float(value: sp.Expr | None) -> float | None:
-    """A coordinate or value as a float, right to its last digit (``calculus.evaluate``); None
+    """A coordinate or value as a float, right to its last digit (``symgrad.evaluate``); None
     where it is not a real number or is beyond the float range."""
     if value is None:
         return None
-    from symgrad.calculus import evaluate
+    from symgrad.evaluate import evaluate
 
     return evaluate(value, {}).value

@@ -21,12 +21,15 @@ To add a property of the matrix at a point (a condition number, say): compute it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from symgrad.records import field, record
+from typing import Any
 
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, Value, VarLike, as_expr, evaluate, parse_point, resolve_variables, tidy
+from symgrad.differentiate import tidy
+from symgrad.evaluate import Value, evaluate, parse_point
+from symgrad.expressions import ExprLike, VarLike, as_expr, resolve_variables
+from symgrad.records import field, record
 
 EXACT_EIGEN_LIMIT = 12
 """Matrices up to this size get exact signs (or certified ones); larger ones use double precision."""
@@ -51,10 +54,10 @@ def sparse_gradient(expr: ExprLike, variables: Sequence[sp.Symbol]) -> list[sp.E
         if count % 64 == 0:
             check("the gradient")
         for v in term.free_symbols & wanted:
-            pieces[v].append(partial(term, v))  # type: ignore[arg-type, index]
+            pieces[v].append(partial(term, v))
     result = [tidy(sp.Add(*pieces[v])) for v in variables]
     if e.has(sp.Sum):
-        from symgrad.multivar.sums import tidy_sums
+        from symgrad.vocabulary.sums import tidy_sums
 
         result = [tidy_sums(g, e) for g in result]
     return result
@@ -210,7 +213,7 @@ def hessian(expr: ExprLike, wrt: Iterable[VarLike] | str | None = None, *, steps
     entries: list[HessianEntry] = []
     for i, g in enumerate(grad):
         check("the Hessian")
-        columns = sorted((index[v] for v in g.free_symbols if v in index and index[v] >= i))  # type: ignore[index]
+        columns = sorted(index[v] for v in g.free_symbols if v in index and index[v] >= i)
         if not columns:
             continue
         seconds = sparse_gradient(g, [variables[j] for j in columns])  # only the variables g contains
@@ -347,7 +350,7 @@ def jumps_at(jumps: Sequence[sp.Expr], point: Mapping[sp.Symbol, sp.Expr]) -> li
 
 
 def oneline_of(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     return oneline(expr)
 
@@ -355,8 +358,8 @@ def oneline_of(expr: sp.Basic) -> str:
 def _as_point(point: Mapping[sp.Symbol, sp.Expr] | Mapping[str, object] | str, expr: sp.Expr,
               variables: Sequence[sp.Symbol]) -> dict[sp.Symbol, sp.Expr]:
     if isinstance(point, str) or any(not isinstance(k, sp.Symbol) for k in point):
-        return parse_point(point, expr)  # type: ignore[arg-type]
-    return dict(point)  # type: ignore[arg-type]
+        return parse_point(point, expr)
+    return dict(point)
 
 
 class NoSpectrum(Exception):
@@ -444,7 +447,7 @@ def _exact_counts(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[int, int
             flat.append(v)
     try:
         domain, elements = construct_domain(flat, extension=True)
-    except Exception:  # noqa: BLE001 - SymPy's domains refuse some constants; then numerically
+    except Exception:
         return None
     if domain.is_EX or domain.is_EXRAW:
         return None
@@ -476,7 +479,7 @@ def _exact_counts(matrix: Sequence[Sequence[sp.Expr | float]]) -> tuple[int, int
 
 
 def _certified(matrix: Sequence[Sequence[sp.Expr | float]],
-               counts: tuple[int, int, int] | None) -> tuple[tuple[float | None, ...], list[object | None], object]:
+               counts: tuple[int, int, int] | None) -> tuple[tuple[float | None, ...], list[Any], Any]:
     """The eigenvalues (ascending) with error bounds, at a rising precision until every sign is
     certain (or matches ``counts``, whose zeros are then exactly 0.0).
 
@@ -549,7 +552,7 @@ def _double_precision(matrix: Sequence[Sequence[sp.Expr | float]]) -> Spectrum |
         import numpy as np
     except ImportError:
         return None
-    from symgrad.calculus import evaluate
+    from symgrad.evaluate import evaluate
 
     check("the eigenvalues")
     rows = []

@@ -13,14 +13,17 @@ function to the grammar, make it build a ``Tuple`` of components: the Jacobian f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from symgrad.records import record
 
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.calculus import VarLike, Value, evaluate, natural_key, resolve_variables, tidy
+from symgrad.differentiate import tidy
 from symgrad.errors import InputError
+from symgrad.evaluate import Value, evaluate
+from symgrad.expressions import VarLike, resolve_variables
 from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
+from symgrad.records import record
+from symgrad.vocabulary.symbols import natural_key
 
 
 @record
@@ -66,7 +69,7 @@ class Jacobian:
         found = sorted({u for e in self.entries for u in e.jumps}, key=str)
         if not found:
             return None
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         where = " and ".join(f"{oneline(u)} ≠ 0" for u in found)
         return (f"these derivatives hold where {where}: where one is 0 a component jumps or has a kink, and its "
@@ -101,7 +104,7 @@ def components_of(expr: str | sp.Basic | Sequence[str | sp.Basic]) -> tuple[sp.E
         if isinstance(item, sp.Tuple):
             raise InputError("a component of the vector function is itself a list",
                              suggestion="give the components as one flat comma-separated list")
-    return tuple(items)  # type: ignore[arg-type]
+    return tuple(items)
 
 
 def jacobian(expr: str | sp.Basic | Sequence[str | sp.Basic], wrt: Iterable[VarLike] | str | None = None,
@@ -151,13 +154,13 @@ def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol
     rows = []
     notes = []
     for i, row in enumerate(matrix):
-        out = []
+        out: list[float | None] = []
         for j, entry in enumerate(row):
             check("evaluating the matrix")
             label = labels[i][j] if labels else f"the ({i + 1}, {j + 1}) entry"
             on_jump = jumps_at(jumps[i][j], point) if jumps else []
             if on_jump:
-                from symgrad.render.oneline import oneline
+                from symgrad.printing.oneline import oneline
 
                 at = ", ".join(f"{k}={v}" for k, v in point.items())
                 out.append(None)

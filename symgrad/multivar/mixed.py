@@ -4,8 +4,8 @@ Stage: expression -> result (and, through ``symgrad.multivar.steps``, one step d
 stage). The variables are given as the notation writes them, ``∂²f/∂x∂y`` -> ``wrt=("x", "y")``,
 and applied right to left, as the notation reads: first ∂/∂y, then ∂/∂x. (For the smooth
 functions symgrad meets the order does not change the result, by Schwarz's theorem; each stage is
-still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
-``mixed_partial``. To add a display of the stages, read ``MixedPartial.stages``.
+still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` calls ``mixed_partial``. To add a
+display of the stages, read ``MixedPartial.stages``.
 
 >>> m = mixed_partial("x^2 y^3", "x,y")
 >>> [(str(s.wrt), s.result) for s in m.stages]
@@ -19,14 +19,16 @@ still derived, never assumed.) ``symgrad diff EXPR --wrt x,y`` is meant to call
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
+from typing import Any
 
 import sympy as sp
 
-from symgrad import calculus
+from symgrad import expressions
 from symgrad.budget import check
-from symgrad.calculus import ExprLike, VarLike, as_expr
 from symgrad.errors import InputError
+from symgrad.expressions import ExprLike, VarLike, as_expr, prepared
+from symgrad.records import record
+from symgrad.steps.derivation import diff_once
 
 
 @record
@@ -47,7 +49,7 @@ class MixedPartial:
     wrt: tuple[sp.Symbol, ...]
     stages: tuple[Stage, ...]
     notes: tuple[str, ...] = ()
-    """How the expression was taken and which variables named do not occur in it (``calculus.prepared``)."""
+    """How the expression was taken and which variables named do not occur in it (``prepared``)."""
 
     @property
     def result(self) -> sp.Expr:
@@ -61,14 +63,14 @@ class MixedPartial:
     def label_latex(self) -> str:
         return self._label().latex
 
-    def _label(self) -> object:
-        from symgrad.render.narrate import derivative_label
+    def _label(self) -> Any:
+        from symgrad.printing.labels import derivative_label
 
         return derivative_label([s.wrt for s in self.stages], partial=len(self.expr.free_symbols) > 1, function="f")
 
     def to_json(self) -> dict[str, object]:
         """``wrt`` (as written), ``result``, ``latex`` and ``stages`` (each ``wrt``, ``result`` and maybe ``steps``)."""
-        from symgrad.render.backends import latex_of
+        from symgrad.printing.latex import latex_of
 
         stages = []
         for s in self.stages:
@@ -91,8 +93,8 @@ def mixed_partial(expr: ExprLike, wrt: Sequence[VarLike] | str, *, steps: bool =
     e = as_expr(expr)
     if isinstance(wrt, str) and not any(n.strip() for n in wrt.split(",")):
         raise InputError("no variable given", suggestion="write --wrt x,y for ∂²f/∂x∂y")
-    taken = calculus.stages(e, wrt if isinstance(wrt, str) else list(wrt))  # the order: calculus.stages
-    ready, notes = calculus.prepared(e, taken)
+    taken = expressions.stages(e, wrt if isinstance(wrt, str) else list(wrt))  # the order: expressions.stages
+    ready, notes = prepared(e, taken)
     stages: list[Stage] = []
     current = ready
     for var in taken:
@@ -102,7 +104,7 @@ def mixed_partial(expr: ExprLike, wrt: Sequence[VarLike] | str, *, steps: bool =
             from symgrad.multivar.steps import derive_or_none
 
             derivation = derive_or_none(current, var)
-        result = calculus.diff_once(current, var)
+        result = diff_once(current, var)
         stages.append(Stage(var, current, result, derivation))
         current = result
     return MixedPartial(e, tuple(reversed(taken)), tuple(stages), notes)

@@ -63,6 +63,7 @@ import keyword
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from typing import NoReturn
 
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter, NumPyPrinter
@@ -115,7 +116,8 @@ def require(backend: str) -> None:
     except ImportError as exc:
         missing = isinstance(exc, ModuleNotFoundError) and (exc.name or module).split(".")[0] == module
         why = "which is not installed" if missing else f"which failed to import ({visible(str(exc))[:160]})"
-        raise BackendMissing(f"the {backend} backend needs {library}, {why}", suggestion=f"pip install {package}") from None
+        raise BackendMissing(f"the {backend} backend needs {library}, {why}",
+                             suggestion=f"pip install {package}") from None
 
 
 # names and text -------------------------------------------------------------------------------
@@ -195,7 +197,7 @@ def doc_text(text: str) -> str:
 def _math_doc(expr: sp.Basic) -> str:
     import mpmath
 
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     # a number of 9 543 digits is no reading (nor can Python print it by default): 6 digits are
     long = {r: sp.Float(mpmath.mpf(r.p) / r.q, 6) for r in expr.atoms(sp.Rational) if max(abs(r.p), r.q) > 10**60}
@@ -203,7 +205,7 @@ def _math_doc(expr: sp.Basic) -> str:
 
 
 def _var_text(var: sp.Basic) -> str:
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     return doc_text(symbol_text(getattr(var, "name", str(var))))
 
@@ -401,7 +403,8 @@ _PRINTERS = {"numpy": _NumpyPrinter, "math": _MathPrinter, "jax": _JaxPrinter, "
 def printer(backend: str) -> PythonCodePrinter:
     """A fresh code printer for ``backend``."""
     if backend not in _PRINTERS:
-        raise InputError(f"unknown backend '{visible(str(backend))}'", suggestion="choose one of " + ", ".join(BACKENDS))
+        raise InputError(f"unknown backend '{visible(str(backend))}'",
+                         suggestion="choose one of " + ", ".join(BACKENDS))
     return _PRINTERS[backend]()
 
 
@@ -459,7 +462,7 @@ def prepare(expr: sp.Basic, variables: Sequence[sp.Basic], names: Sequence[str] 
 
 def _stable_softmax(expr: sp.Basic) -> sp.Basic:
     """pₖ = exp(aₖ − m)/Σ exp(aⱼ − m) and CE = m + ln Σ exp(aⱼ − m) − Σ yᵢaᵢ, m = max(a): no overflow."""
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     if not expr.has(softmax_component, cross_entropy):
         return expr
@@ -678,7 +681,8 @@ class _Writer:
         self.partial = len(self.args) > 1 and any(not args <= r.free_symbols for r in prepared)
         return lines, [(r, not (p.free_symbols & args)) for r, p in zip(reduced, prepared)]
 
-    def bind(self, expr: sp.Basic, lines: list[tuple[sp.Basic, sp.Basic]], temporaries: Iterator[sp.Symbol]) -> sp.Basic:
+    def bind(self, expr: sp.Basic, lines: list[tuple[sp.Basic, sp.Basic]],
+             temporaries: Iterator[sp.Symbol]) -> sp.Basic:
         """A temporary for each argument the printer writes more than once (math's σ(u) names u four
         times): nested, they would grow as 4^depth. Arguments inside a sum's loop stay."""
         repeats = getattr(self.printer, "repeats", ())
@@ -786,73 +790,87 @@ def function_source(
         raise ValueError(f"unknown function name {name!r}")
     prepare(expr, variables)  # refuse what cannot be exported before any of it is printed
     names = tuple(names) if names is not None else tuple(safe_names(variables).values())
-    if any(not (_plain(n) or _GENERATED_ARG.fullmatch(n)) or _shadows(n) for n in names) or len(set(names)) < len(names):
+    unsafe = any(not (_plain(n) or _GENERATED_ARG.fullmatch(n)) or _shadows(n) for n in names)
+    if unsafe or len(set(names)) < len(names):
         raise ValueError("argument names must come from safe_names")
     w = _Writer(backend, variables, names)
     args = ", ".join(names)
     shown = ", ".join(_var_text(v) for v in variables)
     ftext = _math_doc(expr)
-    if what in ("grad", "value_and_grad", "hessian") and gradient is None:
-        gradient = [sp.diff(expr, v) for v in variables]
-    fill = backend == "numpy"  # NumPy writes entries into one preallocated array (see _Writer.fill)
-    tail: list[str] = []
-    if what == "value":
-        doc = [f"f({shown}) = {ftext}"]
-        lines, (out,) = w.body([expr])
-        if fill:
-            pro = w.convert() + ([w.shape_line()] if w.partial or out[1] else [])
-            result = w.value(out)
-        else:
-            pro, result = w.prologue(), w.entry(out)
-    elif what == "grad":
-        doc = [f"∇f({shown}), the gradient of f = {ftext}:", ""]
-        doc += [f"    ∂f/∂{_var_text(v)} = {_math_doc(g)}" for v, g in zip(variables, gradient)]
-        lines, outs = w.body(gradient)
-        if fill:
-            pro, result = w.convert() + [w.shape_line()], "_out"
-            tail = w.fill({(k,): o for k, o in enumerate(outs)}, (len(outs),))
-        else:
-            pro, result = w.prologue(), w.vector([w.entry(o) for o in outs])
-    elif what == "value_and_grad":
-        doc = [f"(f, ∇f) at ({shown}) for f = {ftext}"]
-        lines, outs = w.body([expr, *gradient])
-        if fill:
-            pro = w.convert() + [w.shape_line()]
-            tail = w.fill({(k,): o for k, o in enumerate(outs[1:])}, (len(outs) - 1,))
-            result = f"{w.value(outs[0])}, _out"
-        else:
-            pro = w.prologue()
-            result = f"{w.entry(outs[0])}, {w.vector([w.entry(o) for o in outs[1:]])}"
-    elif what == "hessian":
-        n = len(variables)
-        if hessian is None:
-            hessian = [[sp.diff(gradient[i], variables[j]) if j >= i else None for j in range(n)] for i in range(n)]
-        pairs = [(i, j) for i in range(n) for j in range(i, n)]
-        doc = [f"The Hessian of f = {ftext}: the matrix of ∂²f/∂u∂v over ({shown})."]
-        lines, outs = w.body([hessian[i][j] for i, j in pairs])
-        if fill:
-            pro, result = w.convert() + [w.shape_line()], "_out"
-            tail = w.fill(dict(zip(pairs, outs)), (n, n))
-            tail += [f"_out[{j}, {i}] = _out[{i}, {j}]" for i, j in pairs if i != j]
-        else:
-            pro = w.prologue()
-            codes = iter([w.entry(o) for o in outs])
-            grid: list[list[str]] = [[""] * n for _ in range(n)]
-            for i, j in pairs:
-                grid[i][j] = grid[j][i] = next(codes)
-            result = w.matrix(grid)
-    else:
+    if gradient is None:  # derived only where used (what == "value" never reads it)
+        gradient = [sp.diff(expr, v) for v in variables] if what in ("grad", "value_and_grad", "hessian") else []
+    parts = _PARTS.get(what)
+    if parts is None:
         raise ValueError(f"unknown function kind {what!r}")
+    doc, lines, pro, result, tail = parts(w, expr, variables, gradient, hessian, shown, ftext)
     doc[0] = '"""' + doc[0]
     text = [part for line in doc for part in _wrap_doc(line, "    ")]
     if len(text) == 1 and len(text[0]) + 3 <= WIDTH:
         text[0] += '"""'
     else:
         text.append('    """')
-    out = [f"def {name}({args}):", *text]
+    code = [f"def {name}({args}):", *text]
     for line in pro + lines + tail + [f"return {result}"]:
-        out += _wrap_code(line, "    ")
-    return "\n".join(out)
+        code += _wrap_code(line, "    ")
+    return "\n".join(code)
+
+
+# (docstring lines, body lines, prologue lines, the returned expression, lines after the body) of
+# each kind of function; NumPy writes entries into one preallocated array (see _Writer.fill)
+_Parts = tuple[list[str], list[str], list[str], str, list[str]]
+
+
+def _value_parts(w: _Writer, expr: sp.Basic, variables: Sequence[sp.Basic], gradient: Sequence[sp.Basic],
+                 hessian: Sequence[Sequence[sp.Basic]] | None, shown: str, ftext: str) -> _Parts:
+    lines, (out,) = w.body([expr])
+    if w.backend == "numpy":
+        pro = w.convert() + ([w.shape_line()] if w.partial or out[1] else [])
+        return [f"f({shown}) = {ftext}"], lines, pro, w.value(out), []
+    return [f"f({shown}) = {ftext}"], lines, w.prologue(), w.entry(out), []
+
+
+def _grad_parts(w: _Writer, expr: sp.Basic, variables: Sequence[sp.Basic], gradient: Sequence[sp.Basic],
+                hessian: Sequence[Sequence[sp.Basic]] | None, shown: str, ftext: str) -> _Parts:
+    doc = [f"∇f({shown}), the gradient of f = {ftext}:", ""]
+    doc += [f"    ∂f/∂{_var_text(v)} = {_math_doc(g)}" for v, g in zip(variables, gradient)]
+    lines, outs = w.body(gradient)
+    if w.backend == "numpy":
+        tail = w.fill({(k,): o for k, o in enumerate(outs)}, (len(outs),))
+        return doc, lines, w.convert() + [w.shape_line()], "_out", tail
+    return doc, lines, w.prologue(), w.vector([w.entry(o) for o in outs]), []
+
+
+def _value_and_grad_parts(w: _Writer, expr: sp.Basic, variables: Sequence[sp.Basic], gradient: Sequence[sp.Basic],
+                          hessian: Sequence[Sequence[sp.Basic]] | None, shown: str, ftext: str) -> _Parts:
+    doc = [f"(f, ∇f) at ({shown}) for f = {ftext}"]
+    lines, outs = w.body([expr, *gradient])
+    if w.backend == "numpy":
+        tail = w.fill({(k,): o for k, o in enumerate(outs[1:])}, (len(outs) - 1,))
+        return doc, lines, w.convert() + [w.shape_line()], f"{w.value(outs[0])}, _out", tail
+    return doc, lines, w.prologue(), f"{w.entry(outs[0])}, {w.vector([w.entry(o) for o in outs[1:]])}", []
+
+
+def _hessian_parts(w: _Writer, expr: sp.Basic, variables: Sequence[sp.Basic], gradient: Sequence[sp.Basic],
+                   hessian: Sequence[Sequence[sp.Basic]] | None, shown: str, ftext: str) -> _Parts:
+    n = len(variables)
+    if hessian is None:
+        hessian = [[sp.diff(gradient[i], variables[j]) if j >= i else None for j in range(n)] for i in range(n)]
+    pairs = [(i, j) for i in range(n) for j in range(i, n)]
+    doc = [f"The Hessian of f = {ftext}: the matrix of ∂²f/∂u∂v over ({shown})."]
+    lines, outs = w.body([hessian[i][j] for i, j in pairs])
+    if w.backend == "numpy":
+        tail = w.fill(dict(zip(pairs, outs)), (n, n))
+        tail += [f"_out[{j}, {i}] = _out[{i}, {j}]" for i, j in pairs if i != j]
+        return doc, lines, w.convert() + [w.shape_line()], "_out", tail
+    codes = iter([w.entry(o) for o in outs])
+    grid: list[list[str]] = [[""] * n for _ in range(n)]
+    for i, j in pairs:
+        grid[i][j] = grid[j][i] = next(codes)
+    return doc, lines, w.prologue(), w.matrix(grid), []
+
+
+_PARTS = {"value": _value_parts, "grad": _grad_parts, "value_and_grad": _value_and_grad_parts,
+          "hessian": _hessian_parts}
 
 
 FUNCTION_NAMES = {"value": "f", "grad": "grad_f", "hessian": "hessian_f", "value_and_grad": "value_and_grad_f"}
@@ -889,7 +907,8 @@ def module_source(
     [-1.0000000000000004]
     """
     if backend not in BACKENDS:
-        raise InputError(f"unknown backend '{visible(str(backend))}'", suggestion="choose one of " + ", ".join(BACKENDS))
+        raise InputError(f"unknown backend '{visible(str(backend))}'",
+                         suggestion="choose one of " + ", ".join(BACKENDS))
     if not variables:
         raise InputError("the expression has no variables", suggestion="export a function of at least one variable")
     for kind in what:
@@ -959,7 +978,8 @@ def verify(source: str) -> None:
     >>> verify('def f(x):\\n    return __import__("os").system("x")\\n')
     Traceback (most recent call last):
     ...
-    symgrad.numeric.codegen.UnsafeSource: generated code failed symgrad's safety check (line 2: an attribute of something other than a module); nothing was run
+    symgrad.numeric.codegen.UnsafeSource: generated code failed symgrad's safety check (line 2: an attribute of
+    something other than a module); nothing was run
     """
     try:
         tree = ast.parse(source)
@@ -975,7 +995,7 @@ def verify(source: str) -> None:
         _check_function(node)
 
 
-def _unsafe(line: int | None, what: str) -> None:
+def _unsafe(line: int | None, what: str) -> NoReturn:
     raise UnsafeSource(f"generated code failed symgrad's safety check (line {line}: {what}); nothing was run")
 
 
@@ -1008,7 +1028,7 @@ def _check_node(node: ast.AST, params: set[str], line: int) -> None:
         if not (node.id in params or _LOCAL.fullmatch(node.id) or node.id in _IMPORTS or node.id in _BUILTINS):
             _unsafe(line, f"the name {node.id!r}")
     elif isinstance(node, ast.Attribute):
-        root = node
+        root: ast.expr = node
         while isinstance(root, ast.Attribute):
             if root.attr.startswith("_"):
                 _unsafe(line, f"the attribute {root.attr!r}")

@@ -23,15 +23,16 @@ from __future__ import annotations
 import builtins
 import linecache
 from collections.abc import Callable, Iterable, Sequence
-from symgrad.records import record
 from itertools import count
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
 from symgrad.errors import InputError
+from symgrad.expressions import ExprLike
+from symgrad.records import record
+from symgrad.vocabulary.symbols import natural_key
 
-ExprLike = Union[str, sp.Basic]
 _ids = count(1)
 
 
@@ -54,14 +55,15 @@ class Compiled:
     value_and_grad: Callable[..., Any] | None
 
 
-def parameters(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
-    """The variables to differentiate by; every other free symbol is an error (it has no value)."""
-    from symgrad import calculus
+def arguments(expr: sp.Basic, wrt: Iterable[object] | str | None) -> tuple[sp.Symbol, ...]:
+    """The arguments of the compiled functions (the variables to differentiate by); every other free
+    symbol is an error: it has no value (``multivar.sums.parameters`` are the symbols that are not data)."""
+    from symgrad.expressions import resolve_variables
     from symgrad.numeric.codegen import check_supported, visible
 
     check_supported(expr)  # data sums, abstract functions: before their symbols are called variables
-    variables = tuple(calculus.resolve_variables(wrt, expr))
-    rest = sorted((s for s in expr.free_symbols if s not in variables), key=calculus.natural_key)
+    variables = tuple(resolve_variables(wrt, expr))
+    rest = sorted((s for s in expr.free_symbols if s not in variables), key=natural_key)
     if rest:
         names = ", ".join(visible(str(s)) for s in rest)
         raise InputError(f"f also depends on {names}, which is not among the variables",
@@ -82,11 +84,11 @@ def load(source: str, label: str = "symgrad") -> dict[str, Any]:
     filename = f"<{label}-{next(_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace: dict[str, Any] = {"__name__": f"symgrad_generated_{label}", **codegen.modules(source)}
-    exec(builtins.compile(source, filename, "exec"), namespace)  # noqa: S102 - generated code, see codegen
+    exec(builtins.compile(source, filename, "exec"), namespace)
     return namespace
 
 
-def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
+def compile(
     expr: ExprLike,
     wrt: Iterable[object] | str | None = None,
     backend: str = "numpy",
@@ -104,16 +106,17 @@ def compile(  # noqa: A001 - the public name the issue asks for: symgrad.compile
     >>> round(value, 12), round(grad[0], 12)   # cos(π/2) − (π/2)·sin(π/2) = −π/2
     (0.0, -1.570796326795)
     """
-    from symgrad import calculus
+    from symgrad.differentiate import tidy
+    from symgrad.expressions import as_expr
     from symgrad.numeric import codegen
 
-    e = calculus.as_expr(expr)
+    e = as_expr(expr)
     if backend not in codegen.BACKENDS:
         raise InputError(f"unknown backend '{codegen.visible(str(backend))}'",
                          suggestion="choose one of " + ", ".join(codegen.BACKENDS))
-    variables = parameters(e, wrt)
+    variables = arguments(e, wrt)
     codegen.require(backend)
-    gradient = tuple(calculus.tidy(sp.diff(e, v)) for v in variables)
+    gradient = tuple(tidy(sp.diff(e, v)) for v in variables)
     source = codegen.module_source(e, variables, backend, what)
     namespace = load(source, f"compiled_{backend}")
     return Compiled(

@@ -21,8 +21,8 @@ all rows (full-batch descent). The upper bound ``n`` of a sum is the number of r
 so ``(1/n)·Σ`` is the mean over the batch, as PyTorch's mean-reduced losses are.
 
 Where the loss has no value (a log or root of data outside its domain, an overflow) the objective
-raises ``descend.Undefined`` naming the data row; so does a periodic function whose argument is
-too large for any digit of it to mean anything (``descend.PeriodicGuard``).
+raises ``objective.Undefined`` naming the data row; so does a periodic function whose argument is
+too large for any digit of it to mean anything (``objective.PeriodicGuard``).
 
 To support another kind of data term (a double sum, an index shift x_{i+1}), extend ``split``.
 """
@@ -39,6 +39,7 @@ import sympy as sp
 
 from symgrad.errors import InputError, Unsupported
 from symgrad.records import field, record
+from symgrad.vocabulary.symbols import natural_key
 
 MAX_ROWS = 10_000_000
 """Rows read from one file; more would not fit the time budget anyway."""
@@ -208,7 +209,7 @@ def has_data(expr: sp.Basic) -> bool:
 
 
 def _sum_text(s: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     (index, lower, upper), = s.limits
     return f"sum({oneline(s.function)}, {index}, {oneline(lower)}, {oneline(upper)})"
@@ -223,7 +224,7 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     ...
     symgrad.errors.InputError: data rows are numbered from 1, so sum(xᵢ, i, 0, 2) would use a row 0 that does not exist
     """
-    from symgrad import calculus
+    from symgrad.expressions import resolve_variables
 
     column_symbols: dict[str, sp.Dummy] = {}
     terms: list[_SumTerm] = []
@@ -236,15 +237,9 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
         text = _sum_text(s)
         if s.function.has(sp.Sum):
             raise Unsupported("sums inside sums over data are not supported yet")
-        if not lower.is_Integer:
-            raise InputError(f"the lower bound of {text} must be a whole number, not {lower}")
+        _check_bounds(text, index, lower, upper)
         if upper.is_Symbol:
             size_symbols.add(upper)
-            if lower != 1:
-                raise InputError(f"{text} runs to {upper}, the number of data rows, so it must start at row 1, not {lower}",
-                                 suggestion=f"write sum(…, {index}, 1, {upper})")
-        elif not upper.is_Integer:
-            raise InputError(f"the upper bound of {text} must be n (the number of rows) or a whole number, not {upper}")
         summand = s.function
         columns: list[str] = []
         for ind in sorted(summand.atoms(sp.Indexed), key=sp.default_sort_key):
@@ -272,16 +267,28 @@ def split(expr: sp.Expr, wrt: Sequence[object] | str | None = None) -> DataLoss:
     free -= {t.placeholder for t in terms} | set(column_symbols.values()) | size_symbols
     free -= {t.index for t in terms if t.index is not None}
     probe = sp.Add(*free) if free else sp.S.Zero
-    parameters = tuple(calculus.resolve_variables(wrt, probe)) if free or wrt else ()
-    rest = sorted((s for s in free if s not in parameters), key=calculus.natural_key)
+    parameters = tuple(resolve_variables(wrt, probe)) if free or wrt else ()
+    rest = sorted((s for s in free if s not in parameters), key=natural_key)
     if rest:
         raise InputError(f"the loss also depends on {', '.join(map(str, rest))}, which is not among the variables",
                          suggestion=f"add {rest[0]} to --wrt")
     if not parameters:
         raise InputError("the loss has no parameters to fit: every name in it is data or an index",
                          suggestion="fit a parameter, like w in sum((y_i - w x_i)^2, i, 1, n)")
-    columns = tuple(sorted(column_symbols, key=lambda c: calculus.natural_key(sp.Symbol(c))))
-    return DataLoss(expr, parameters, columns, tuple(terms), outer, tuple(size_symbols), column_symbols)
+    ordered = tuple(sorted(column_symbols, key=lambda c: natural_key(sp.Symbol(c))))
+    return DataLoss(expr, parameters, ordered, tuple(terms), outer, tuple(size_symbols), column_symbols)
+
+
+def _check_bounds(text: str, index: sp.Basic, lower: sp.Basic, upper: sp.Basic) -> None:
+    """A sum over data runs from a whole number to n (from row 1) or to a whole number."""
+    if not lower.is_Integer:
+        raise InputError(f"the lower bound of {text} must be a whole number, not {lower}")
+    if upper.is_Symbol:
+        if lower != 1:
+            raise InputError(f"{text} runs to {upper}, the number of data rows, so it must start at row 1, not {lower}",
+                             suggestion=f"write sum(…, {index}, 1, {upper})")
+    elif not upper.is_Integer:
+        raise InputError(f"the upper bound of {text} must be n (the number of rows) or a whole number, not {upper}")
 
 
 def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
@@ -293,7 +300,8 @@ def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
         raise InputError(f"{text} has no terms: it runs from {term.lower} up to {upper}")
     if term.over_rows:
         if term.lower < 1:
-            raise InputError(f"data rows are numbered from 1, so {text} would use a row {term.lower} that does not exist",
+            raise InputError(f"data rows are numbered from 1, so {text} would use a row {term.lower} that does not "
+                             f"exist",
                              suggestion=f"start the sum at {index} = 1")
     elif upper - term.lower + 1 > MAX_RANGE:
         raise InputError(f"{text} has {upper - term.lower + 1:,} terms, more than the limit of {MAX_RANGE:,}")
@@ -302,10 +310,11 @@ def _check_range(term: _SumTerm, text: str, index: sp.Basic) -> None:
 class DataObjective:
     """``value_and_grad(point, step)`` for ``descend``: the loss on step's batch (see the module docstring)."""
 
-    def __init__(self, loss: DataLoss, table: Table | None, batch_size: int | None = None, seed: int | None = None) -> None:
+    def __init__(self, loss: DataLoss, table: Table | None, batch_size: int | None = None,
+                 seed: int | None = None) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import PeriodicGuard
+        from symgrad.numeric.objective import PeriodicGuard
 
         self.loss = loss
         self.table = table
@@ -382,7 +391,7 @@ class DataObjective:
         """The loss and its gradient at ``point`` using the rows ``rows`` (``Undefined`` where it has none)."""
         import numpy as np
 
-        from symgrad.numeric.descend import Undefined
+        from symgrad.numeric.objective import Undefined
 
         n_params = len(point)
         batch_rows = self.rows_total if isinstance(rows, slice) else len(rows)
@@ -437,7 +446,7 @@ class DataObjective:
                flags: Sequence[str]) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import Undefined
+        from symgrad.numeric.objective import Undefined
 
         if np.iscomplexobj(value) or np.iscomplexobj(grad):
             bad = np.flatnonzero((np.imag(value) != 0) | np.any(np.imag(grad) != 0, axis=0))
@@ -464,7 +473,7 @@ class DataObjective:
                         size: Sequence[float], numbers: Any) -> None:
         import numpy as np
 
-        from symgrad.numeric.descend import lost
+        from symgrad.numeric.objective import lost
 
         fn, texts = guard
         shape = (len(numbers),)
@@ -501,7 +510,7 @@ def _numpy_function(kind: str, expr: sp.Basic, variables: Sequence[sp.Basic], gr
 
 
 def _oneline(expr: sp.Basic) -> str:
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     return oneline(expr)
 

@@ -22,8 +22,8 @@ The objective is any ``value_and_grad(point, step) -> (f, ∇f)``: ``objective(c
 from ``symgrad.compile`` (with the periodic-argument guard); ``symgrad.numeric.data`` makes
 mini-batch ones (the step picks the batch). ``problem`` builds either from an expression, as the
 CLI does. An objective may raise ``Undefined`` to say why a point has no usable value. To add a
-stopping rule, add its name to ``STOP_REASONS`` (a cause of divergence to ``CAUSES``) and a check
-in the loop.
+stopping rule, add a check to the loop of ``descend`` that sets ``stopped`` (documented on ``Run``;
+a new cause of divergence goes into ``objective.CAUSES``).
 
 >>> from symgrad.numeric.compile import compile
 >>> from symgrad.numeric.optimizers import gd
@@ -40,18 +40,16 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from symgrad.errors import ComputeError, InputError
+from symgrad.numeric.objective import Undefined, ValueAndGrad, failure, objective
 from symgrad.numeric.optimizers import Optimizer
 from symgrad.records import record
 
-STOP_REASONS = ("steps", "tolerance", "diverged", "interrupted")
-CAUSES = ("overflow", "domain", "pole", "precision", "growth")
-"""Why a run diverged (``Run.cause``)."""
-
-MAX_STEPS = 1_000_000
+MAX_UPDATES = 1_000_000
 """Updates of one run (and, in the CLI, of all runs together): every iterate is kept (for the
 table, the plot and the JSON), about 200 bytes each; more is a typo, or a job for other tools."""
 
-GROWTH_WINDOWS = tuple(20 * 2**k for k in range(16))  # 20, 40, 80, … up to MAX_STEPS
+
+GROWTH_WINDOWS = tuple(20 * 2**k for k in range(16))  # 20, 40, 80, … up to MAX_UPDATES
 """The windows (in updates) over which ``running_away`` compares the run with itself."""
 
 
@@ -71,8 +69,6 @@ SETTLED = 1e-6
 """A run that stopped after its steps has converged (``Run.converged``) when ‖∇f‖ and the last
 update are both below this fraction of their largest values along the run."""
 
-ValueAndGrad = Callable[[tuple[float, ...], int], tuple[float, Sequence[float]]]
-
 
 class Iterate(NamedTuple):
     """One point of a trajectory: the step that reached it, the point, f and ‖∇f‖ there."""
@@ -81,24 +77,6 @@ class Iterate(NamedTuple):
     point: tuple[float, ...]
     value: float
     grad_norm: float
-
-
-class Undefined(ArithmeticError):
-    """f or ∇f has no usable value at a point; ``cause`` is one of ``CAUSES``.
-
-    The message says what is wrong without the point (``"f is not a real number"``), ``detail``
-    why (``": f is 0 there but not differentiable"``); the loop puts the point between them.
-    """
-
-    def __init__(self, cause: str, message: str, detail: str = "") -> None:
-        super().__init__(message + detail)
-        self.cause = cause
-        self.message = message
-        self.detail = detail
-
-    def at(self, place: str) -> str:
-        """The whole message, with ``place`` ("x=1", "the start x=1") where it happened."""
-        return f"{self.message} at {place}{self.detail}"
 
 
 @record
@@ -148,189 +126,20 @@ def where(point: Sequence[float], names: Sequence[str] | None = None) -> str:
     return "(" + ", ".join(f"{v:.8g}" for v in point) + ")"
 
 
-# the objective -----------------------------------------------------------------------------------
-def objective(compiled: Any, guard: bool = True) -> ValueAndGrad:
-    """``value_and_grad(point, step)`` from a ``Compiled`` with ``value_and_grad`` (math backend is fastest).
-
-    With ``guard``, it raises ``Undefined("precision", …)`` where a periodic function's argument
-    is too large for any digit to mean anything (``PeriodicGuard``), and when an evaluation fails
-    it tells f's failure from ∇f's (if ``compiled.f`` is there).
-    """
-    vg = compiled.value_and_grad
-    if vg is None:
-        raise ValueError("compile the expression with what=['value_and_grad'] (or the default)")
-    f = compiled.f
-    periodic = PeriodicGuard.periodic([compiled.expr, *compiled.gradient]) if guard else []
-
-    if not periodic:
-        def value_and_grad(point: tuple[float, ...], step: int) -> tuple[float, Sequence[float]]:
-            try:
-                return vg(*point)  # type: ignore[no-any-return]
-            except (ArithmeticError, ValueError, TypeError) as exc:
-                raise _which(f, point, exc) from None
-
-        return value_and_grad
-
-    # the arguments come out of the same generated function as f and ∇f, their common
-    # subexpressions computed once (π·x in cos(π·x) and in ∇f's sin(π·x)): a few percent per step
-    check = PeriodicGuard(periodic)
-    n = len(compiled.variables)
-    both = _math_function(compiled.expr, compiled.variables, [*compiled.gradient, *check.arguments])
-    smallest = check.smallest
-
-    def guarded(point: tuple[float, ...], step: int) -> tuple[float, Sequence[float]]:
-        try:
-            value, out = both(*point)
-        except (ArithmeticError, ValueError, TypeError) as exc:
-            raise _which(f, point, exc) from None
-        arguments = out[n:]
-        if max(map(abs, arguments)) >= smallest:
-            check.check(arguments)
-        return value, out[:n]
-
-    return guarded
-
-
-def _math_function(expr: Any, variables: Sequence[Any], outputs: Sequence[Any]) -> Callable[..., Any]:
-    """A generated plain-float function of ``variables`` returning (``expr``, [``outputs``…])."""
-    from symgrad.numeric import codegen
-    from symgrad.numeric.compile import load
-
-    # generated as value_and_grad_f (the names generated code may define), with ``outputs`` as its "gradient"
-    source = "import math\n\n\n" + codegen.function_source(
-        "value_and_grad_f", expr, list(variables), "math", what="value_and_grad", gradient=list(outputs))
-    return load(source, "guarded")["value_and_grad_f"]  # type: ignore[no-any-return]
-
-
-def _which(f: Callable[..., Any] | None, point: Sequence[float], exc: BaseException) -> BaseException:
-    """The failure of (f, ∇f) at ``point`` as ``Undefined``, saying whether f itself has a value there."""
-    if isinstance(exc, Undefined) or (isinstance(exc, TypeError) and "complex" not in str(exc)):
-        return exc
-    subject, detail = "f or ∇f", ""
-    if f is not None:
-        try:
-            value = f(*point)
-        except (ArithmeticError, ValueError, TypeError) as inner:
-            exc, subject = inner, "f"
-        else:
-            if isinstance(value, complex):
-                return Undefined("domain", "f is not a real number")
-            subject, detail = "∇f", f": f is {float(value):.8g} there, but not differentiable"
-    return _failure(subject, exc, detail)
-
-
-def _failure(subject: str, exc: BaseException, detail: str = "") -> Undefined:
-    if isinstance(exc, OverflowError):
-        return Undefined("overflow", f"{subject} is beyond the range of floating-point numbers", detail)
-    if isinstance(exc, ZeroDivisionError):
-        return Undefined("pole", f"{subject} divides by zero", detail)
-    if isinstance(exc, TypeError):  # a complex intermediate met a real-only operation (a comparison)
-        return Undefined("domain", f"{subject} is not a real number", detail)
-    return Undefined("domain", f"{subject} is not defined (outside its domain)", detail)
-
-
-class PeriodicGuard:
-    """Refuses points where a periodic function's argument u is so large that no digit of its value
-    means anything: u carries a rounding error of up to half the spacing of floats at u, so once
-    that spacing (``math.ulp(u)``) reaches the period, the interval u could stand for covers a whole
-    period and sin u, cos u, tan u … could be any value (for cos(πx): |πx| ≥ 2⁵⁵, where floats are 8 apart).
-
-    >>> import sympy as sp
-    >>> x = sp.Symbol("x", real=True)
-    >>> guard = PeriodicGuard.build([x * sp.cos(sp.pi * x)], [x])
-    >>> guard((1e16,))   # floats 4 apart near 3.1e16: a digit or so still means something
-    >>> guard((2e16,))
-    Traceback (most recent call last):
-    ...
-    symgrad.numeric.descend.Undefined: no digit of cos(π·x) is meaningful: its argument is 6.28e+16, where floats are 8 apart, more than its period 2π
-    """
-
-    def __init__(self, periodic: Sequence[tuple[Any, Any, float, str]], arguments: Callable[..., Any] | None = None) -> None:
-        from symgrad.render.oneline import oneline
-
-        self.arguments = tuple(arg for _, arg, _, _ in periodic)
-        self.texts = tuple((oneline(atom), ptext) for atom, _, _, ptext in periodic)
-        self.periods = tuple(period for _, _, period, _ in periodic)
-        # ulp(u) ≥ period exactly when |u| ≥ 2^(52 + ⌈log2 period⌉): one comparison per argument
-        self.smallest = min(2.0 ** (52 + math.ceil(math.log2(period))) for period in self.periods)
-        self.evaluate = arguments
-
-    @staticmethod
-    def periodic(exprs: Sequence[Any]) -> list[tuple[Any, Any, float, str]]:
-        """Each periodic function application in ``exprs`` once: (it, its argument, period, period text)."""
-        import sympy as sp
-
-        periods = {sp.sin: (2 * math.pi, "2π"), sp.cos: (2 * math.pi, "2π"), sp.sec: (2 * math.pi, "2π"),
-                   sp.csc: (2 * math.pi, "2π"), sp.tan: (math.pi, "π"), sp.cot: (math.pi, "π")}
-        found: dict[Any, tuple[Any, Any, float, str]] = {}
-        for e in exprs:
-            for atom in sp.sympify(e).atoms(*periods):
-                period, text = periods[type(atom)]
-                key = (atom.args[0], period)
-                if key not in found:
-                    found[key] = (atom, atom.args[0], period, text)
-        return sorted(found.values(), key=lambda item: sp.default_sort_key(item[0]))
-
-    @classmethod
-    def build(cls, exprs: Sequence[Any], variables: Sequence[Any]) -> PeriodicGuard | None:
-        """The guard for the periodic functions in ``exprs``, callable at a point (None when there are none)."""
-        found = cls.periodic(exprs)
-        if not found:
-            return None
-        fn = _math_function(found[0][1], variables, [arg for _, arg, _, _ in found])
-        return cls(found, lambda *point: fn(*point)[1])
-
-    def __call__(self, point: Sequence[float]) -> None:
-        assert self.evaluate is not None
-        try:
-            values = self.evaluate(*point)
-        except (ArithmeticError, ValueError, TypeError):
-            return  # the evaluation of f itself says what is wrong
-        self.check(values)
-
-    def check(self, values: Sequence[Any]) -> None:
-        """Raise ``Undefined`` if one of the arguments' ``values`` lost every digit."""
-        for u, period, (text, ptext) in zip(values, self.periods, self.texts):
-            if isinstance(u, complex):
-                continue
-            gap = lost_digits(u, period)
-            if gap is not None:
-                raise lost(text, float(u), gap, ptext)
-
-
-def lost(text: str, u: float, gap: float, period: str, row: str = "") -> Undefined:
-    """The ``Undefined`` for a periodic function ``text`` whose argument ``u`` lost every digit."""
-    return Undefined("precision", f"no digit of {text} is meaningful",
-                     f"{row}: its argument is {u:.3g}, where floats are {gap:g} apart, more than its period {period}")
-
-
-def lost_digits(u: float, period: float) -> float | None:
-    """The spacing of floats at ``u`` when it is at least ``period`` (no digit of a function with
-    that period is meaningful at u), else None.
-
-    >>> lost_digits(2.0 ** 55, 2 * math.pi), lost_digits(2.0 ** 54, 2 * math.pi)
-    (8.0, None)
-    """
-    u = abs(float(u))
-    if not math.isfinite(u):
-        return None
-    gap = math.ulp(u)
-    return gap if gap >= period else None
-
-
 # the loop ------------------------------------------------------------------------------------------
-def _evaluate(value_and_grad: ValueAndGrad, params: tuple[float, ...], step: int) -> tuple[float, tuple[float, ...], float]:
+def _evaluate(value_and_grad: ValueAndGrad, params: tuple[float, ...],
+              step: int) -> tuple[float, tuple[float, ...], float]:
     """(f, ∇f, ‖∇f‖) at ``params``, or ``Undefined`` saying why there is none."""
     try:
         value, grad = value_and_grad(params, step)
     except Undefined:
         raise
     except (ArithmeticError, ValueError) as exc:
-        raise _failure("f or ∇f", exc) from None
+        raise failure("f or ∇f", exc) from None
     except TypeError as exc:
         if "complex" not in str(exc):
             raise
-        raise _failure("f or ∇f", exc) from None
+        raise failure("f or ∇f", exc) from None
     if type(value) is float:  # the usual case, fast: a float f and real numbers in ∇f
         try:
             norm = math.hypot(*grad)  # finite only when every entry is; complex entries raise
@@ -365,11 +174,11 @@ def _is_complex(value: object) -> bool:
     return getattr(value, "imag", 0) != 0 or "complex" in type(value).__name__
 
 
-def check_steps(steps: int) -> int:
-    """The number of updates, refused outside 0 … ``MAX_STEPS``."""
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= MAX_STEPS:
-        raise InputError(f"the number of steps must be a whole number from 0 to {MAX_STEPS:,}, not {steps}")
-    return steps
+def check_updates(updates: int) -> int:
+    """The number of updates, refused outside 0 … ``MAX_UPDATES``."""
+    if isinstance(updates, bool) or not isinstance(updates, int) or not 0 <= updates <= MAX_UPDATES:
+        raise InputError(f"the number of steps must be a whole number from 0 to {MAX_UPDATES:,}, not {updates}")
+    return updates
 
 
 def check_tolerance(tol: float | None) -> float | None:
@@ -447,7 +256,7 @@ def descend(
     """
     from symgrad import budget
 
-    steps = check_steps(steps)
+    updates = check_updates(steps)  # "steps" as the CLI names them: updates of the iterate
     tol = check_tolerance(tol)
     params = tuple(float(v) for v in start)
     if not all(math.isfinite(v) for v in params):
@@ -462,35 +271,18 @@ def descend(
     farthest = [0.0]
     stopped, note, cause = "steps", None, None
     helps = True
-    for step in range(1, steps + 1):
+    for step in range(1, updates + 1):
         if tol is not None and norm < tol:
             stopped = "tolerance"
             break
         if interrupt is not None and interrupt.is_set():
             stopped = "interrupted"
             break
-        previous = params
-        try:
-            params, state = optimizer.update(grad, state, params)
-        except (ArithmeticError, ValueError) as exc:
-            stopped = "diverged"
-            cause, note, helps = _update_failed(optimizer, where(previous, names), exc)
+        outcome = _advance(value_and_grad, optimizer, grad, state, params, norm, step, trajectory, names)
+        if isinstance(outcome, _Stop):
+            stopped, cause, note, helps = "diverged", outcome.cause, outcome.note, outcome.helps
             break
-        if not all(map(math.isfinite, params)):
-            stopped, cause = "diverged", "overflow"
-            note = (f"the update from {where(previous, names)} (where ‖∇f‖ = {norm:.3g}) overflowed: the next "
-                    "iterate is beyond the range of floating-point numbers") + _unbounded(trajectory, maximize)
-            helps = not improving(trajectory, maximize)
-            break
-        try:
-            value, grad, norm = _evaluate(value_and_grad, params, step)
-        except Undefined as exc:
-            stopped, cause = "diverged", exc.cause
-            note = _diverged_note(exc, where(params, names), where(previous, names))
-            if cause == "overflow":
-                note += _unbounded(trajectory, maximize)
-                helps = not improving(trajectory, maximize)
-            break
+        params, state, value, grad, norm = outcome
         trajectory.append(Iterate(step, params, value, norm))
         distance = _distance(params, trajectory[0].point)
         if distance > farthest[-1]:
@@ -514,6 +306,40 @@ def descend(
     return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
 
 
+class _Stop(NamedTuple):
+    """Why a run diverged at an update: the cause, the note, whether smaller steps would help."""
+
+    cause: str
+    note: str
+    helps: bool
+
+
+def _advance(value_and_grad: ValueAndGrad, optimizer: Optimizer, grad: tuple[float, ...], state: Any,
+             params: tuple[float, ...], norm: float, step: int, trajectory: list[Iterate],
+             names: Sequence[str] | None) -> _Stop | tuple[tuple[float, ...], Any, float, tuple[float, ...], float]:
+    """One update from ``params``: the new (params, state, value, grad, norm), or why the run diverged."""
+    maximize = bool(optimizer.options.get("maximize", False))
+    previous = params
+    try:
+        params, state = optimizer.update(grad, state, params)
+    except (ArithmeticError, ValueError) as exc:
+        return _Stop(*_update_failed(optimizer, where(previous, names), exc))
+    if not all(map(math.isfinite, params)):
+        note = (f"the update from {where(previous, names)} (where ‖∇f‖ = {norm:.3g}) overflowed: the next "
+                "iterate is beyond the range of floating-point numbers") + _unbounded(trajectory, maximize)
+        return _Stop("overflow", note, not improving(trajectory, maximize))
+    try:
+        value, new_grad, new_norm = _evaluate(value_and_grad, params, step)
+    except Undefined as exc:
+        note = _diverged_note(exc, where(params, names), where(previous, names))
+        helps = True
+        if exc.cause == "overflow":
+            note += _unbounded(trajectory, maximize)
+            helps = not improving(trajectory, maximize)
+        return _Stop(exc.cause, note, helps)
+    return params, state, value, new_grad, new_norm
+
+
 def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[str, str, bool]:
     """(cause, note, would smaller steps help) for an optimizer update that raised."""
     name = optimizer.name
@@ -524,7 +350,8 @@ def _update_failed(optimizer: Optimizer, at: str, exc: BaseException) -> tuple[s
         return "pole", f"{name}'s update from {at} divides by zero", True
     if isinstance(exc, OverflowError):
         return "overflow", f"{name}'s update from {at} overflowed: its numbers are beyond the range of floats", True
-    return "domain", f"{name}'s update from {at} has no value (a square root of a negative number in its formulas)", True
+    return ("domain", f"{name}'s update from {at} has no value (a square root of a negative number in its formulas)",
+            True)
 
 
 def _bad_start(exc: Undefined, at: str) -> Exception:
@@ -553,11 +380,14 @@ def _unbounded(trajectory: Sequence[Iterate], maximize: bool) -> str:
     """A remark for an overflow after f improved at every one of the last steps (f → ±∞?)."""
     if not improving(trajectory, maximize):
         return ""
-    return f"; f {'rose' if maximize else 'fell'} at every step before: it may be unbounded {'above' if maximize else 'below'}"
+    return (f"; f {'rose' if maximize else 'fell'} at every step before: it may be unbounded "
+            f"{'above' if maximize else 'below'}")
 
 
 # the problem: an expression (and data) -> what the loop needs --------------------------------------
 SMALLEST = 2.2250738585072014e-308
+
+
 LARGEST = 1.7976931348623157e308
 
 
@@ -571,7 +401,8 @@ def check_constants(*exprs: Any, what: str = "f") -> None:
     >>> check_constants(sp.Integer(10) ** 400 * x ** 2)
     Traceback (most recent call last):
     ...
-    symgrad.errors.ComputeError: f has a constant, a number of about 10^400, beyond the range of floating-point numbers (about ±1.8e308), and descent computes in floats
+    symgrad.errors.ComputeError: f has a constant, a number of about 10^400, beyond the range of floating-point
+    numbers (about ±1.8e308), and descent computes in floats
     """
     import sympy as sp
 
@@ -591,13 +422,16 @@ def check_constants(*exprs: Any, what: str = "f") -> None:
             if lg is None or c.is_zero:
                 continue
             if lg > math.log10(LARGEST):
-                raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, beyond the range of floating-point "
+                raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, beyond the range of "
+                                   f"floating-point "
                                    "numbers (about ±1.8e308), and descent computes in floats",
-                                   suggestion="rescale f (divide it by a positive constant: its minima stay where they are)")
+                                   suggestion="rescale f (divide it by a positive constant: its minima stay where they "
+                                              "are)")
             if lg < math.log10(SMALLEST):
                 raise ComputeError(f"{what} has a constant, {magnitude.describe(c)}, below the smallest floating-point "
                                    "number (about 2.2e-308): in floats it would be 0",
-                                   suggestion="rescale f (multiply it by a positive constant: its minima stay where they are)")
+                                   suggestion="rescale f (multiply it by a positive constant: its minima stay where "
+                                              "they are)")
 
 
 @record
@@ -643,12 +477,12 @@ def problem(
     """
     import sympy as sp
 
-    from symgrad import calculus
+    from symgrad.expressions import as_expr
     from symgrad.numeric import data as D
 
-    e = calculus.as_expr(expr)
+    e = as_expr(expr)
     if not e.free_symbols:
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         raise InputError(f"f = {oneline(e)} is a constant: there is nothing to descend on",
                          suggestion="give a function of one or more variables, like (x - 1)^2")
@@ -673,7 +507,8 @@ def problem(
             notes.append("--seed has no effect here: every step uses all rows (give --batch-size to shuffle)")
         info = None
         if table is not None:
-            info = {"file": table.source if isinstance(data, D.Table) else str(data), "rows": table.rows, "columns": list(loss.columns),
+            info = {"file": table.source if isinstance(data, D.Table) else str(data), "rows": table.rows,
+                    "columns": list(loss.columns),
                     "batch_size": bound.batch_size or table.rows, "seed": seed}
         gradient = tuple(sp.diff(e, v) for v in loss.parameters)
         check_constants(*gradient, what="∇f")
@@ -686,5 +521,6 @@ def problem(
     compiled = compile_expr(e, wrt, backend="math", what=["value", "value_and_grad"])
     check_constants(*compiled.gradient, what="∇f")
     fn = compiled.f
+    assert fn is not None  # "value" was asked for
     return Problem(e, compiled.variables, tuple(compiled.gradient), objective(compiled),
                    lambda point: fn(*point))

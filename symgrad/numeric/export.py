@@ -22,12 +22,12 @@ import math
 import random
 import warnings
 from collections.abc import Callable, Sequence
-from symgrad.records import record
 from typing import Any
 
 import sympy as sp
 
 from symgrad.errors import ComputeError, InputError
+from symgrad.records import record
 
 CHECK_POINTS = 5
 TOLERANCE = 1e-5
@@ -43,7 +43,8 @@ def export_source(expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,
     if not what:
         raise InputError("--what names no function", suggestion="use value, grad, hessian")
     expr, variables = _variables_of(expr, variables)
-    return module_source(expr, variables, backend, what, origin=f"Exported by symgrad {__version__} (backend: {backend}).")
+    return module_source(expr, variables, backend, what,
+                         origin=f"Exported by symgrad {__version__} (backend: {backend}).")
 
 
 @record
@@ -62,7 +63,8 @@ class CheckReport:
             parts.append(f"grad_f matches central differences of f at {self.points} random points "
                          f"(largest relative error {self.grad_error:.1e})")
         if self.hessian_error is not None:
-            parts.append(f"hessian_f matches central differences of grad_f (largest relative error {self.hessian_error:.1e})")
+            parts.append(f"hessian_f matches central differences of grad_f (largest relative error "
+                         f"{self.hessian_error:.1e})")
         if self.broadcast_ok is not None:
             parts.append("all points at once give the same numbers as one at a time" if self.broadcast_ok
                          else "arrays of points do NOT give the same numbers as single points")
@@ -74,7 +76,7 @@ class CheckReport:
                 "hessian_error": self.hessian_error, "broadcast": self.broadcast_ok}
 
 
-def _converter(backend: str) -> tuple[Callable[[list[float]], Any], Callable[[Any], Any]]:
+def _converter(backend: str) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """(a number or list of numbers -> an argument in float64, a result -> nested Python floats)."""
     if backend == "math":
         return (lambda v: v), (lambda r: r)
@@ -96,10 +98,10 @@ def _converter(backend: str) -> tuple[Callable[[list[float]], Any], Callable[[An
 def _variables_of(expr: sp.Expr, variables: Sequence[Any]) -> tuple[sp.Expr, list[sp.Symbol]]:
     """``expr`` and ``variables`` in symgrad's real variables: a plain SymPy symbol is the variable
     of its name (as everywhere in the API), so |x|′ is sign(x), not a formula in re and im."""
-    from symgrad import calculus
+    from symgrad.expressions import as_expr, resolve_variable
 
-    e = calculus.as_expr(expr)
-    return e, [calculus.resolve_variable(v, e) for v in variables]
+    e = as_expr(expr)
+    return e, [resolve_variable(v, e) for v in variables]
 
 
 def check_module(source: str, expr: sp.Expr, variables: Sequence[sp.Symbol], backend: str,
@@ -129,7 +131,39 @@ def _check(ns: dict[str, Any], expr: sp.Expr, variables: Sequence[sp.Symbol], ba
     def call(fn: Callable[..., Any], p: Sequence[float]) -> Any:
         return back(fn(*(arg(c) for c in p)))
 
-    rng = random.Random(seed)
+    chosen = _finite_points(call, f, grad_f, n, random.Random(seed), points)
+    grad_error = hess_error = None
+    if grad_f is not None:
+        grad_error = 0.0
+        for p in chosen:
+            g = call(grad_f, p)
+            scale = abs(float(call(f, p)))
+            for j in range(n):
+                up, down, h = _central(lambda q: float(call(f, q)), p, j)
+                grad_error = max(grad_error, _relative(g[j], (up - down) / (2 * h), scale * 1e-5))
+    if hessian_f is not None:
+        gfun = grad_f or load(module_source(expr, variables, backend, ["grad"]), "export_ref")["grad_f"]
+        hess_error = 0.0
+        for p in chosen:
+            hmat = call(hessian_f, p)
+            scale = max(abs(v) for v in call(gfun, p))
+            for j in range(n):
+                up, down, h = _central(lambda q: call(gfun, q), p, j)
+                for i in range(n):
+                    hess_error = max(hess_error, _relative(hmat[i][j], (up[i] - down[i]) / (2 * h), scale * 1e-5))
+    broadcast_ok = None
+    if backend != "math":
+        columns = [[p[j] for p in chosen] for j in range(n)]
+        together = [(fn, back(fn(*(arg(col) for col in columns)))) for fn in (f, grad_f, hessian_f) if fn is not None]
+        broadcast_ok = all(_same(_pick(batched, k), call(fn, p)) for fn, batched in together
+                           for k, p in enumerate(chosen))
+    ok = all(e is None or e < TOLERANCE for e in (grad_error, hess_error)) and broadcast_ok is not False
+    return CheckReport(len(chosen), grad_error, hess_error, broadcast_ok, ok)
+
+
+def _finite_points(call: Callable[[Callable[..., Any], Sequence[float]], Any], f: Callable[..., Any],
+                   grad_f: Callable[..., Any] | None, n: int, rng: random.Random, points: int) -> list[list[float]]:
+    """Up to ``points`` random points in [-2, 2]ⁿ where f (and its gradient) are finite numbers."""
     chosen: list[list[float]] = []
     for _ in range(200):
         if len(chosen) == points:
@@ -146,48 +180,20 @@ def _check(ns: dict[str, Any], expr: sp.Expr, variables: Sequence[sp.Symbol], ba
             chosen.append(p)
     if not chosen:
         raise ComputeError("found no point in [-2, 2] where f and its gradient are finite numbers to check at")
+    return chosen
 
-    def central(fn: Callable[[list[float]], Any], p: list[float], j: int) -> tuple[Any, float]:
-        h = 6e-6 * max(1.0, abs(p[j]))
-        up, down = list(p), list(p)
-        up[j] += h
-        down[j] -= h
-        return fn(up), fn(down), h  # type: ignore[return-value]
 
-    def rel(a: float, b: float, scale: float) -> float:
-        return abs(a - b) / max(1.0, abs(b), scale)
+def _central(fn: Callable[[list[float]], Any], p: list[float], j: int) -> tuple[Any, Any, float]:
+    """fn a step h above and below ``p`` in coordinate j, and h."""
+    h = 6e-6 * max(1.0, abs(p[j]))
+    up, down = list(p), list(p)
+    up[j] += h
+    down[j] -= h
+    return fn(up), fn(down), h
 
-    grad_error = hess_error = None
-    if grad_f is not None:
-        grad_error = 0.0
-        for p in chosen:
-            g = call(grad_f, p)
-            scale = abs(float(call(f, p)))
-            for j in range(n):
-                up, down, h = central(lambda q: float(call(f, q)), p, j)
-                grad_error = max(grad_error, rel(g[j], (up - down) / (2 * h), scale * 1e-5))
-    if hessian_f is not None:
-        gfun = grad_f or load(module_source(expr, variables, backend, ["grad"]), "export_ref")["grad_f"]
-        hess_error = 0.0
-        for p in chosen:
-            hmat = call(hessian_f, p)
-            scale = max(abs(v) for v in call(gfun, p))
-            for j in range(n):
-                up, down, h = central(lambda q: call(gfun, q), p, j)
-                for i in range(n):
-                    hess_error = max(hess_error, rel(hmat[i][j], (up[i] - down[i]) / (2 * h), scale * 1e-5))
-    broadcast_ok = None
-    if backend != "math":
-        broadcast_ok = True
-        columns = [[p[j] for p in chosen] for j in range(n)]
-        for fn in (fn for fn in (f, grad_f, hessian_f) if fn is not None):
-            together = back(fn(*(arg(col) for col in columns)))
-            for k, p in enumerate(chosen):
-                single = call(fn, p)
-                if not _same(_pick(together, k), single):
-                    broadcast_ok = False
-    ok = all(e is None or e < TOLERANCE for e in (grad_error, hess_error)) and broadcast_ok is not False
-    return CheckReport(len(chosen), grad_error, hess_error, broadcast_ok, ok)
+
+def _relative(a: float, b: float, scale: float) -> float:
+    return abs(a - b) / max(1.0, abs(b), scale)
 
 
 def _pick(batched: Any, k: int) -> Any:

@@ -195,10 +195,7 @@ def sgd(
         g = _directed(grads, params, maximize, weight_decay)
         buf = state.momentum_buffer
         if momentum != 0:
-            if buf is None:
-                buf = g
-            else:
-                buf = tuple(b * momentum + (1 - dampening) * gi for b, gi in zip(buf, g))
+            buf = g if buf is None else tuple(b * momentum + (1 - dampening) * gi for b, gi in zip(buf, g))
             g = tuple(gi + momentum * b for gi, b in zip(g, buf)) if nesterov else buf
         return tuple(p + -lr * gi for p, gi in zip(params, g)), SGDState(buf)
 
@@ -390,7 +387,8 @@ def nadam(
     0.894354823
     """
     _validate({"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
-               "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize})
+               "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay,
+               "maximize": maximize})
     beta1, beta2 = float(betas[0]), float(betas[1])
     options = {"lr": lr, "betas": (beta1, beta2), "eps": eps, "weight_decay": weight_decay,
                "momentum_decay": momentum_decay, "decoupled_weight_decay": decoupled_weight_decay, "maximize": maximize}

@@ -56,7 +56,7 @@ def _window(values: Sequence[float]) -> tuple[float, float]:
 
 
 def _label(variables: Sequence[sp.Symbol], run: Run, k: int) -> str:
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     start = ", ".join(f"{symbol_text(v.name)}={p:g}" for v, p in zip(variables, run.start))
     return f"run {k} from {start} ({run.stopped})"
@@ -71,7 +71,7 @@ def plot_runs(
     title: str | None = None,
 ) -> Path:
     """Draw ``runs`` of a descent on ``expr`` to ``path`` (PNG, SVG or PDF) and return the path."""
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     out = Path(path)
     if out.suffix.lower() not in FORMATS:
@@ -99,7 +99,7 @@ def plot_runs(
 
 
 def _draw_curve(ax: Any, variables: Sequence[sp.Symbol], runs: Sequence[Run], value: Callable[..., float]) -> None:
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     xs_all = [it.point[0] for r in runs for it in r.trajectory] or [0.0]
     lo, hi = _window(xs_all)
@@ -122,7 +122,7 @@ def _draw_contours(ax: Any, fig: Any, variables: Sequence[sp.Symbol], runs: Sequ
                    value: Callable[..., float]) -> None:
     import numpy as np
 
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     x_lo, x_hi = _window([it.point[0] for r in runs for it in r.trajectory] or [0.0])
     y_lo, y_hi = _window([it.point[1] for r in runs for it in r.trajectory] or [0.0])

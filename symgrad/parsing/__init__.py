@@ -13,12 +13,12 @@ sin(x)**2 + exp(-x)
 
 from __future__ import annotations
 
-from symgrad.records import field, record
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from symgrad.errors import ParseError, from_sympy
+from symgrad.parsing.lalr import grammar_text, load_table
+from symgrad.records import field, record
 
 if TYPE_CHECKING:
     import sympy
@@ -75,21 +75,8 @@ class Parsed:
         return ",".join(self.variables)
 
 
-def grammar_text() -> str:
-    """The grammar, from the installed package or from a source checkout."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "grammar" / "symgrad.lark", here.parent / "grammar" / "symgrad.lark"):
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8")
-    from importlib import resources  # a zipped install: only then is the slower API needed
-
-    return resources.files("symgrad").joinpath("grammar", "symgrad.lark").read_text(encoding="utf-8")
-
-
 @lru_cache(maxsize=1)
 def _parse_table() -> dict[str, object]:
-    from symgrad.parsing.lalr import load_table
-
     return load_table(grammar_text())
 
 
@@ -137,7 +124,8 @@ def parse_full(text: str, *, definitions: bool = True, notation: Any = None) -> 
     except TooLarge as exc:
         from symgrad.errors import BudgetExceeded
 
-        raise BudgetExceeded(exc.message, suggestion="symgrad stops here: no time budget would be enough for this number") from None
+        raise BudgetExceeded(exc.message,
+                             suggestion="symgrad stops here: no time budget would be enough for this number") from None
     except UnexpectedToken as exc:
         raise _friendly(exc, text) from None
     except RecursionError:
@@ -273,7 +261,8 @@ def _one_name(piece: str, text: str, at: int, function: bool) -> str:
     what = {"FUNC": f"the function {piece}", "CONST": f"the constant {piece}"}.get(token.type, f"'{piece}'")
     role = "symgrad cannot define it anew" if function else "it cannot be a variable"
     raise ParseError(f"the left side of '=' names {what}: {role}", text, at,
-                     suggestion="name the function and its variables with letters or words, as in f(x) = x^2 or y = x^2")
+                     suggestion="name the function and its variables with letters or words, as in f(x) = x^2 or y = "
+                                "x^2")
 
 
 def check_indexed(expr: sympy.Basic, indexed_at: list, text: str) -> None:
@@ -315,7 +304,8 @@ def check_defined(expr: sympy.Basic, text: str = "") -> None:
     >>> check_defined(parse("ln(0) + x"))
     Traceback (most recent call last):
     ...
-    symgrad.errors.InputError: the expression contains an undefined value (zoo, complex infinity), as ln(0) or tan(π/2) are
+    symgrad.errors.InputError: the expression contains an undefined value (zoo, complex infinity), as ln(0) or
+    tan(π/2) are
     """
     import sympy as sp
 
@@ -470,7 +460,9 @@ def _friendly(exc: Exception, text: str) -> ParseError:
                 return ParseError("missing argument after ','", text, tok.start_pos,
                                   suggestion="give a value after each comma, as in log(x, 2)")
             hint = "the brackets hold nothing here" if before[-1:] in "([|" else "something is missing before it"
-        elif tok.type in {"NUMBER", "NAME", "CONST", "LPAR"} and expected <= {"FUNC", "TIMES", "DIVIDE", "PLUS", "MINUS", "RPAR", "RBRACK", "RBAR", "COMMA", "$END"}:
+        elif tok.type in {"NUMBER", "NAME", "CONST", "LPAR"} and expected <= {"FUNC", "TIMES", "DIVIDE", "PLUS",
+                                                                              "MINUS", "RPAR", "RBRACK", "RBAR",
+                                                                              "COMMA", "$END"}:
             hint = "a function written without parentheses ends at its argument: add '*' or parentheses, as in sin(x y)"
         elif tok.type == "SUP":
             hint = "a superscript follows what it raises, as in x²"

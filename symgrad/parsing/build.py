@@ -23,6 +23,9 @@ from symgrad.errors import InputError, ParseError
 from symgrad.parsing.lalr import Token
 from symgrad.parsing.names import ABSTRACT_FUNCTIONS, FunctionSpec, function_table
 
+FunctionPower = tuple[int, Token]
+"""A power written on a function name (``sin^2``) and its token (``Builder.tuple`` hides the builtin)."""
+
 MAX_POWER_BITS = 100_000
 """Bits of an exact number built from a power of numbers (9^9^9 is refused, 2^1000 is fine)."""
 
@@ -58,7 +61,8 @@ def _scalar_only() -> frozenset[str]:
     """Functions of numbers (a list argument is a mistake); softmax and friends may take lists."""
     from symgrad.parsing.names import function_table
 
-    return frozenset(spec.name for spec in function_table().values() if spec.build.__module__.startswith(("sympy", "symgrad.functions", "symgrad.parsing")))
+    plain = ("sympy", "symgrad.vocabulary.functions", "symgrad.parsing")
+    return frozenset(spec.name for spec in function_table().values() if spec.build.__module__.startswith(plain))
 
 
 class _LazySet:
@@ -162,7 +166,7 @@ class Builder:
         return sym
 
     def indexed(self, tok: Token) -> sp.Expr:
-        from symgrad.multivar.sums import build_indexed
+        from symgrad.vocabulary.sums import build_indexed
 
         base, _, index = tok.value[:-1].partition("[")
         position = sp.Integer(int(index)) if index.isdigit() else self._symbol(index)
@@ -231,7 +235,8 @@ class Builder:
     def jmul(self, left: Any, right: Any) -> _Factors:
         factors = self._factors(left)
         if factors.divided:
-            self._note("juxtaposition multiplies like * and groups left to right: 1/2x is (1/2)·x; write 1/(2x) for the other reading")
+            self._note("juxtaposition multiplies like * and groups left to right: 1/2x is (1/2)·x; write 1/(2x) for "
+                       "the other reading")
         factors.append(_scalar(right))
         return factors
 
@@ -293,22 +298,27 @@ class Builder:
         return self._pow(_scalar(base), sp.Integer(int(sup.value)), sup)
 
     # functions -------------------------------------------------------------------------------
-    def fpow(self, _pow: Token, num: Token) -> tuple[int, Token]:
+    def fpow(self, _pow: Token, num: Token) -> FunctionPower:
         return self._fpow_value(str(num), num)
 
-    def fpow_neg(self, _pow: Token, _minus: Token, num: Token) -> tuple[int, Token]:
+    def fpow_neg(self, _pow: Token, _minus: Token, num: Token) -> FunctionPower:
         return self._fpow_value("-" + str(num), num)
 
-    def fpow_sup(self, sup: Token) -> tuple[int, Token]:
+    def fpow_sup(self, sup: Token) -> FunctionPower:
         return self._fpow_value(sup.value, sup)
 
-    def _fpow_value(self, text: str, tok: Token) -> tuple[int, Token]:
-        try:
-            value = int(text)
-        except ValueError:
+    def _fpow_value(self, text: str, tok: Token) -> FunctionPower:
+        from decimal import Decimal
+
+        exact = Decimal(text)  # a NUMBER token or superscript digits: 2, 1e3, 2.0, 0.5
+        if exact != exact.to_integral_value():
             raise self._error(f"the power on a function name must be a whole number, not {text}", tok,
-                              "write (sin x)^0.5 for other powers") from None
-        if value == 0 or value < -1 or value > 1000:
+                              "write (sin x)^0.5 for other powers")
+        value = int(exact)  # 1e3 is 1000 and 2.0 is 2, as decimals are exact everywhere else
+        if value > 1000:
+            raise self._error(f"the power {text} on a function name is above the limit of 1000", tok,
+                              "write the power after the argument, as in (sin x)^2000")
+        if value == 0 or value < -1:
             raise self._error(f"'^{text}' on a function name is not supported", tok,
                               "use a positive whole power like sin^2 x, or ^-1 for the inverse")
         return value, tok
@@ -319,7 +329,7 @@ class Builder:
     def no_args(self) -> list[sp.Expr]:
         return []
 
-    def _apply(self, func: Token, args: list[sp.Expr], fpow: tuple[int, Token] | None) -> sp.Expr:
+    def _apply(self, func: Token, args: list[sp.Expr], fpow: FunctionPower | None) -> sp.Expr:
         name = func.value
         self._refuse_undefined(args, func, f"the argument of {name}")
         if fpow is not None and fpow[0] == -1:
@@ -336,9 +346,7 @@ class Builder:
                 raise self._error(f"{name}(…) takes one argument here, got {len(args)}", func)
             result: sp.Expr = sp.Function(name, real=True)(*args)
         elif name.startswith("softmax_"):
-            from symgrad.multivar.softmax import build_component
-
-            from symgrad.multivar.softmax import explain
+            from symgrad.vocabulary.softmax import build_component, explain
 
             result = self._built(lambda: build_component(name[len("softmax_"):], *args), func)
             self._note(explain("softmax", tuple(args)) or "")
@@ -424,18 +432,19 @@ class Builder:
     def call(self, func: Token, _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
         return self._apply(func, args, None)
 
-    def call_fpow(self, func: Token, fpow: tuple[int, Token], _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
+    def call_fpow(self, func: Token, fpow: FunctionPower, _open: Token, args: list[sp.Expr], _close: Token) -> sp.Expr:
         return self._apply(func, args, fpow)
 
     def bare(self, func: Token, arg: Any) -> sp.Expr:
         return self._bare(func, arg, None)
 
-    def bare_fpow(self, func: Token, fpow: tuple[int, Token], arg: Any) -> sp.Expr:
+    def bare_fpow(self, func: Token, fpow: FunctionPower, arg: Any) -> sp.Expr:
         return self._bare(func, arg, fpow)
 
-    def _bare(self, func: Token, arg: Any, fpow: tuple[int, Token] | None) -> sp.Expr:
+    def _bare(self, func: Token, arg: Any, fpow: FunctionPower | None) -> sp.Expr:
         if isinstance(arg, _Factors) and len(arg) > 1:
-            self._note(f"a function without parentheses takes the factors after it: {func.value} applies to the product {sp.sstr(_v(arg))}")
+            self._note(f"a function without parentheses takes the factors after it: {func.value} applies to the "
+                       f"product {sp.sstr(_v(arg))}")
         return self._apply(func, [_scalar(arg)], fpow)
 
 
@@ -531,7 +540,7 @@ _inert_classes: dict[str, type] = {}
 def inert_class(name: str) -> type | None:
     """The class of the function ``name`` in ``_INERT_NAMES``: SymPy's, or symgrad's σ and softplus."""
     if not _inert_classes:
-        from symgrad import functions
+        from symgrad.vocabulary import functions
 
         _inert_classes.update({n: getattr(functions, n, None) or getattr(sp, n) for n in _INERT_NAMES})
     return _inert_classes.get(name)

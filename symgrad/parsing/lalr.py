@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 
@@ -33,7 +34,12 @@ class Token(str):
     ('NAME', 'x', 4)
     """
 
-    def __new__(cls, type_: str, value: str, start_pos: int = 0, end_pos: int | None = None, **_: Any) -> "Token":
+    type: str
+    value: str
+    start_pos: int
+    end_pos: int
+
+    def __new__(cls, type_: str, value: str, start_pos: int = 0, end_pos: int | None = None, **_: Any) -> Token:
         self = super().__new__(cls, value)
         self.type = type_
         self.value = value
@@ -72,8 +78,8 @@ def build_table(grammar: str) -> dict[str, Any]:
         def __init__(self, conf: object) -> None:
             pass
 
-        def lex(self, data: Any) -> Any:  # pragma: no cover - never called
-            return iter(data)
+        def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover - never called
+            return iter(())
 
     lark = Lark(grammar, parser="lalr", lexer=_NoLexer, strict=True)
     table = lark.parser.parser.parser.parse_table
@@ -86,7 +92,8 @@ def build_table(grammar: str) -> dict[str, Any]:
             row[str(symbol)] = arg if action is Shift else -(index[arg] + 1)
         states[state] = row
     rule_rows = [
-        (str(rule.origin.name), len(rule.expansion), str(rule.alias) if rule.alias else None, bool(rule.options.expand1))
+        (str(rule.origin.name), len(rule.expansion), str(rule.alias) if rule.alias else None,
+         bool(rule.options.expand1))
         for rule in rules
     ]
     return {
@@ -121,11 +128,22 @@ def render_module(table: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def grammar_text() -> str:
+    """The grammar, from the installed package or from a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "grammar" / "symgrad.lark", here.parent / "grammar" / "symgrad.lark"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    from importlib import resources  # a zipped install: only then is the slower API needed
+
+    return resources.files("symgrad").joinpath("grammar").joinpath("symgrad.lark").read_text(encoding="utf-8")
+
+
 def load_table(grammar: str) -> dict[str, Any]:
     """The generated table if it matches ``grammar``; otherwise one built now by Lark."""
     from symgrad.parsing import _table
 
-    if _table.GRAMMAR_HASH == grammar_hash(grammar):
+    if grammar_hash(grammar) == _table.GRAMMAR_HASH:
         return {"states": _table.STATES, "rules": _table.RULES, "start": _table.START, "end": _table.END}
     return build_table(grammar)
 
@@ -137,7 +155,8 @@ class Parser:
         self.states: dict[int, dict[str, int]] = table["states"]
         self.start: int = table["start"]
         self.end: int = table["end"]
-        self.reducers = [self._reducer(origin, size, alias, expand1, builder) for origin, size, alias, expand1 in table["rules"]]
+        self.reducers = [self._reducer(origin, size, alias, expand1, builder) for origin, size, alias,
+                         expand1 in table["rules"]]
         self.sizes = [row[1] for row in table["rules"]]
         self.origins = [row[0] for row in table["rules"]]
 
@@ -163,7 +182,8 @@ class Parser:
             last = token
             self._feed(token, state_stack, values, states, reducers, sizes, origins)
         end_pos = last.end_pos if last is not None else 0
-        return self._feed(Token(END, "", end_pos, end_pos), state_stack, values, states, reducers, sizes, origins, is_end=True)
+        return self._feed(Token(END, "", end_pos, end_pos), state_stack, values, states, reducers, sizes, origins,
+                          is_end=True)
 
     def _feed(self, token: Token, state_stack: list[int], values: list[Any], states: dict[int, dict[str, int]],
               reducers: list[Any], sizes: list[int], origins: list[str], is_end: bool = False) -> Any:
@@ -195,8 +215,6 @@ class Parser:
 def main() -> None:
     """Regenerate ``_table.py`` from the grammar."""
     from pathlib import Path
-
-    from symgrad.parsing import grammar_text
 
     out = Path(__file__).with_name("_table.py")
     out.write_text(render_module(build_table(grammar_text())), encoding="utf-8")

@@ -29,11 +29,11 @@ from symgrad.errors import ParseError
 from symgrad.parsing.lalr import Token
 from symgrad.parsing.names import (
     ABSTRACT_FUNCTIONS,
-    MATRIX_FUNCTIONS,
     CONSTANT_NAMES,
     FUNCTION_NAMES,
     GREEK_LETTERS,
     GREEK_NAMES,
+    MATRIX_FUNCTIONS,
     SPELLED_OUT,
     SUBSCRIPT_DIGITS,
     SUPERSCRIPT_CHARS,
@@ -62,6 +62,10 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _CONTINUES = frozenset(")]*/^,·×÷⋅∙⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 """Characters that cannot start an expression: after a line break they continue the one before."""
 
+_POWER_THEN_CALL = re.compile(r"[ \t]*(?:(?:\^|\*\*)[ \t]*[-−]?[ \t]*[0-9.eE]+|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)[ \t]*\(")
+"""A power and then "(": ``f^2(x)``, ``σ²(x)``, as ``sin^2(x)`` is (sin x)²."""
+_RADIX = re.compile(r"0?[xX][0-9a-fA-F]+\b|0?[bB][01]+\b|0?[oO][0-7]+\b")
+"""A base prefix right after a 0 (0x1f, 0b101, 0o17): another language's literal, never meant as 0·name."""
 _OPERAND_END = frozenset({"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"})
 """Tokens an operand can end with (where a prime or a transpose sign would attach)."""
 
@@ -112,6 +116,12 @@ class Scanner:
     def error(self, message: str, pos: int, suggestion: str | None = None) -> ParseError:
         return ParseError(message, self.original, pos, suggestion=suggestion)
 
+    def _called(self, end: int) -> bool:
+        """Is the name that ends at ``end`` applied, as in ``f(x)``, or powered and then applied
+        (``f^2(x)``, ``σ²(x)``: f(x)², σ(x)², as ``sin^2(x)`` is)? Either makes σ, sigma, f, g
+        and h functions, never a variable times (…)."""
+        return self._next_char(end) == "(" or _POWER_THEN_CALL.match(self.text, end) is not None
+
     def _next_char(self, pos: int) -> str:
         """The next character that is not a space, on the same line (f\n(x) is not a call)."""
         text = self.text
@@ -138,43 +148,7 @@ class Scanner:
                     self._check_line_break(prev, ch, pos, stack, line_break)
                 line_break = None
             start = pos
-            kind: str
-            value: str
-            if "0" <= ch <= "9" or (ch == "." and pos + 1 < n and "0" <= text[pos + 1] <= "9"):
-                m = _NUMBER.match(text, pos)
-                assert m is not None
-                kind, value, pos = "NUMBER", m.group(0), m.end()
-                self._check_number(value, start)
-                if pos < n and text[pos] == ".":
-                    raise self.error("a number cannot have two decimal points", pos)
-            elif ch.isascii() and ch.isalpha():
-                m = _WORD.match(text, pos)
-                assert m is not None
-                pos = m.end()
-                kind, value = self._classify_word(m, start, pos)
-            elif ch in GREEK_LETTERS or ch == "π":
-                m = _GREEK_REST.match(text, pos + 1)
-                assert m is not None
-                pos = m.end()
-                kind, value = self._classify_greek(ch, m, start, pos)
-            elif ch in "√∛":
-                kind, value, pos = "FUNC", ("sqrt" if ch == "√" else "cbrt"), pos + 1
-            elif self.matrix and (found := self._matrix_token(ch, pos, prev, stack)) is not None:
-                kind, value, pos = found
-            elif ch == "*" and text.startswith("**", pos):
-                kind, value, pos = "POW", "**", pos + 2
-            elif ch in _SINGLE:
-                kind, value, pos = _SINGLE[ch], ch, pos + 1
-            elif ch == "|":
-                opening = prev is None or prev in _OPERATOR_LIKE or not any(
-                    k == "LBAR" and p not in self._norm_bars for k, p in stack)
-                kind, value, pos = ("LBAR" if opening else "RBAR"), "|", pos + 1
-            elif _SUP.match(text, pos):
-                m = _SUP.match(text, pos)
-                assert m is not None
-                kind, value, pos = "SUP", m.group(0).translate(SUPERSCRIPT_CHARS), m.end()
-            else:
-                raise self._bad_char(ch, pos, prev)
+            kind, value, pos = self._read(ch, pos, prev, stack)
             if kind == "POW" and self.matrix and value != ".^" and prev in _OPERAND_END:
                 found = self._matrix_power(pos, prev)
                 if found is not None:
@@ -183,40 +157,85 @@ class Scanner:
                 self._refuse_transpose(pos)  # x^T after a name or a bracket: a transpose, not a power
             if kind == "NAME" and pos < n and text[pos] == "[":
                 # x[i] with no space before the bracket is indexed data (x [i] still multiplies)
-                kind, value, pos = "INDEXED", self._index(value, pos), _BRACKETED.match(text, pos).end()  # type: ignore[union-attr]
+                bracketed = _BRACKETED.match(text, pos)
+                assert bracketed is not None
+                kind, value, pos = "INDEXED", self._index(value, pos), bracketed.end()
             if kind in ("NAME", "INDEXED", "CONST") and self._next_char(pos) == "(":
                 self._juxtaposed_call_note(kind, value, self.original[start:pos].strip())
-
-            if kind in _OPEN_CLOSE:
-                stack.append((kind, start))
-                if len(stack) > self.max_depth:
-                    raise self.error(
-                        f"brackets nested deeper than {self.max_depth} levels", start,
-                        "symgrad limits nesting so that nothing overflows; simplify the input",
-                    )
-            elif kind in ("RPAR", "RBRACK", "RBAR"):
-                if kind == "RBAR" and stack and stack[-1][0] == "LBAR" and (value == "‖") != (stack[-1][1] in self._norm_bars):
-                    raise self.error(f"'{value}' closes nothing here: the bar at column {stack[-1][1] + 1} needs "
-                                     f"'{'‖' if stack[-1][1] in self._norm_bars else '|'}' first", start)
-                if stack and _OPEN_CLOSE[stack[-1][0]] == kind:
-                    stack.pop()
-                    if value == "‖":
-                        pos = self._norm_subscript(pos)
-                elif not stack:
-                    raise self.error(f"unmatched '{value}'", start, "remove it or add the opening bracket")
-                else:
-                    open_kind, open_pos = stack[-1]
-                    expected = {"LPAR": ")", "LBRACK": "]", "LBAR": "|"}[open_kind]
-                    raise self.error(
-                        f"'{value}' closes nothing here: the bracket at column {open_pos + 1} needs '{expected}' first",
-                        start,
-                    )
+            self._track_brackets(kind, value, start, stack)
             prev = kind
             yield Token(kind, value, start_pos=start, end_pos=pos)
         if stack:
             open_kind, open_pos = stack[-1]
             closer = {"LPAR": ")", "LBRACK": "]", "LBAR": "|"}[open_kind]
             raise self.error(f"missing closing '{closer}' for the one at column {open_pos + 1}", len(self.original))
+
+    def _read(self, ch: str, pos: int, prev: str | None, stack: list[tuple[str, int]]) -> tuple[str, str, int]:
+        """The token that starts with ``ch`` at ``pos``: (kind, value, the position after it)."""
+        text = self.text
+        n = len(text)
+        if "0" <= ch <= "9" or (ch == "." and pos + 1 < n and "0" <= text[pos + 1] <= "9"):
+            m = _NUMBER.match(text, pos)
+            assert m is not None
+            self._check_number(m.group(0), pos)
+            radix = _RADIX.match(text, m.end()) if m.group(0) == "0" else None
+            if radix:  # 0x10 would be 0·x10 = 0, silently
+                raise self.error(f"'0{radix.group(0)}' looks like a number in another base: "
+                                 "symgrad reads numbers in decimal", pos,
+                                 "write the number in decimal (0x10 is 16), or 0*x10 for a product")
+            if m.end() < n and text[m.end()] == ".":
+                raise self.error("a number cannot have two decimal points", m.end())
+            return "NUMBER", m.group(0), m.end()
+        if ch.isascii() and ch.isalpha():
+            m = _WORD.match(text, pos)
+            assert m is not None
+            return (*self._classify_word(m, pos, m.end()), m.end())
+        if ch in GREEK_LETTERS or ch == "π":
+            m = _GREEK_REST.match(text, pos + 1)
+            assert m is not None
+            return (*self._classify_greek(ch, m, pos, m.end()), m.end())
+        if ch in "√∛":
+            return "FUNC", ("sqrt" if ch == "√" else "cbrt"), pos + 1
+        if self.matrix and (found := self._matrix_token(ch, pos, prev, stack)) is not None:
+            return found
+        if ch == "*" and text.startswith("**", pos):
+            return "POW", "**", pos + 2
+        if ch in _SINGLE:
+            return _SINGLE[ch], ch, pos + 1
+        if ch == "|":
+            opening = prev is None or prev in _OPERATOR_LIKE or not any(
+                k == "LBAR" and p not in self._norm_bars for k, p in stack)
+            return ("LBAR" if opening else "RBAR"), "|", pos + 1
+        m = _SUP.match(text, pos)
+        if m:
+            return "SUP", m.group(0).translate(SUPERSCRIPT_CHARS), m.end()
+        raise self._bad_char(ch, pos, prev)
+
+    def _track_brackets(self, kind: str, value: str, start: int, stack: list[tuple[str, int]]) -> None:
+        """Push an opening bracket (within the depth limit), pop the one a closing bracket matches."""
+        if kind in _OPEN_CLOSE:
+            stack.append((kind, start))
+            if len(stack) > self.max_depth:
+                raise self.error(
+                    f"brackets nested deeper than {self.max_depth} levels", start,
+                    "symgrad limits nesting so that nothing overflows; simplify the input",
+                )
+        elif kind in ("RPAR", "RBRACK", "RBAR"):
+            if kind == "RBAR" and stack and stack[-1][0] == "LBAR" and (value == "‖") != (
+                    stack[-1][1] in self._norm_bars):
+                raise self.error(f"'{value}' closes nothing here: the bar at column {stack[-1][1] + 1} needs "
+                                 f"'{'‖' if stack[-1][1] in self._norm_bars else '|'}' first", start)
+            if stack and _OPEN_CLOSE[stack[-1][0]] == kind:
+                stack.pop()
+            elif not stack:
+                raise self.error(f"unmatched '{value}'", start, "remove it or add the opening bracket")
+            else:
+                open_kind, open_pos = stack[-1]
+                expected = {"LPAR": ")", "LBRACK": "]", "LBAR": "|"}[open_kind]
+                raise self.error(
+                    f"'{value}' closes nothing here: the bracket at column {open_pos + 1} needs '{expected}' first",
+                    start,
+                )
 
     def _check_number(self, literal: str, start: int) -> None:
         mantissa, _, exponent = literal.lower().partition("e")
@@ -319,7 +338,7 @@ class Scanner:
             return "FUNC", full
         if full in CONSTANT_NAMES and not has_sub and not digits:
             return "CONST", CONSTANT_NAMES[full]
-        if full in ABSTRACT_FUNCTIONS and not has_sub and nxt == "(":
+        if full in ABSTRACT_FUNCTIONS and not has_sub and self._called(end):
             return "FUNC", full
         if word in FUNCTION_NAMES and digits:
             raise self.error(
@@ -336,7 +355,7 @@ class Scanner:
         if glued is not None and not digits and not has_sub:
             fn, rest = glued
             raise self.error(f"unknown name '{word}'", start, f"did you mean {fn} {rest} (that is, {fn}({rest}))?")
-        if word == "sigma" and nxt == "(" and not digits and not has_sub:
+        if word == "sigma" and self._called(end) and not digits and not has_sub:
             self._note("sigma(…) is read as the sigmoid function σ(…)")
             return "FUNC", "sigmoid"
         name = _symbol_name(word, digits, subdigits, sub_braced or sub_plain)
@@ -361,7 +380,7 @@ class Scanner:
         digits, subdigits, sub_braced, sub_plain = m.groups()
         if ch == "π" and not (digits or subdigits or sub_braced or sub_plain):
             return "CONST", "pi"
-        if ch in "σς" and self._next_char(end) == "(" and not (digits or subdigits or sub_braced or sub_plain):
+        if ch in "σς" and self._called(end) and not (digits or subdigits or sub_braced or sub_plain):
             return "FUNC", "sigmoid"
         base = "pi" if ch == "π" else GREEK_LETTERS[ch]
         return "NAME", _symbol_name(base, digits, subdigits, sub_braced or sub_plain)
@@ -377,7 +396,8 @@ class Scanner:
         return None
 
     # vectors and matrices (matrix mode only) ----------------------------------------------------
-    def _matrix_token(self, ch: str, pos: int, prev: str | None, stack: list[tuple[str, int]]) -> tuple[str, str, int] | None:
+    def _matrix_token(self, ch: str, pos: int, prev: str | None,
+                      stack: list[tuple[str, int]]) -> tuple[str, str, int] | None:
         """@, ⊙, .*, ./, .^, ‖ and the postfix transposes (xᵀ, x', x.T) of matrix mode, or None."""
         text = self.text
         after_operand = prev in _OPERAND_END
@@ -395,13 +415,12 @@ class Scanner:
                 k == "LBAR" and p in self._norm_bars for k, p in stack)
             if opening:
                 self._norm_bars.add(pos)
-            return ("LBAR" if opening else "RBAR"), "‖", pos + 1
+                return "LBAR", "‖", pos + 1
+            return "RBAR", "‖", self._norm_subscript(pos + 1)
         if not after_operand:
             return None
         end = None
-        if ch in "ᵀ⊤":
-            end = pos + 1
-        elif ch in _PRIMES and self._next_char(pos + 1) != "(" and not self._derivative_prime(pos):
+        if ch in "ᵀ⊤" or ch in _PRIMES and self._next_char(pos + 1) != "(" and not self._derivative_prime(pos):
             end = pos + 1
         elif ch == "." and text.startswith(".T", pos) and not text[pos + 2 : pos + 3].isalnum():
             end = pos + 2

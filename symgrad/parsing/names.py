@@ -18,8 +18,10 @@ Symbols are named canonically so that every spelling of one variable is one SymP
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from typing import Any
+
 from symgrad.records import record
-from typing import Callable
 
 GREEK_LETTERS: dict[str, str] = {
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
@@ -60,8 +62,8 @@ class FunctionSpec:
 def _specs() -> list[FunctionSpec]:
     import sympy as sp
 
-    from symgrad import abstract
-    from symgrad import functions as ml
+    from symgrad.vocabulary import abstract
+    from symgrad.vocabulary import functions as ml
 
     def log_any(value: object, base: object = None) -> object:
         return sp.log(value) if base is None else sp.log(value, base)
@@ -95,7 +97,8 @@ def _specs() -> list[FunctionSpec]:
         unary("sign", sp.sign, "sgn"),
         # notation of other tools (mathjs, NumPy, nerdamer…): the builder checks sizes and notes
         # how each was read (pow and root are powers, built by the builder's own size-checked _pow)
-        FunctionSpec("pow", (), (2,), sp.Pow, explain=lambda a, b: f"pow(a, b) is read as the power a^b: {_power(a, b)}"),
+        FunctionSpec("pow", (), (2,), sp.Pow, explain=lambda a,
+                     b: f"pow(a, b) is read as the power a^b: {_power(a, b)}"),
         FunctionSpec("root", ("nthroot", "nthRoot"), (2,), sp.root, explain=_explain_root),
         FunctionSpec("sinc", (), (1,), sp.sinc, explain=lambda u: (
             "sinc(x) is read as sin(x)/x, with sinc(0) = 1 (SymPy's sinc; NumPy's np.sinc is the normalized "
@@ -133,7 +136,7 @@ def _explain_root(value: object, degree: object) -> str:
             "for odd n and x < 0 the real root is -root(-x, n))")
 
 
-def _dirac_delta(u: object, k: object = 0) -> object:
+def _dirac_delta(u: Any, k: Any = 0) -> Any:
     """δ(u), or its k-th derivative as SymPy writes it: DiracDelta(u, k) with k a whole number ≥ 0."""
     import sympy as sp
 
@@ -146,9 +149,9 @@ def _dirac_delta(u: object, k: object = 0) -> object:
 
 
 def _multivar_specs() -> list[FunctionSpec]:
-    """Vector functions and reductions over data (built by ``symgrad.multivar``)."""
-    from symgrad.multivar import softmax as sm
-    from symgrad.multivar import sums
+    """Vector functions and reductions over data (``symgrad.vocabulary.softmax`` and ``sums``)."""
+    from symgrad.vocabulary import softmax as sm
+    from symgrad.vocabulary import sums
 
     return [
         FunctionSpec("softmax", (), None, sm.build_softmax, explain=lambda *a: sm.explain("softmax", a)),
@@ -185,13 +188,14 @@ variable and ``det(x)`` an unknown function), each with the name the matrix buil
 ``Trace``, ``Determinant`` and ``HadamardProduct`` are how SymPy's ``str()`` writes them."""
 
 FUNCTION_NAMES: frozenset[str] = frozenset(
-    """sin cos tan sec csc cosec cot asin arcsin acos arccos atan arctan acot arccot asec arcsec acsc
-    arccsc sinh cosh tanh sech csch coth asinh arsinh arcsinh acosh arcosh arccosh atanh artanh
-    arctanh acoth arcoth arccoth asech arsech arcsech acsch arcsch arccsch exp ln log log10 log2 sqrt
-    cbrt abs Abs max Max min Min sigmoid logistic relu ReLU softplus Heaviside heaviside sign sgn
-    erf softmax cross_entropy crossentropy sum Sum mean atan2 arctan2 DiracDelta Derivative Subs
-    sine cosine tangent secant cosecant cotangent arcsine arccosine arctangent
-    pow root nthroot nthRoot sinc floor ceil ceiling round""".split()
+    ["sin", "cos", "tan", "sec", "csc", "cosec", "cot", "asin", "arcsin", "acos", "arccos", "atan", "arctan", "acot",
+     "arccot", "asec", "arcsec", "acsc", "arccsc", "sinh", "cosh", "tanh", "sech", "csch", "coth", "asinh", "arsinh",
+     "arcsinh", "acosh", "arcosh", "arccosh", "atanh", "artanh", "arctanh", "acoth", "arcoth", "arccoth", "asech",
+     "arsech", "arcsech", "acsch", "arcsch", "arccsch", "exp", "ln", "log", "log10", "log2", "sqrt", "cbrt", "abs",
+     "Abs", "max", "Max", "min", "Min", "sigmoid", "logistic", "relu", "ReLU", "softplus", "Heaviside", "heaviside",
+     "sign", "sgn", "erf", "softmax", "cross_entropy", "crossentropy", "sum", "Sum", "mean", "atan2", "arctan2",
+     "DiracDelta", "Derivative", "Subs", "sine", "cosine", "tangent", "secant", "cosecant", "cotangent", "arcsine",
+     "arccosine", "arctangent", "pow", "root", "nthroot", "nthRoot", "sinc", "floor", "ceil", "ceiling", "round"]
 )
 """Letter-run names of functions, known without importing SymPy (the lexer needs only these;
 ``tests/test_grammar.py`` checks that they are exactly the names of ``function_table``)."""

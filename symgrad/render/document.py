@@ -11,18 +11,12 @@ can print the math its own way (Unicode line, 2-D pretty, LaTeX).
 
 from __future__ import annotations
 
-from symgrad.records import field, record
-from typing import Union
+from typing import TypeAlias
 
 import sympy as sp
 
-
-@record
-class Label:
-    """A piece of notation given per format: plain Unicode and LaTeX (d/dx and \\frac{d}{dx})."""
-
-    plain: str
-    latex: str
+from symgrad.printing.labels import Label
+from symgrad.records import field, record
 
 
 @record
@@ -72,11 +66,11 @@ class NumberLine:
     """``lhs = value`` at a point, or the note that says why there is no value."""
 
     lhs: Label
-    value: Union[float, tuple[Union[float, None], ...], None]
+    value: float | tuple[float | None, ...] | None
     note: str | None = None
 
 
-Block = Union[Heading, Text, Interpretation, Equation, Vector, NumberLine]
+Block: TypeAlias = Heading | Text | Interpretation | Equation | Vector | NumberLine
 
 
 @record
@@ -86,7 +80,7 @@ class Document:
     blocks: tuple[object, ...] = field(default=())
     title: str = "symgrad"
 
-    def __add__(self, other: "Document") -> "Document":
+    def __add__(self, other: Document) -> Document:
         return Document(self.blocks + other.blocks, self.title)
 
 
@@ -108,7 +102,7 @@ def ascii_document(doc: Document) -> Document:
     >>> ascii_document(Document((Text("∂f/∂θ₁ ≈ 0"),))).blocks
     (Text(text='df/dtheta1 ~ 0', style=''),)
     """
-    from symgrad.render.oneline import to_ascii
+    from symgrad.printing.oneline import to_ascii
 
     seen: dict[int, object] = {}
 

@@ -28,11 +28,13 @@ check: exact (compared with sympy.diff entry by entry at n = 3; n = 2; n = 1)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import sympy as sp
 
-from symgrad.matrix.expr import Node, TextPrinter, Var
+from symgrad.matrix.expr import Named, Node, TextPrinter, Var
+from symgrad.printing.latex import latex_of
+from symgrad.printing.latex import latex_text as _latex_prose
 from symgrad.records import record
 from symgrad.render import backends
 from symgrad.render.document import Document, Label, Text
@@ -41,7 +43,7 @@ _FUNCTIONS = {"sigmoid": "σ", "Heaviside": "H", "log": "ln", "Abs": "abs"}
 
 
 def _sub(name: str) -> str:
-    from symgrad.render.oneline import symbol_text
+    from symgrad.printing.oneline import symbol_text
 
     return symbol_text(name)
 
@@ -63,7 +65,7 @@ class UnicodePrinter(TextPrinter):
         return _FUNCTIONS.get(name, name)
 
     def number(self, e: sp.Expr) -> str:
-        from symgrad.render.oneline import oneline
+        from symgrad.printing.oneline import oneline
 
         return oneline(e)
 
@@ -113,7 +115,8 @@ def _word_start(s: str) -> int:
 
 _LATEX_FUNCTIONS = {"sigmoid": r"\sigma", "Heaviside": "H", "log": r"\ln", "exp": r"\exp", "tanh": r"\tanh",
                     "sin": r"\sin", "cos": r"\cos", "det": r"\det", "tr": r"\operatorname{tr}",
-                    "diag": r"\operatorname{diag}", "softmax": r"\operatorname{softmax}", "relu": r"\operatorname{relu}",
+                    "diag": r"\operatorname{diag}", "softmax": r"\operatorname{softmax}",
+                    "relu": r"\operatorname{relu}",
                     "sqrt": r"\sqrt", "cross_entropy": r"\operatorname{CE}", "sum": r"\operatorname{sum}",
                     "softplus": r"\operatorname{softplus}", "Abs": r"\operatorname{abs}"}
 
@@ -130,7 +133,7 @@ class LatexPrinter(TextPrinter):
     IDENTITY, ZERO, ONES = "I", "0", r"\mathbf{1}"
 
     def name(self, n: Node, name: str) -> str:
-        from symgrad.render.oneline import GREEK
+        from symgrad.printing.oneline import GREEK
 
         base, digits = name.rstrip("0123456789"), name[len(name.rstrip("0123456789")):]
         letters = f"\\{base}" if base in GREEK and base != "pi" else base
@@ -147,7 +150,7 @@ class LatexPrinter(TextPrinter):
         return _LATEX_FUNCTIONS.get(name, r"\operatorname{%s}" % name.replace("_", r"\_"))
 
     def number(self, e: sp.Expr) -> str:
-        return backends.latex_of(e)
+        return latex_of(e)
 
     def differential(self, var: Var) -> str:
         return r"d" + self.name(var, var.name)
@@ -179,7 +182,7 @@ def latex_text(n: Node) -> str:
 
 
 # blocks ---------------------------------------------------------------------------------------
-Piece = Union[str, Node, Label]
+Piece = str | Node | Label
 
 
 @record
@@ -227,8 +230,10 @@ def _step_lines(step: Any, depth: int, num: _Numbers, out: list[MatrixLine]) -> 
         out.append(MatrixLine(depth, num.next(), step.title, "", ("d[", step.expr, "] = ", step.result)))
         return
     if isinstance(step, df.DNamed):
-        out.append(MatrixLine(depth, num.next(), step.title, f"d{_sub(step.expr.name)} = d({_sub(step.expr.name)}'s "
-                                                             "definition)", ("d", step.expr, " = ", step.result.definition)))
+        named: Named = step.result  # type: ignore[assignment]
+        shown = _sub(step.data()["name"])
+        out.append(MatrixLine(depth, num.next(), step.title, f"d{shown} = d({shown}'s definition)",
+                              ("d", step.expr, " = ", named.definition)))
         for s in step.substeps:
             _step_lines(s, depth + 1, num, out)
         return
@@ -237,10 +242,11 @@ def _step_lines(step: Any, depth: int, num: _Numbers, out: list[MatrixLine]) -> 
     out.append(MatrixLine(depth, n, step.title, step.identity, math))
     if isinstance(step, df.DEntrywise):
         for name, d in zip(step.names, step.derivations):
-            from symgrad.render.oneline import oneline
+            from symgrad.printing.oneline import oneline
 
             wrt = sp.Symbol(name, real=True)
-            say = f"scalar steps (symgrad diff): d/d{_sub(name)} [{oneline(d.expr)}] = {oneline(d.result)} (check: {d.check})"
+            say = (f"scalar steps (symgrad diff): d/d{_sub(name)} [{oneline(d.expr)}] = {oneline(d.result)} "
+                   f"(check: {d.check})")
             out.append(MatrixLine(depth + 1, 0, "", "", (say,)))
             del wrt
     for s in step.substeps:
@@ -254,7 +260,8 @@ def _var_label(var: Var, power: str = "") -> Label:
 
 
 def _partial_label(top: str, var: Var) -> Label:
-    return Label(f"∂{top}/∂{_sub(var.name)}", r"\frac{\partial %s}{\partial %s}" % (top, LatexPrinter().name(var, var.name)))
+    return Label(f"∂{top}/∂{_sub(var.name)}",
+                 r"\frac{\partial %s}{\partial %s}" % (top, LatexPrinter().name(var, var.name)))
 
 
 def _subscript(name: str) -> str:
@@ -354,9 +361,9 @@ def network_document(result: Any) -> Document:
     names = dict(result.deltas)
     for name, d in result.deltas:
         k = name[5:]
-        lines.append(MatrixLine(0, 0, "", "", (Label(f"{_sub(name)} = ∂L/∂{_sub('z' + k)}",
-                                                     r"\boldsymbol{\delta}_{%s} = \frac{\partial L}{\partial \mathbf{z}_{%s}}" % (k, k)),
-                                               " = ", d)))
+        label = Label(f"{_sub(name)} = ∂L/∂{_sub('z' + k)}",
+                      r"\boldsymbol{\delta}_{%s} = \frac{\partial L}{\partial \mathbf{z}_{%s}}" % (k, k))
+        lines.append(MatrixLine(0, 0, "", "", (label, " = ", d)))
     by = {p.var.name: p.var for p in result.gradients.partials}
     for name, g in result.backprop:
         lines.append(MatrixLine(0, 0, "", "", (_partial_label("L", by[name]), " = ", g), final=True))
@@ -406,11 +413,11 @@ def latex_prose(text: str) -> str:
             plain += text[i]
             i += 1
             continue
-        out.append(backends._latex_text(plain))
+        out.append(_latex_prose(plain))
         plain = ""
         out.append("$" + _PROSE_MATH[sign] + "$")
         i += len(sign)
-    out.append(backends._latex_text(plain))
+    out.append(_latex_prose(plain))
     return "".join(out)
 
 
@@ -439,7 +446,7 @@ def _latex_math_pieces(pieces: Sequence[Piece], printer: LatexPrinter) -> str:
 
 
 def _latex(block: MatrixStepsBlock) -> list[str]:
-    out = [r"\paragraph{%s}" % backends._latex_text(block.heading)]
+    out = [r"\paragraph{%s}" % _latex_prose(block.heading)]
     for line in block.lines:
         if line.final:
             out.append(r"\[ \boxed{%s} \]" % _latex_math_pieces(line.math, LatexPrinter()))
@@ -456,7 +463,8 @@ def _markdown(block: MatrixStepsBlock) -> list[str]:
             out += [f"$$\\boxed{{{math}}}$$", ""]
             continue
         indent = "  " * line.depth
-        head = f"{line.number}. **{line.title}**" + (f": {line.identity}" if line.identity else "") if line.number else ""
+        identity = f": {line.identity}" if line.identity else ""
+        head = f"{line.number}. **{line.title}**{identity}" if line.number else ""
         out.append(f"{indent}- {head} ${math}$".replace("-  $", "- $"))
     out.append("")
     return out
@@ -469,7 +477,8 @@ def _rich(block: MatrixStepsBlock) -> Any:
         console.print(RichText(block.heading, style="bold"))
         for line in block.lines:
             for k, s in enumerate(_line_plain(line)):
-                console.print(RichText(s, style="bold green" if line.final else ("bold" if k == 0 and line.number else "")))
+                style = "bold green" if line.final else ("bold" if k == 0 and line.number else "")
+                console.print(RichText(s, style=style))
     return show
 
 
@@ -480,8 +489,8 @@ def _interp_plain(block: _MatrixInterpretation) -> list[str]:
 
 
 def _interp_latex(block: _MatrixInterpretation) -> list[str]:
-    out = [r"Input \texttt{%s} read as $%s$.\par" % (backends._latex_text(block.source.strip()), latex_text(block.expr))]
-    out += [r"\emph{Note:} %s\par" % backends._latex_text(n) for n in block.notes]
+    out = [r"Input \texttt{%s} read as $%s$.\par" % (_latex_prose(block.source.strip()), latex_text(block.expr))]
+    out += [r"\emph{Note:} %s\par" % _latex_prose(n) for n in block.notes]
     return out
 
 

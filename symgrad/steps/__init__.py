@@ -12,7 +12,7 @@ Stage: step engine (expression -> step tree -> result), modelled on SymPy's manu
 - ``derivation.py``: ``derive`` and the ``Derivation`` it returns;
 - ``homework.py``: checking a student's answer and the table of common derivatives.
 
-What to *say* about each rule lives in ``symgrad.render.steps``, never here. To add a rule, see
+What to *say* about each rule lives in ``symgrad.render.narrate.steps``, never here. To add a rule, see
 ``rules.py`` and ``strategies.py``.
 
 >>> d = derive("sin(cos(tan x))")

@@ -17,22 +17,23 @@ sigmoid(x)*(1 - sigmoid(x))
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from symgrad.records import record
-from typing import Any, Union
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sympy as sp
 
-from symgrad.errors import ComputeError, InputError
+from symgrad import budget, expressions
+from symgrad.differentiate import chain_diff, in_final_form, tidy
+from symgrad.errors import ComputeError
+from symgrad.expressions import ExprLike, VarLike, as_expr, prepared
+from symgrad.realness import check_result, complex_parts
+from symgrad.records import record
+from symgrad.steps.links import chain_rule_reference, compare_linked
 from symgrad.steps.rules import ChainStep, SimplifyStep, Step, TableStep
 from symgrad.steps.simplify import final_form
-from symgrad.steps.strategies import Builder, derive_step
-from symgrad.steps.verify import chain_rule_reference, compare, compare_linked
-
-ExprLike = Union[str, sp.Basic]
-VarLike = Union[str, sp.Symbol]
+from symgrad.steps.strategies import DerivationState, derive_step
+from symgrad.steps.verify import compare
+from symgrad.vocabulary.abstract import view
 
 _CHECK_ORDER = {"exact": 0, "numeric": 1, "unverified": 2, "mismatch": 3}
 
@@ -88,7 +89,7 @@ class Derivation:
 
     def to_json(self) -> dict[str, Any]:
         """``{"expression", "wrt", "order", "result", "latex", "check", "steps"}`` (see README)."""
-        from symgrad.render.backends import latex_of
+        from symgrad.printing.latex import latex_of
 
         names = [v.name for v in self.written]
         data: dict[str, Any] = {
@@ -109,13 +110,13 @@ class Derivation:
         return data
 
     def _repr_latex_(self) -> str:
-        from symgrad.render.steps import derivation_latex
+        from symgrad.render.narrate.steps import derivation_latex
 
         return derivation_latex(self, mathjax=True)
 
     def _repr_markdown_(self) -> str:
         from symgrad.render import backends
-        from symgrad.render.steps import derivation_document
+        from symgrad.render.narrate.steps import derivation_document
 
         return backends.to_markdown(derivation_document(self, answer=True))
 
@@ -123,25 +124,6 @@ class Derivation:
 def links_json(links: Sequence[tuple[sp.Symbol, sp.Expr]]) -> list[dict[str, str]]:
     """``[{"name": "u", "expression": "sin(v)"}, …]``, outermost first (see ``Derivation.links``)."""
     return [{"name": u.name, "expression": str(definition)} for u, definition in links]
-
-
-@contextmanager
-def deep_recursion(limit: int = 20_000) -> Iterator[None]:
-    """Room for trees as deep as the parser allows (a chain nested 1 100 deep needs ~4 000 frames)."""
-    old = sys.getrecursionlimit()
-    if old < limit:
-        sys.setrecursionlimit(limit)
-    try:
-        yield
-    finally:
-        if old < limit:
-            sys.setrecursionlimit(old)
-
-
-def _stages(e: sp.Expr, wrt: VarLike | Sequence[VarLike] | None, order: int) -> list[sp.Symbol]:
-    from symgrad import calculus
-
-    return calculus.stages(e, wrt, order)
 
 
 def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order: int = 1, *, strict: bool = False,
@@ -168,7 +150,7 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     ``name_links=True`` (one derivative only) writes the answer of a chain ``NAMED_CHAIN`` or more
     links deep in the names of its links, listed in ``links``: the written-out answer of a chain n
     deep has n²/2 nested functions, the named one n. It is checked link by link against SymPy's
-    derivative of each link (``verify.compare_linked``), else against 50-digit finite differences.
+    derivative of each link (``links.compare_linked``), else against 50-digit finite differences.
     ``avoid``: names the links must not take (those of another derivation shown beside this one).
     ``named_from``: name chains from this many links on instead (``LONG_CHAIN`` at the least):
     evaluating an answer link by link is linear, written out it is not.
@@ -177,40 +159,36 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
     >>> deep.result.args[:2], deep.links[0], deep.links[-1], deep.check
     ((cos(p), cos(q)), (u, sin(v)), (u62, sin(x)), 'exact')
     """
-    from symgrad.calculus import as_expr, chain_diff, diff_once, prepared, tidy
-    from symgrad.realness import check_result
-
     e = as_expr(expr)
-    stages = _stages(e, wrt, order)
+    stages = expressions.stages(e, wrt, order)
     # a function real on no interval is refused; 0^u is read as 0; a variable named that does not
     # occur gets a note (its derivative is a true 0, but it may be a misspelling)
     ready, notes = prepared(e, stages if wrt is not None else ())
-    builder = Builder({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
+    state = DerivationState({s.name for s in e.free_symbols if isinstance(s, sp.Symbol)} | set(avoid),
                       name_links=name_links and len(stages) == 1, named_from=named_from)
     links: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     roots: list[Step] = []
     current: sp.Expr = ready
     worst = "exact"
     reference: sp.Expr = ready
-    with deep_recursion():
+    with budget.deep_recursion():
         for var in stages:
             if not steps:
                 final = final_form(diff_once(current, var))
-                roots.append(TableStep(expr=current, wrt=var, result=final, id=builder.new_id()))
+                roots.append(TableStep(expr=current, wrt=var, result=final, id=state.new_id()))
                 reference = current = final
                 continue
-            step = derive_step(current, var, builder)
+            step = derive_step(current, var, state)
             final = final_form(step.result)
             if final.has(sp.Sum):
-                # sums over data are written as issue #4's tidy_sums writes them: −2Σ xᵢ(yᵢ − (w xᵢ + b))
-                from symgrad import calculus
+                from symgrad.vocabulary.sums import tidy_sums  # only where there are sums
 
-                tidy_sums = getattr(calculus, "_tidy_sums", None)
-                final = tidy_sums(final, current) if tidy_sums is not None else final
+                # sums over data are written as tidy_sums writes them: −2Σ xᵢ(yᵢ − (w xᵢ + b))
+                final = tidy_sums(final, current)
             check_result(final, current)
             if final != step.result:
                 step = SimplifyStep(expr=current, wrt=var, result=final, before=step.result,
-                                    substeps=(step,), id=builder.new_id())
+                                    substeps=(step,), id=state.new_id())
             links, tops = _links(step)
             if links:
                 # written out, SymPy's answer would have n²/2 nested functions: the named answer is
@@ -236,6 +214,34 @@ def derive(expr: ExprLike, wrt: VarLike | Sequence[VarLike] | None = None, order
             current = final
     return Derivation(expr=e, variables=tuple(stages), steps=tuple(roots), result=current,
                       check=worst, reference=reference, links=links, notes=notes)
+
+
+def diff_once(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
+    """d``expr``/d``var`` as a real function, in the form results are given (``tidy``, sums tidied).
+
+    ``sympy.diff`` first (``chain_diff``, linear on deep chains). SymPy works in the complex plane:
+    where it cannot tell that a part is real it writes re(…), im(…) and atan2(0, …)
+    (|asin x|′), or leaves the Derivative unevaluated (sign(ln x)′); then the step engine, which
+    works in real analysis and is checked against SymPy, gives the derivative instead. A result
+    that is still not real is refused (``realness.check_result``).
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> diff_once(sp.Abs(sp.asin(x)), x)
+    asin(x)/(sqrt(1 - x**2)*Abs(asin(x)))
+    """
+    result = in_final_form(chain_diff(expr, var), expr)
+    if (complex_parts(result) and not complex_parts(expr)) or _unevaluated(result, expr):
+        result = derive(expr, var).result
+    check_result(result, expr)
+    return result
+
+
+def _unevaluated(result: sp.Basic, expr: sp.Basic) -> bool:
+    """Whether SymPy left a derivative it could not take (not f′ of an unknown function), or wrote
+    an argument as atan2(0, u) (the complex argument of a real u)."""
+    if result.has(sp.atan2) and not expr.has(sp.atan2):
+        return True
+    return result.has(sp.Derivative) and any(view(d) is None for d in result.atoms(sp.Derivative))
 
 
 def _links(root: Step) -> tuple[tuple[tuple[sp.Symbol, sp.Expr], ...], dict[sp.Expr, sp.Symbol]]:

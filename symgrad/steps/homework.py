@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from symgrad.records import record
-from typing import Union
 
 import sympy as sp
 
 from symgrad.budget import check
+from symgrad.expressions import ExprLike
+from symgrad.records import record
 from symgrad.steps.derivation import Derivation, derive
 from symgrad.steps.rules import SimplifyStep, Step, reassemble
 from symgrad.steps.verify import Agreement, compare
-
-ExprLike = Union[str, sp.Basic]
 
 MAX_MISTAKE_STEPS = 80
 """Steps searched for the mistake; beyond that the search costs more than it tells."""
@@ -90,7 +88,7 @@ class Reading:
 
 def check_answer(expr: ExprLike, answer: ExprLike, wrt: str | sp.Symbol | None = None, order: int = 1) -> CheckResult:
     """Whether ``answer`` is the derivative of ``expr``; if not, where it differs and why."""
-    from symgrad.calculus import as_expr
+    from symgrad.expressions import as_expr
 
     e = as_expr(expr)
     a = as_expr(answer)
@@ -125,9 +123,9 @@ def read_answer(expr: sp.Expr, answer: sp.Expr, wrt: Sequence[sp.Symbol] = ()) -
     >>> read_answer(parse("sigmoid(3x)"), parse("3 σ(1 - σ)")).answer
     3*sigmoid(3*x)*(1 - sigmoid(3*x))
     """
-    from symgrad.functions import sigmoid
-    from symgrad.multivar.softmax import cross_entropy, softmax_component
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
+    from symgrad.vocabulary.functions import sigmoid
+    from symgrad.vocabulary.softmax import cross_entropy, softmax_component
 
     own = {s.name for s in expr.free_symbols}
     logits = {c.logits for c in expr.atoms(softmax_component)} | {c.logits for c in expr.atoms(cross_entropy)}
@@ -146,7 +144,8 @@ def read_answer(expr: sp.Expr, answer: sp.Expr, wrt: Sequence[sp.Symbol] = ()) -
             else:
                 (args,) = logits
                 if not 1 <= k <= len(args):
-                    problem = f"{oneline(s)} in the answer: the softmax of the expression has components p₁ … p{len(args)}"
+                    problem = (f"{oneline(s)} in the answer: the softmax of the expression has components "
+                               f"p₁ … p{len(args)}")
                 else:
                     table[s] = softmax_component(k, *args)
                     notes.append(f"{oneline(s)} in the answer is read as component {k} of softmax"
@@ -205,11 +204,11 @@ def find_mistake(root: Step, answer: sp.Expr, domain: sp.Basic | None = None,
 
 def _mistakes(step: Step) -> Iterator[tuple[str, sp.Expr]]:
     """Typical wrong results for this step: (what went wrong, the wrong result)."""
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
 
     rule, results = step.rule, [s.result for s in step.substeps]
     if rule == "chain":
-        u, inner = step.u, step.inner  # type: ignore[attr-defined]
+        u = step.u  # type: ignore[attr-defined]
         yield (f"the chain rule without the inner derivative d{u}/d{step.wrt} = {oneline(results[1])}",
                step.at_inner(results[0]))  # type: ignore[attr-defined]
     elif rule == "product":
@@ -243,10 +242,14 @@ def _mistakes(step: Step) -> Iterator[tuple[str, sp.Expr]]:
     elif rule == "log_differentiation":
         f, g = step.base, step.exponent  # type: ignore[attr-defined]
         x = step.wrt
-        yield "f^g differentiated with the power rule, as if the exponent were constant", g * f ** (g - 1) * sp.diff(f, x)
-        yield "f^g differentiated as an exponential, as if the base were constant", step.expr * sp.log(f) * sp.diff(g, x)
+        yield ("f^g differentiated with the power rule, as if the exponent were constant",
+               g * f ** (g - 1) * sp.diff(f, x))
+        yield ("f^g differentiated as an exponential, as if the base were constant",
+               step.expr * sp.log(f) * sp.diff(g, x))
     elif rule == "relu":
-        yield f"relu′({oneline(step.expr.args[0])}) taken as {oneline(step.expr.args[0])}: it is 1 where the argument is positive, not the argument", step.expr.args[0]
+        arg = step.expr.args[0]
+        yield (f"relu′({oneline(arg)}) taken as {oneline(arg)}: it is 1 where the argument is positive, "
+               "not the argument", arg)
     elif rule == "simplify":
         return
     if not step.substeps and rule not in ("constant", "variable", "repeat"):

@@ -31,12 +31,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from symgrad.records import record
-
 import sympy as sp
 
 from symgrad.budget import check
-from symgrad.functions import relu
+from symgrad.records import record
+from symgrad.vocabulary.functions import relu
 
 _ROUNDING = (sp.floor, sp.ceiling, sp.frac)
 _KINDS: tuple[type, ...] = (sp.Abs, sp.sign, sp.Heaviside, relu, sp.DiracDelta, sp.Max, sp.Min, sp.Piecewise,

@@ -9,7 +9,7 @@ replaced by a typical mistake.
 
 To add a rule: subclass ``Step`` here with ``RULE`` (a stable id: it is part of the JSON output),
 ``TITLE``, the rule's data as fields, ``combine`` and ``data``; write its strategy in
-``strategies.py``; say it in ``symgrad/render/steps.py`` (one ``narrate_<rule>`` function). Steps
+``strategies.py``; say it in ``symgrad/render/narrate/steps.py`` (one ``narrate_<rule>`` function). Steps
 never print and never import Rich.
 
 >>> import sympy as sp
@@ -22,10 +22,11 @@ never print and never import Rich.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
 from typing import Any, ClassVar
 
 import sympy as sp
+
+from symgrad.records import record
 
 
 @record(kw_only=True)
@@ -317,8 +318,8 @@ class ChainStep(Step):
 
     def at_inner(self, expr: sp.Expr) -> sp.Expr:
         """``expr``, written in ``u``, at u = the inner function: F′(u) -> F′(u(x)); an unknown
-        function's f′(u) becomes f′ at the inner function (``symgrad.abstract.at``)."""
-        from symgrad.abstract import at
+        function's f′(u) becomes f′ at the inner function (``symgrad.vocabulary.abstract.at``)."""
+        from symgrad.vocabulary.abstract import at
 
         return at(expr, self.u, self.inner)
 

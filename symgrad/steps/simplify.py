@@ -10,7 +10,7 @@ bracket (σ(x)(1 − σ(x)), eˣ, (x² + 1)): x(x·cos x + 2·sin x) is not how 
 To add a rewrite: append it to ``_CANDIDATES``; it must keep every function it is given.
 
 >>> import sympy as sp
->>> from symgrad.functions import sigmoid
+>>> from symgrad.vocabulary.functions import sigmoid
 >>> x = sp.Symbol("x", real=True)
 >>> s = sigmoid(x)
 >>> final_form(s * (1 - s) ** 2 - s**2 * (1 - s))
@@ -33,7 +33,7 @@ LARGE = 300
 
 
 def _tidy(expr: sp.Basic) -> sp.Basic:
-    from symgrad.calculus import tidy
+    from symgrad.differentiate import tidy
 
     return tidy(expr)
 

@@ -5,16 +5,17 @@ returns the ``Step`` (see ``rules.py``) that differentiates ``expr`` by ``x``. E
 at the expression, returns ``None`` when its rule does not apply, and otherwise derives what the
 rule needs with ``derive_step`` and lets the rule's ``combine`` compute the result. A function with
 no rule gets an explicit ``TableStep`` (SymPy's derivative), never an exception. A chain of
-``LONG_CHAIN`` or more links is walked link by link and multiplied once at the top, so that a
-chain n deep costs about n², not n³ (see ``ChainStep.link``).
+``LONG_CHAIN`` or more links is walked link by link and multiplied once at the top, so that the
+steps grow linearly with the depth of a chain n deep and the work about as n², not n³ (see
+``ChainStep.link``).
 
-To add a rule: write ``def my_rule(expr, x, b, sid) -> Step | None`` (decide whether it applies
+To add a rule: write ``def my_rule(expr, x, state, sid) -> Step | None`` (decide whether it applies
 *before* deriving anything, so step ids stay in reading order) and put it in ``STRATEGIES`` ahead
 of the rules it refines.
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x", real=True)
->>> step = derive_step(x * sp.cos(sp.pi * x), x, Builder())
+>>> step = derive_step(x * sp.cos(sp.pi * x), x, DerivationState())
 >>> step.rule, [s.rule for s in step.substeps], step.result
 ('product', ['variable', 'chain'], -pi*x*sin(pi*x) + cos(pi*x))
 """
@@ -27,7 +28,6 @@ from typing import Any
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from symgrad import abstract
 from symgrad.budget import check
 from symgrad.steps import table
 from symgrad.steps.rules import (
@@ -53,11 +53,12 @@ from symgrad.steps.rules import (
     TableStep,
     VariableStep,
 )
+from symgrad.vocabulary import abstract
 
 _U_NAMES = ("u", "v", "w", "p", "q", "r", "s")
 
 
-class Builder:
+class DerivationState:
     """What one derivation shares while it is being built: step ids, seen derivatives, u-names.
 
     The only mutable object of the engine; it never leaves ``derive``.
@@ -190,35 +191,35 @@ def _leaf(expr: sp.Expr, x: sp.Symbol, sid: int) -> Step:
 
 
 # strategies -----------------------------------------------------------------------------------
-Strategy = Callable[[sp.Expr, sp.Symbol, Builder, int], "Step | None"]
+Strategy = Callable[[sp.Expr, sp.Symbol, DerivationState, int], "Step | None"]
 
 
-def constant_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def constant_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if depends(expr, x):
         return None
     return ConstantStep(expr=expr, wrt=x, result=sp.S.Zero, id=sid)
 
 
-def variable_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def variable_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if expr != x:
         return None
     return VariableStep(expr=expr, wrt=x, result=sp.S.One, id=sid)
 
 
-def sum_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def sum_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not expr.is_Add:
         return None
     varying = [t for t in expr.args if depends(t, x)]
     fixed = [t for t in expr.args if not depends(t, x)]
-    subs = [derive_step(t, x, b) for t in varying]
+    subs = [derive_step(t, x, state) for t in varying]
     if fixed:
         # the terms without x are one constant: one line, not one per term
         rest = sp.Add(*fixed)
-        subs.append(ConstantStep(expr=rest, wrt=x, result=sp.S.Zero, id=b.new_id()))
+        subs.append(ConstantStep(expr=rest, wrt=x, result=sp.S.Zero, id=state.new_id()))
     return _make(SumStep, subs, expr=expr, wrt=x, id=sid)
 
 
-def constant_multiple_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def constant_multiple_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not expr.is_Mul:
         return None
     const, rest = expr.as_independent(x, as_Add=False)
@@ -232,7 +233,7 @@ def constant_multiple_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) ->
                 break
         if const == 1:
             return None
-    inner = derive_step(rest, x, b)
+    inner = derive_step(rest, x, state)
     return _make(ConstantMultipleStep, [inner], expr=expr, wrt=x, constant=const, id=sid)
 
 
@@ -240,7 +241,7 @@ def _is_denominator(f: sp.Expr) -> bool:
     return bool(f.is_Pow and f.exp.is_Number and f.exp.is_negative)
 
 
-def quotient_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def quotient_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not expr.is_Mul or _log_base(expr, x) is not None:
         return None
     factors = sp.Mul.make_args(expr)
@@ -248,25 +249,25 @@ def quotient_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | N
         return None
     num = sp.Mul(*[f for f in factors if not _is_denominator(f)])
     den = sp.Mul(*[f.base ** (-f.exp) for f in factors if _is_denominator(f)])
-    subs = [derive_step(num, x, b), derive_step(den, x, b)]
+    subs = [derive_step(num, x, state), derive_step(den, x, state)]
     return _make(QuotientStep, subs, expr=expr, wrt=x, numerator=num, denominator=den, id=sid)
 
 
-def product_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def product_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not expr.is_Mul or _log_base(expr, x) is not None:
         return None
     factors = sp.Mul.make_args(expr)
-    subs = [derive_step(f, x, b) for f in factors]
+    subs = [derive_step(f, x, state) for f in factors]
     return _make(ProductStep, subs, expr=expr, wrt=x, factors=tuple(factors), id=sid)
 
 
-def log_differentiation_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def log_differentiation_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not expr.is_Pow:
         return None
     base, exp = expr.args
     if not (depends(base, x) and depends(exp, x)):
         return None
-    inner = derive_step(sp.Mul(exp, sp.log(base)), x, b)
+    inner = derive_step(sp.Mul(exp, sp.log(base)), x, state)
     return _make(LogDiffStep, [inner], expr=expr, wrt=x, base=base, exponent=exp, id=sid)
 
 
@@ -275,7 +276,7 @@ LONG_CHAIN = 12
 
 NAMED_CHAIN = 64
 """Chains at least this deep get their answer in the names of their links, when the caller asks
-for it (``Builder.name_links``; ``symgrad diff`` does): written out, the answer of a chain 64 deep
+for it (``DerivationState.name_links``; ``symgrad diff`` does): written out, the answer of a chain 64 deep
 already has about 2 000 nested functions, and n²/2 for n deep."""
 
 
@@ -297,7 +298,7 @@ def _chain_depth(expr: sp.Expr, x: sp.Symbol, at_least: int) -> int:
     return depth
 
 
-def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool = False,
+def function_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int, link: bool = False,
                   named: bool = False) -> Step | None:
     """F(x) by its rule, or F(u(x)) by the chain rule with F's rule for the outer step.
 
@@ -311,55 +312,55 @@ def function_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int, link: bool 
         return _leaf(expr, x, sid)
     # a long chain is walked link by link without the memo: its links are all different anyway
     long_chain = _chain_view(arg, x) is not None and (link or _chain_depth(expr, x, LONG_CHAIN) >= LONG_CHAIN)
-    if long_chain and not link and b.name_links:
-        named = _chain_depth(expr, x, b.named_from) >= b.named_from
-    u = b.link_symbol() if named else b.u_symbol()
+    if long_chain and not link and state.name_links:
+        named = _chain_depth(expr, x, state.named_from) >= state.named_from
+    u = state.link_symbol() if named else state.u_symbol()
     outer = outer_of(u)
-    b.depth += 1
+    state.depth += 1
     try:
-        outer_step = derive_step(outer, u, b)
+        outer_step = derive_step(outer, u, state)
         if long_chain:
             check("the worked derivation")
-            inner_step = function_rule(arg, x, b, b.new_id(), link=True, named=named)
+            inner_step = function_rule(arg, x, state, state.new_id(), link=True, named=named)
             assert inner_step is not None  # _chain_view said it is a chain
         else:
-            inner_step = derive_step(arg, x, b)
+            inner_step = derive_step(arg, x, state)
     finally:
-        b.depth -= 1
+        state.depth -= 1
     return _make(ChainStep, [outer_step, inner_step], expr=expr, wrt=x, u=u, inner=arg, outer=outer, id=sid,
                  link=link, named=named)
 
 
-def max_min_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def max_min_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not isinstance(expr, (sp.Max, sp.Min)):
         return None
-    subs = [derive_step(a, x, b) for a in expr.args]
+    subs = [derive_step(a, x, state) for a in expr.args]
     kind = "max" if isinstance(expr, sp.Max) else "min"
     return _make(MaxMinStep, subs, expr=expr, wrt=x, kind=kind, id=sid)
 
 
-def multivariable_chain_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def multivariable_chain_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     """F(a₁, …, aₙ) with n > 1 whose partial derivatives F knows (softmax components, …)."""
     if not isinstance(expr, sp.Function) or len(expr.args) < 2 or isinstance(expr, (sp.Max, sp.Min, AppliedUndef)):
         return None
     indices = [i for i, a in enumerate(expr.args) if depends(a, x)]
     try:
         partials = tuple(expr.fdiff(i + 1) for i in indices)
-    except Exception:  # noqa: BLE001 - no partials: the table rule answers instead
+    except Exception:
         return None
-    subs = [derive_step(expr.args[i], x, b) for i in indices]
+    subs = [derive_step(expr.args[i], x, state) for i in indices]
     return _make(MultiChainStep, subs, expr=expr, wrt=x, partials=partials,
                  arguments=tuple(expr.args[i] for i in indices), id=sid)
 
 
-def sum_over_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step | None:
+def sum_over_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step | None:
     if not isinstance(expr, sp.Sum) or any(depends(sp.Tuple(*lim[1:]), x) for lim in expr.limits):
         return None
-    inner = derive_step(expr.function, x, b)
+    inner = derive_step(expr.function, x, state)
     return _make(SumOverStep, [inner], expr=expr, wrt=x, id=sid)
 
 
-def table_rule(expr: sp.Expr, x: sp.Symbol, b: Builder, sid: int) -> Step:
+def table_rule(expr: sp.Expr, x: sp.Symbol, state: DerivationState, sid: int) -> Step:
     """The explicit "don't know": SymPy's derivative, said to come from the table."""
     return TableStep(expr=expr, wrt=x, result=sp.diff(expr, x), id=sid)
 
@@ -379,20 +380,20 @@ STRATEGIES: tuple[Strategy, ...] = (
 )
 
 
-def derive_step(expr: sp.Expr, x: sp.Symbol, b: Builder) -> Step:
+def derive_step(expr: sp.Expr, x: sp.Symbol, state: DerivationState) -> Step:
     """The step tree for d/dx ``expr``: the first strategy that applies, else the table."""
     check("the worked derivation")
-    seen = b.memo.get((expr, x))
+    seen = state.memo.get((expr, x))
     if seen is not None and seen.substeps:
         # a compound derivative already worked out: refer back instead of repeating it
-        return RepeatStep(expr=expr, wrt=x, result=seen.result, ref=seen.id, id=b.new_id())
-    sid = b.new_id()
+        return RepeatStep(expr=expr, wrt=x, result=seen.result, ref=seen.id, id=state.new_id())
+    sid = state.new_id()
     step: Step | None = None
     for strategy in STRATEGIES:
-        step = strategy(expr, x, b, sid)
+        step = strategy(expr, x, state, sid)
         if step is not None:
             break
     if step is None:
-        step = table_rule(expr, x, b, sid)
-    b.memo.setdefault((expr, x), step)
+        step = table_rule(expr, x, state, sid)
+    state.memo.setdefault((expr, x), step)
     return step

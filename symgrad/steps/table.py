@@ -6,7 +6,7 @@ the inner derivative. Forms are the ones a teacher writes (tan′ = sec², tanh�
 ``sympy.diff`` anyway.
 
 To add a function: add one entry to ``_formulas`` (the SymPy class, its rule id and F′(u)), then
-one sentence for it in ``symgrad/render/steps.py`` if it needs more than its formula.
+one sentence for it in ``symgrad/render/narrate/steps.py`` if it needs more than its formula.
 
 >>> import sympy as sp
 >>> u = sp.Symbol("u", real=True)
@@ -28,7 +28,7 @@ Formula = Callable[[sp.Expr], sp.Expr]
 
 @lru_cache(maxsize=1)
 def _formulas() -> dict[type, tuple[str, Formula]]:
-    from symgrad.functions import ceiling, floor, relu, round, sigmoid, softplus
+    from symgrad.vocabulary.functions import ceiling, floor, relu, round, sigmoid, softplus
 
     sq = sp.sqrt
     return {
@@ -64,7 +64,7 @@ def _formulas() -> dict[type, tuple[str, Formula]]:
         sp.sign: ("sign", lambda u: 2 * sp.DiracDelta(u)),
         sp.erf: ("erf", lambda u: 2 * sp.exp(-(u**2)) / sq(sp.pi)),
         sp.sinc: ("sinc", lambda u: (sp.cos(u) - sp.sinc(u)) / u),
-        # constant between their jumps: 0 there, no derivative at a jump (symgrad.functions)
+        # constant between their jumps: 0 there, no derivative at a jump (symgrad.vocabulary.functions)
         floor: ("floor", lambda u: sp.S.Zero),
         ceiling: ("ceiling", lambda u: sp.S.Zero),
         round: ("round", lambda u: sp.S.Zero),

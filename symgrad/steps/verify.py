@@ -51,38 +51,46 @@ import cmath
 import itertools
 import random
 from collections.abc import Sequence
-
-from symgrad.records import field, record
+from typing import Any
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from symgrad.budget import check
+from symgrad.records import field, record
 
 SMALL = 400
 """Tree size up to which ``expand``/``cancel`` are tried: beyond it they may swell."""
 
+
 _VALUES = (0.37, -0.61, 1.43, -1.87, 0.83, 2.71, -0.29, 3.17, 0.59, -2.33)
 """Sample values of the deep-chain comparison (``compare_linked``), which needs few and cheap ones."""
+
 
 DIGITS = 50
 """Digits of every value at a sample point."""
 
+
 CLOSE = sp.Float("1e-35", 20)
 """Values nearer than this (relative) are told apart by evaluating their difference adaptively."""
+
 
 SEARCH = 400
 """Digits the difference of two nearly equal values is worked out to where its terms cancel: an
 answer that differs by 10⁻³⁰⁰ behind a rewritten identity (σ(x) − 1/(1 + e⁻ˣ) + …) is seen."""
 
+
 SEED = 20240613
 """The sample points are random but the same on every run: a verdict never depends on luck."""
+
 
 MAX_POINTS = 72
 """Sample points at most (``thorough``), kinks included; the self-check uses fewer."""
 
+
 MAX_BOXES = 64
 """Combinations of intervals between kinks (one interval per variable) that all get points."""
+
 
 _COMPLEX = "complex"
 """What ``_evaluate`` returns for a value that is not a real number."""
@@ -94,7 +102,8 @@ class Agreement:
     (``point`` is where they differ, with both values and their ``difference`` left − right, as
     text to 6 digits: it may be far below a float, 10⁻³⁰⁰⁰⁰⁰⁰), or ``unknown``
     (no usable point, or a piece no point reached). ``left``/``right`` are None where that side
-    is not a real number, and text where it is beyond a float. ``method`` says how a difference was found: ``exact`` when it was proved
+    is not a real number, and text where it is beyond a float. ``method`` says how a difference was found: ``exact``
+    when it was proved
     (the difference is a nonzero number on the piece the point is on), else ``numeric``.
     ``reason``: how the verdict was reached, in words."""
 
@@ -203,8 +212,8 @@ def _as_exponentials(diff: sp.Basic) -> sp.Expr | None:
     ``cancel``: 0 proves it is 0; anything else is the same function with the cancellation done
     symbolically (sin²x + cos²x − 1 + 10⁻²⁰⁰ sin x becomes the 10⁻²⁰⁰ term alone), which sample
     points can evaluate without losing it. None when the rewriting does not apply or swells."""
-    from symgrad.functions import sigmoid, softplus
-    from symgrad.multivar.softmax import softmax_component
+    from symgrad.vocabulary.functions import sigmoid, softplus
+    from symgrad.vocabulary.softmax import softmax_component
 
     kinds = (*_EXP_FORMS, sigmoid, softplus, softmax_component)
     if not diff.has(*kinds) or diff.has(sp.Sum, sp.Derivative, sp.Subs, AppliedUndef):
@@ -530,7 +539,7 @@ class Screen:
                 continue
             value = _evaluate(e, point)
             if value is not None and value is not _COMPLEX:
-                self.points.append((point, value))  # type: ignore[arg-type]
+                self.points.append((point, value))
                 if len(self.points) >= count:
                     break
 
@@ -540,10 +549,10 @@ class Screen:
         if self.rows or o.has(sp.Sum):
             o = _instances([o], False)[0][1][0]
         for point, value in self.points:
-            v = _evaluate(o, point)
+            v: Any = _evaluate(o, point)
             if v is None or v is _COMPLEX:
                 continue
-            if abs(v - value) > CLOSE * max(abs(v), abs(value)):  # type: ignore[operator]
+            if abs(v - value) > CLOSE * max(abs(v), abs(value)):
                 return False
         return True
 
@@ -561,7 +570,7 @@ def compare(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None = None, samples: i
     that are a probability distribution (positive, summing to 1), as cross-entropy's labels are.
     """
     groups = [tuple(g) for g in distributions if len(g) >= 2]
-    a, b, domain = _on_distributions([a, b, domain], groups)  # type: ignore[assignment]
+    a, b, domain = _on_distributions([a, b, domain], groups)
     if _exact(a, b):
         return Agreement("exact", reason="proved symbolically")
     constant = _nonzero_constant(a, b)
@@ -611,7 +620,7 @@ class _Piece:
 def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, samples: int, needed: int,
                        thorough: bool, groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None,
                        remainder: sp.Basic | None = None) -> Agreement:
-    from symgrad.steps.pieces import all_pieces, pieces_at, switches
+    from symgrad.steps.pieces import all_pieces, switches
 
     if any(e is not None and e.has(sp.Sum, sp.Integral, sp.Derivative, sp.Subs) for e in (a, b, domain)):
         return Agreement("unknown", reason="a sum, integral or derivative is left that cannot be evaluated")
@@ -624,92 +633,116 @@ def _compare_at_points(a: sp.Basic, b: sp.Basic, domain: sp.Basic | None, sample
     eliminated = {g[-1] for g in groups}
     symbols = sorted((s for s in free if s not in eliminated), key=lambda s: s.name)
     plan = _plan(symbols, nodes, samples, thorough, groups, [e for e in (a, b, domain) if e is not None])
-    inside_abs = [u.args[0] for u in domain.atoms(sp.Abs)] if domain is not None else []
-    floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
-    tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
-    pieces: dict[tuple[int, ...], _Piece] = {}
-    first: dict[tuple[int, ...], dict[sp.Symbol, sp.Rational]] = {}
-    seen: list[set[int]] = [set() for _ in nodes]
-    strict = thorough and not floats
+    sampler = _Sampler(a, b, nodes, domain, groups, constant, remainder, thorough)
+    agreeing = 0
+    for point in plan.points:
+        outcome = sampler.visit(point)
+        if isinstance(outcome, Agreement):
+            return outcome
+        agreeing += outcome is True
+        if not thorough and agreeing >= (2 * needed if nodes else needed) and (
+                not nodes or all(len(got) >= 2 for got in sampler.seen)):
+            break  # the self-check: a few agreeing points (on both sides of the kinks) suffice
+    if thorough:
+        more = sampler.more_points(needed, agreeing)
+        if isinstance(more, Agreement):
+            return more
+        agreeing = more
+    if agreeing < min(needed, 2 if nodes else needed) or not sampler.pieces:
+        return Agreement("unknown", reason="no sample point where both are real numbers")
+    return _verdict(a, b, nodes, sampler.pieces, sampler.seen, plan, needed, thorough)
 
-    def visit(point: dict[sp.Symbol, sp.Rational], want: tuple[int, ...] | None = None) -> Agreement | bool | None:
+
+class _Sampler:
+    """Compares the two sides at one sample point after another, keeping what the points said:
+    the pieces reached (one per combination of branches), the first point in each, and which
+    branch of each kink was seen."""
+
+    def __init__(self, a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], domain: sp.Basic | None,
+                 groups: Sequence[Sequence[sp.Symbol]], constant: sp.Expr | None, remainder: sp.Basic | None,
+                 thorough: bool) -> None:
+        self.a, self.b, self.nodes, self.domain = a, b, nodes, domain
+        self.groups, self.constant, self.remainder = groups, constant, remainder
+        self.inside_abs = [u.args[0] for u in domain.atoms(sp.Abs)] if domain is not None else []
+        floats = [f._prec for e in (a, b) for f in e.atoms(sp.Float)]
+        self.tolerance = CLOSE if not floats else sp.Float(2) ** (8 - min(floats))
+        self.strict = thorough and not floats
+        self.pieces: dict[tuple[int, ...], _Piece] = {}
+        self.first: dict[tuple[int, ...], dict[sp.Symbol, sp.Rational]] = {}
+        self.seen: list[set[int]] = [set() for _ in nodes]
+
+    def visit(self, point: dict[sp.Symbol, sp.Rational],
+              want: tuple[int, ...] | None = None) -> Agreement | bool | None:
         """One sample point: a ``different`` verdict, True (agrees), or None (says nothing)."""
+        from symgrad.steps.pieces import pieces_at
+
         check("comparing at sample points")
-        found = pieces_at([a, b], nodes, point)
+        found = pieces_at([self.a, self.b], self.nodes, point)
         if found is None:
             return None  # on a kink: neither side need be defined there
         key, (pa, pb) = found
         if want is not None and key != want:
             return None
-        if domain is not None and _evaluate(domain, point, 20) in (None, _COMPLEX):
+        if self.domain is not None and _evaluate(self.domain, point, 20) in (None, _COMPLEX):
             return None
-        if any(_evaluate(u, point, 20) in (None, _COMPLEX) for u in inside_abs):
+        if any(_evaluate(u, point, 20) in (None, _COMPLEX) for u in self.inside_abs):
             return None  # |u|′ = u′·u/|u| needs u itself real
-        piece = pieces.get(key)
+        piece = self.pieces.get(key)
         if piece is None:
-            piece = pieces[key] = _Piece(pa, pb, bool(nodes) and _exact(pa, pb))
-            first[key] = point
+            piece = self.pieces[key] = _Piece(pa, pb, bool(self.nodes) and _exact(pa, pb))
+            self.first[key] = point
         va = vb = None
         if piece.exact:
             outcome: bool | None = True
         else:
             va, vb = _evaluate(pa, point), _evaluate(pb, point)
-            outcome = _agree(pa, pb, va, vb, point, tolerance, strict)
+            outcome = _agree(pa, pb, va, vb, point, self.tolerance, self.strict)
         if outcome is False:
             # evalf can be wrong about its own accuracy (tan of 10¹¹⁷): a difference counts only if
             # both values stay where they are at twice the digits
             va2, vb2 = _evaluate(pa, point, 2 * DIGITS), _evaluate(pb, point, 2 * DIGITS)
             if not (_steady(va, va2) and _steady(vb, vb2)):
                 return None
-            outcome = _agree(pa, pb, va2, vb2, point, tolerance, strict)
-        if outcome and remainder is not None and not piece.exact:
-            r = _real_value(remainder, point)
+            outcome = _agree(pa, pb, va2, vb2, point, self.tolerance, self.strict)
+        if outcome and self.remainder is not None and not piece.exact:
+            r = _real_value(self.remainder, point)
             if r is not None and r != 0:  # a − b, written without the cancellation, is not 0 here
-                return _difference(pa, pb, va, vb, point, groups, constant, r)
+                return _difference(pa, pb, va, vb, point, self.groups, self.constant, r)
         if outcome is None:
             return None
         if not outcome:
-            return _difference(pa, pb, va, vb, point, groups, constant)
+            return _difference(pa, pb, va, vb, point, self.groups, self.constant)
         for i, c in enumerate(key):
-            seen[i].add(c)
-        pieces[key] = _Piece(piece.left, piece.right, piece.exact, piece.agreeing + 1)
+            self.seen[i].add(c)
+        self.pieces[key] = _Piece(piece.left, piece.right, piece.exact, piece.agreeing + 1)
         return True
 
-    agreeing = 0
-    for point in plan.points:
-        outcome = visit(point)
-        if isinstance(outcome, Agreement):
-            return outcome
-        agreeing += outcome is True
-        if not thorough and agreeing >= (2 * needed if nodes else needed) and (
-                not nodes or all(len(got) >= 2 for got in seen)):
-            break  # the self-check: a few agreeing points (on both sides of the kinks) suffice
-    if thorough:
+    def more_points(self, needed: int, agreeing: int) -> Agreement | int:
+        """The thorough check's extra points: a verdict, or the new count of agreeing points."""
         # a piece reached by a single point (a narrow interval between kinks) gets more of its own
         rng = random.Random(SEED + 1)
-        for key, piece in list(pieces.items()):
+        for key in list(self.pieces):
             for _ in range(8):
-                if pieces[key].exact or pieces[key].agreeing >= 3:
+                if self.pieces[key].exact or self.pieces[key].agreeing >= 3:
                     break
-                outcome = visit(_nearby(rng, first[key]), key)
+                outcome = self.visit(_nearby(rng, self.first[key]), key)
                 if isinstance(outcome, Agreement):
                     return outcome
                 agreeing += outcome is True
         # a narrow domain (asin(10⁴x − 3)) reached by few points: more around the ones that were
-        starts = list(first.values())
+        starts = list(self.first.values())
         for k in range(4 * needed):
             if agreeing >= needed or not starts:
                 break
-            outcome = visit(_nearby(rng, starts[k % len(starts)], wide=True))
+            outcome = self.visit(_nearby(rng, starts[k % len(starts)], wide=True))
             if isinstance(outcome, Agreement):
                 return outcome
             agreeing += outcome is True
-    if agreeing < min(needed, 2 if nodes else needed) or not pieces:
-        return Agreement("unknown", reason="no sample point where both are real numbers")
-    return _verdict(a, b, nodes, pieces, seen, plan, needed, thorough)
+        return agreeing
 
 
-def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool = False) -> dict[sp.Symbol, sp.Rational]:
+def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool = False) -> dict[sp.Symbol,
+                                                                                                 sp.Rational]:
     """A point a small random step from ``point`` in every coordinate (``wide``: up to 10 %)."""
     out = {}
     for s, v in point.items():
@@ -718,7 +751,7 @@ def _nearby(rng: random.Random, point: dict[sp.Symbol, sp.Rational], wide: bool 
     return out
 
 
-def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Symbol, sp.Rational],
+def _agree(pa: sp.Basic, pb: sp.Basic, va: Any, vb: Any, point: dict[sp.Symbol, sp.Rational],
            tolerance: sp.Float, strict: bool) -> bool | None:
     """Whether the two values at ``point`` agree; None when the point says nothing (a side is
     undefined there, or both are outside the real domain)."""
@@ -730,23 +763,23 @@ def _agree(pa: sp.Basic, pb: sp.Basic, va: object, vb: object, point: dict[sp.Sy
         return None if (va is _COMPLEX and vb is _COMPLEX) or not strict else False
     if va == vb and not strict:
         return True
-    scale = max(abs(va), abs(vb))  # type: ignore[arg-type]
-    if abs(va - vb) > tolerance * scale:  # type: ignore[operator]
+    scale = max(abs(va), abs(vb))
+    if abs(va - vb) > tolerance * scale:
         return False
-    if not strict or (va.is_Rational and vb.is_Rational):  # type: ignore[union-attr]
+    if not strict or (va.is_Rational and vb.is_Rational):
         return True
     # nearly equal: is the difference itself 0? evalf cancels its terms to up to SEARCH digits
     d = _evaluate(pa - pb, point, search=SEARCH)
     return d is None or d is _COMPLEX or d == 0
 
 
-def _steady(low: object, high: object) -> bool:
+def _steady(low: Any, high: Any) -> bool:
     """The same value at two precisions (or the same kind of non-value)."""
     if low is _COMPLEX or high is _COMPLEX:
         return low is high
     if low is None or high is None:
         return False
-    return abs(low - high) <= CLOSE * abs(high)  # type: ignore[operator]
+    return bool(abs(low - high) <= CLOSE * abs(high))
 
 
 def _real_value(expr: sp.Basic, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
@@ -800,7 +833,7 @@ def _text(value: object) -> str | None:
     if value is None or value is _COMPLEX:
         return None
     try:
-        number = sp.Float(value, 20)  # type: ignore[arg-type]
+        number = sp.Float(value, 20)
     except (TypeError, ValueError):
         return None
     if not number.is_Float:
@@ -812,7 +845,7 @@ def _text(value: object) -> str | None:
 def _verdict(a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], pieces: dict[tuple[int, ...], _Piece],
              seen: list[set[int]], plan: _Plan, needed: int, thorough: bool) -> Agreement:
     """Every point agreed: exact, numeric, or unknown when a branch was never reached."""
-    from symgrad.render.oneline import oneline
+    from symgrad.printing.oneline import oneline
     from symgrad.steps.pieces import _choices
 
     count = sum(p.agreeing for p in pieces.values())
@@ -834,206 +867,3 @@ def _verdict(a: sp.Basic, b: sp.Basic, nodes: Sequence[sp.Basic], pieces: dict[t
         return Agreement("exact", reason=f"proved symbolically on every piece between the kinks{at}")
     return Agreement("numeric", reason=f"equal at {count} sample points to {DIGITS - 15} digits, "
                                        f"on both sides of every kink{at}")
-
-
-LARGEST_LINK = sp.Float("1e300")
-"""Links larger than this end the evaluation at a point: the next link could be exp of it, and
-exp(10³⁰⁰) already has a 300-digit exponent (a chain of exp's 100 deep would take mpmath forever)."""
-
-
-def _precision(digits: int) -> int:
-    return int(digits * 3.33) + 16
-
-
-def _number(expr: sp.Basic, digits: int, values: dict[sp.Symbol, sp.Float]) -> sp.Float | None:
-    """``expr`` at ``values`` as a real Float, or None where it is not a real number (or cannot
-    be pinned down to ``digits`` digits: ``symgrad.precise.settle``, ball arithmetic at a rising
-    precision, so 1 − tanh²u near u = 40, which 30-digit Floats would round to 0, keeps its digits).
-    Only the values ``expr`` uses are passed."""
-    from symgrad.precise import NoValue, Undefined, settle
-
-    relevant = {s: values[s] for s in expr.free_symbols if s in values}
-    try:
-        outcome = settle(expr, relevant, max_precision=max(4 * _precision(digits), 1024))
-    except (Undefined, NoValue):
-        return None
-    if outcome.status == "tiny":
-        return sp.Float(0, digits)
-    if outcome.status != "settled":
-        return None
-    return sp.Float(outcome.value, digits)
-
-
-def linked_value(expr: sp.Basic, values: dict[sp.Symbol, sp.Float], digits: int = 30) -> sp.Float | None:
-    """An answer written in the names of a chain's links (a sum of products of small factors) at
-    ``values`` (``link_values``), each name standing for its value. Ball arithmetic over the whole
-    answer at once, with every shared factor evaluated once: linear in the number of factors. None
-    where it is not a real number, or where its digits cannot be pinned down (terms that cancel
-    beyond every precision tried).
-
-    >>> u, x = sp.symbols("u x")
-    >>> at = {u: sp.Float(40, 30), x: sp.Float(0, 30)}
-    >>> float(linked_value(40 * (1 - sp.tanh(u)**2) * sp.cos(x), at))  # Floats put in first: 0.0
-    2.8877622205526644e-33
-    """
-    check("evaluating the answer factor by factor")
-    return _number(expr, digits, values)
-
-
-@record
-class LinkValues:
-    """The value of every link of a deep chain at one point (``link_values``), or why there is none:
-    ``problem`` is "not real" (a link is outside its domain) or "too large" (beyond ``LARGEST_LINK``)."""
-
-    values: dict[sp.Symbol, sp.Float] | None
-    problem: str | None = None
-
-
-def link_values(links: Sequence[tuple[sp.Symbol, sp.Basic]], point: dict[sp.Symbol, sp.Float],
-                digits: int = 30) -> LinkValues:
-    """``point`` with the value of every link (``Derivation.links``), innermost first, at a
-    working precision of ``digits`` digits and some guard bits (ball arithmetic, ``symgrad.precise``:
-    the values are the midpoints). One small evaluation per link: linear in the depth of the chain.
-
-    >>> u, v, x = sp.symbols("u v x")
-    >>> float(link_values([(u, sp.sin(x))], {x: sp.Float(0.5)}).values[u])
-    0.479425538604203
-    >>> link_values([(u, sp.log(x))], {x: sp.Float(-1)}).problem
-    'not real'
-    >>> link_values([(u, sp.exp(v)), (v, sp.exp(x))], {x: sp.Float(800)}).problem
-    'too large'
-    """
-    import mpmath
-
-    from symgrad.precise import NoValue, Stopped, Undefined, evaluate_ball, link_guard
-
-    guard = link_guard(mpmath.mpf(LARGEST_LINK._mpf_))
-    found: dict[sp.Symbol, object] = {}
-
-    def keep(name: sp.Symbol, ball: object) -> str | None:
-        check("evaluating the links of the chain")
-        reason = guard(name, ball)  # type: ignore[arg-type]
-        found[name] = ball
-        return reason
-
-    try:
-        evaluate_ball(sp.S.Zero, point, _precision(digits), tuple(links), on_link=keep)
-    except (Undefined, NoValue):
-        return LinkValues(None, "not real")
-    except Stopped as stop:
-        return LinkValues(None, str(stop))
-    values = dict(point)
-    for name, (mid, rad) in found.items():  # type: ignore[misc]
-        if not mpmath.isfinite(rad):
-            return LinkValues(None, "not real")
-        values[name] = sp.Float(mid.real if isinstance(mid, mpmath.mpc) else mid, digits)
-    return LinkValues(values)
-
-
-def chain_rule_reference(links: Sequence[tuple[sp.Symbol, sp.Basic]], function: sp.Basic,
-                         var: sp.Symbol) -> sp.Expr | None:
-    """The derivative of ``function`` by ``var``, where ``function`` and ``links`` are written in
-    the names of a deep chain's links (``Derivation.links``): by the chain rule, with SymPy's own
-    ``diff`` of every link by the name inside it. d/dx F(u) = F′(u)·du/dx, du/dx = G′(v)·dv/dx, …,
-    each chain's factors multiplied once, so it is linear in the depth. None when a link holds
-    more than one of the names and ``var``: the chain rule is then a sum, not a product.
-
-    >>> x, u, v = sp.symbols("x u v")
-    >>> chain_rule_reference([(u, sp.sin(v)), (v, sp.exp(2 * x))], sp.cos(u) + x**2, x)
-    2*x - 2*exp(2*x)*sin(u)*cos(v)
-    """
-    named = {u for u, _ in links}
-    inward: dict[sp.Symbol, tuple[sp.Expr, sp.Symbol]] = {}
-    for u, definition in links:
-        inner = definition.free_symbols & (named | {var})
-        if len(inner) != 1:
-            return None
-        (s,) = inner
-        inward[u] = (_link_diff(definition, s), s)
-    terms = []
-    for s in sorted(function.free_symbols & (named | {var}), key=lambda t: t.name):
-        check("the chain rule, link by link")
-        factors = [sp.diff(function, s)]
-        while s in inward:
-            factor, s = inward[s]
-            factors.append(factor)
-        if s != var:
-            return None
-        terms.append(sp.Mul(*factors))
-    return sp.Add(*terms)
-
-
-def _link_diff(definition: sp.Basic, s: sp.Symbol) -> sp.Expr:
-    """``sympy.diff(definition, s)``; for F(s) itself SymPy's own table entry ``F.fdiff()``, which is
-    what ``diff`` multiplies by ds/ds = 1, without the ``Derivative`` machinery (ten times slower)."""
-    if (isinstance(definition, sp.Function) and definition.args == (s,)
-            and type(definition)._eval_derivative is sp.Function._eval_derivative):
-        return definition.fdiff(1)
-    return sp.diff(definition, s)
-
-
-def compare_linked(result: sp.Basic, links: Sequence[tuple[sp.Symbol, sp.Basic]], function: sp.Basic,
-                   var: sp.Symbol, samples: int = 10, needed: int = 3,
-                   reference: sp.Basic | None = None) -> Agreement:
-    """Whether ``result``, written in the names of ``links``, is the derivative of ``function`` by
-    ``var`` (``function`` is written in the names too: each chain's top replaced by its outermost
-    name). Used for chains too deep to write out (``derive(…, name_links=True)``); every test is
-    linear in the depth.
-
-    ``exact``: ``result`` is what the chain rule gives with SymPy's ``diff`` of each link
-    (``chain_rule_reference``). Otherwise ``numeric`` or ``different`` by high-precision central
-    differences of ``function`` at sample points (50 digits, step 10⁻¹⁵, so both the truncation
-    and the rounding error stay below 10⁻²⁵), each evaluation going link by link. ``reference``:
-    ``chain_rule_reference`` if the caller has it already.
-
-    >>> x = sp.Symbol("x", real=True)
-    >>> u = sp.Symbol("u", real=True)
-    >>> compare_linked(sp.cos(u) * sp.cos(x), [(u, sp.sin(x))], sp.sin(u), x).kind
-    'exact'
-    >>> compare_linked(sp.cos(u) * (1 - sp.sin(x)**2) / sp.cos(x), [(u, sp.sin(x))], sp.sin(u), x).kind
-    'numeric'
-    >>> compare_linked(sp.cos(u), [(u, sp.sin(x))], sp.sin(u), x).kind
-    'different'
-    """
-    if reference is None:
-        reference = chain_rule_reference(links, function, var)
-    if reference is not None:
-        reference, result = _normal(reference), _normal(result)
-        if reference == result:
-            return Agreement("exact")
-        difference = reference - result
-        if _size(difference) <= SMALL and sp.expand(difference) == 0:
-            return Agreement("exact")
-    return _compare_by_differences(result, links, function, var, samples, needed)
-
-
-def _compare_by_differences(result: sp.Basic, links: Sequence[tuple[sp.Symbol, sp.Basic]], function: sp.Basic,
-                            var: sp.Symbol, samples: int, needed: int) -> Agreement:
-    digits = 50
-    named = {u for u, _ in links}
-    symbols = sorted((s for s in function.free_symbols | result.free_symbols if s not in named),
-                     key=lambda s: s.name)
-    if var not in symbols:
-        symbols.append(var)
-    h = sp.Float("1e-15", digits)
-    agreeing = 0
-    for k in range(samples):
-        check("comparing at sample points")
-        point = {s: sp.Float(_VALUES[(k + 3 * i) % len(_VALUES)], digits) for i, s in enumerate(symbols)}
-        here = link_values(links, point, digits).values
-        ahead = link_values(links, {**point, var: point[var] + h}, digits).values
-        behind = link_values(links, {**point, var: point[var] - h}, digits).values
-        if here is None or ahead is None or behind is None:
-            continue
-        slope = linked_value(result, here, digits)
-        up, down = _number(function, digits, ahead), _number(function, digits, behind)
-        if slope is None or up is None or down is None:
-            continue
-        estimate = (up - down) / (2 * h)
-        if abs(slope - estimate) <= 1e-12 * max(1, abs(slope), abs(estimate)):
-            agreeing += 1
-            if agreeing >= needed:
-                break
-            continue
-        return Agreement("different", {s.name: float(v) for s, v in point.items()}, float(slope), float(estimate))
-    return Agreement("numeric" if agreeing >= needed else "unknown")

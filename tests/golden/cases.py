@@ -43,7 +43,8 @@ CASES: dict[str, list[str]] = {
     "check-right": ["check", "sin(x)^2", "--answer", "2 sin(x) cos(x)"],
     "check-sec": ["check", "tan x", "--answer", "sec(x)^2"],
     "check-kink": ["check", "|x - 5|", "--answer", "-1"],
-    "check-softmax-p": ["check", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1", "--answer", "p1 - y1"],
+    "check-softmax-p": ["check", "cross_entropy(softmax(a1, a2, a3), (y1, y2, y3))", "--wrt", "a1", "--answer",
+                        "p1 - y1"],
     # table
     "table": ["table"],
     # hessian

@@ -4,7 +4,7 @@ Stage: rendering, first half (what to say). Results come from the other modules 
 as frozen records; this module says them as ``symgrad.render.document`` blocks and adds two
 block kinds, ``MatrixBlock`` and ``ChainBlock``, with their formatters registered per backend in
 ``symgrad.render.backends.EXTRA_BLOCKS`` (bottom of this file). Steps of single entries come from
-the step engine's narrator (``symgrad.render.steps``) when a derivation is attached.
+the step engine's narrator (``symgrad.render.narrate.steps``) when a derivation is attached.
 To add a command's document: one function here that returns a ``Document``.
 
 >>> from symgrad.multivar.hessian import hessian
@@ -17,14 +17,25 @@ H(x, y) = [ 2·y  2·x ]
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.labels import Label
+from symgrad.printing.latex import latex_of
+from symgrad.printing.oneline import oneline, symbol_text
+from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Equation, Heading, Interpretation, Label, NumberLine, Text, Vector, format_number
-from symgrad.render.oneline import oneline, symbol_text
+from symgrad.render.document import (
+    Document,
+    Equation,
+    Heading,
+    Interpretation,
+    NumberLine,
+    Text,
+    Vector,
+    format_number,
+)
 
 MAX_SHOWN = 10
 """Matrices with more rows or columns than this are summarised (JSON has every entry)."""
@@ -32,7 +43,7 @@ MAX_SHOWN = 10
 MAX_ENTRIES_SHOWN = 60
 """Entries listed one by one before the rest are left to the matrix and the JSON output."""
 
-Cell = Union[sp.Basic, float, None]
+Cell: TypeAlias = sp.Basic | float | None
 
 
 @record
@@ -87,7 +98,7 @@ def _steps_blocks(derivation: object | None) -> list[object]:
     if derivation is None:
         return []
     try:
-        from symgrad.render.steps import derivation_blocks
+        from symgrad.render.narrate.steps import derivation_blocks
     except ImportError:
         return []
     return list(derivation_blocks(derivation, partial=True))  # type: ignore[arg-type]
@@ -104,13 +115,15 @@ def mixed_document(source: str, m: Any, notes: Sequence[str], point: Any = None,
         blocks.append(Heading(f"Stage {number} of {len(m.stages)}: ∂/∂{_name(stage.wrt)} of {oneline(stage.expr)}"))
         blocks.extend(_steps_blocks(stage.derivation))
         stage_lhs = Label(f"∂/∂{_name(stage.wrt)} [{oneline(stage.expr)}]",
-                          r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt), backends.latex_of(stage.expr)))
+                          r"\frac{\partial}{\partial %s}\left[%s\right]" % (sp.latex(stage.wrt),
+                                                                            latex_of(stage.expr)))
         if stage.derivation is None:
             blocks.append(Equation(stage_lhs, stage.result))
     blocks.append(Equation(Label(m.label_plain, m.label_latex), m.result, final=True))
     if point is not None and value is not None:
         at = _at(list(point.items()))
-        blocks.append(NumberLine(Label(f"{m.label_plain} at {at.plain}", r"\left.%s\right|_{%s}" % (m.label_latex, at.latex)),
+        blocks.append(NumberLine(Label(f"{m.label_plain} at {at.plain}", r"\left.%s\right|_{%s}" % (m.label_latex,
+                                                                                                    at.latex)),
                                  value.value, value.note))
     return Document(tuple(blocks), title=f"{m.label_plain} of {oneline(m.expr)}")
 
@@ -140,7 +153,8 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
         blocks.append(Equation(label, entry.expr))
     mixed = sum(1 for e in h.entries if e.mixed)
     if mixed:
-        blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = ∂²f/∂xᵢ∂xⱼ "
+        blocks.append(Text(f"{mixed} mixed partial{'s are' if mixed > 1 else ' is'} derived once: ∂²f/∂xⱼ∂xᵢ = "
+                           f"∂²f/∂xᵢ∂xⱼ "
                            "by symmetry of mixed partials (Schwarz), so the matrix is symmetric", "note"))
     if h.jumps:
         blocks.append(Text(h.jump_note, "note"))
@@ -164,9 +178,10 @@ def hessian_document(source: str, h: Any, notes: Sequence[str], numeric: Any = N
             blocks.append(Text(numeric.note, "note"))
         if numeric.eigenvalues is not None:
             shown = numeric.eigenvalues if n <= MAX_SHOWN else numeric.eigenvalues[:3] + numeric.eigenvalues[-3:]
-            label = "eigenvalues" if n <= MAX_SHOWN else f"eigenvalues (smallest 3 and largest 3 of {n})"
-            blocks.append(NumberLine(Label(label, r"\text{%s}" % label), tuple(shown)))
-            blocks.append(Text(f"H is {numeric.definiteness} at {at.plain}" + (f" ({numeric.how})" if numeric.how else "")))
+            title = "eigenvalues" if n <= MAX_SHOWN else f"eigenvalues (smallest 3 and largest 3 of {n})"
+            blocks.append(NumberLine(Label(title, r"\text{%s}" % title), tuple(shown)))
+            blocks.append(Text(f"H is {numeric.definiteness} at "
+                               f"{at.plain}" + (f" ({numeric.how})" if numeric.how else "")))
     return Document(tuple(blocks), title=f"Hessian of {oneline(h.expr)}")
 
 
@@ -225,11 +240,13 @@ def critical_document(source: str, result: Any, notes: Sequence[str]) -> Documen
         if fam:
             fixed = [f"{_name(k)} = {oneline(v)}" for k, v in fam.items() if v != k]
             free = [_name(k) for k, v in fam.items() if v == k]
-            blocks.append(Text("a family of critical points: " + ", ".join(fixed) + (f" (any {', '.join(free)})" if free else "")))
+            blocks.append(Text("a family of critical "
+                               "points: " + ", ".join(fixed) + (f" (any {', '.join(free)})" if free else "")))
     for note in result.notes:
         blocks.append(Text(note, "note"))
     if result.complete:
-        blocks.append(Text("these are all the critical points (the gradient equations are polynomial and were solved exactly)", "note"))
+        blocks.append(Text("these are all the critical points (the gradient equations are polynomial and were solved "
+                           "exactly)", "note"))
     return Document(tuple(blocks), title=f"Critical points of {oneline(result.expr)}")
 
 
@@ -242,7 +259,8 @@ def softmax_document(d: Any) -> Document:
         blocks.append(ChainBlock(Label(step.lhs_plain, step.lhs_latex), step.chain))
     n = d.classes
     if n <= MAX_SHOWN:
-        blocks.append(MatrixBlock(Label("J = diag(p) − p pᵀ", r"J = \operatorname{diag}(p) - p p^{T}"), d.jacobian, final=True))
+        blocks.append(MatrixBlock(Label("J = diag(p) − p pᵀ", r"J = \operatorname{diag}(p) - p p^{T}"), d.jacobian,
+                                  final=True))
     else:
         blocks.append(Text(f"J is {n}×{n}: diagonal pᵢ(1 − pᵢ), off-diagonal −pᵢpⱼ (all entries in --format json)"))
     blocks.append(Heading("Cross-entropy L = −Σ yᵢ ln pᵢ: the gradient in the logits"))
@@ -268,7 +286,7 @@ def _cell_latex(cell: Cell) -> str:
         return r"\text{undefined}"
     if isinstance(cell, float):
         return format_number(cell)
-    return backends.latex_of(cell)
+    return latex_of(cell)
 
 
 def matrix_lines(block: MatrixBlock) -> list[str]:
@@ -291,7 +309,7 @@ def _latex_matrix(block: MatrixBlock) -> str:
 
 
 def _latex_chain(block: ChainBlock) -> str:
-    return block.lhs.latex + "".join(" = " + backends.latex_of(c) for c in block.chain)
+    return block.lhs.latex + "".join(" = " + latex_of(c) for c in block.chain)
 
 
 def _plain_chain(block: ChainBlock) -> list[str]:

@@ -18,7 +18,7 @@ import sympy
 from sympy import Function, Heaviside, S, exp, log
 
 
-class sigmoid(Function):  # noqa: N801 - SymPy's convention: functions are lower-case classes
+class sigmoid(Function):
     """The logistic function σ(x) = 1 / (1 + e^(−x)); σ′ = σ(1 − σ).
 
     >>> from sympy import Symbol, diff
@@ -77,7 +77,7 @@ class sigmoid(Function):  # noqa: N801 - SymPy's convention: functions are lower
         return "sigmoid(%s)" % printer._print(self.args[0])  # type: ignore[attr-defined]
 
 
-class relu(Function):  # noqa: N801
+class relu(Function):
     """The rectifier relu(x) = max(0, x); relu′(x) = H(x): 0 for x < 0, 1 for x > 0, undefined at 0.
 
     >>> from sympy import Symbol, diff
@@ -127,7 +127,7 @@ class relu(Function):  # noqa: N801
         return "relu(%s)" % printer._print(self.args[0])  # type: ignore[attr-defined]
 
 
-class softplus(Function):  # noqa: N801
+class softplus(Function):
     """softplus(x) = ln(1 + eˣ); softplus′ = σ.
 
     >>> from sympy import Symbol, diff
@@ -179,7 +179,7 @@ def _pretty_named(printer: object, name: str, args: tuple[sympy.Expr, ...]) -> o
     return prettyForm(*inner.left(name))
 
 
-class floor(sympy.floor):  # noqa: N801
+class floor(sympy.floor):
     """⌊x⌋, the largest whole number ≤ x: SymPy's, with its derivative 0 between the jumps.
 
     SymPy leaves d/dx floor(x) unevaluated; symgrad's is 0, and says where it does not exist: at
@@ -195,14 +195,14 @@ class floor(sympy.floor):  # noqa: N801
         return S.Zero
 
 
-class ceiling(sympy.ceiling):  # noqa: N801
+class ceiling(sympy.ceiling):
     """⌈x⌉, the smallest whole number ≥ x: SymPy's, with its derivative 0 between the jumps."""
 
     def fdiff(self, argindex: int = 1) -> sympy.Expr:
         return S.Zero
 
 
-class round(Function):  # noqa: N801, A001 - the name people type, and how results print it
+class round(Function):
     """round(x): the nearest whole number, halves to the even one (as Python, NumPy and PyTorch).
 
     >>> from sympy import Rational, Symbol, diff
@@ -275,7 +275,8 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
     >>> no_derivative_note(floor(x**2), {x: Integer(0)})
     'floor(x**2) is at a jump value at x=0 (x**2 is a whole number there): it may jump, so symgrad gives no value'
     >>> no_derivative_note(sinc(2*x), {x: Integer(0)})
-    'sinc(2*x) is at 0 at x=0, where the formula of its derivative is 0/0 (the limit exists, but symgrad cannot evaluate it from the formula)'
+    'sinc(2*x) is at 0 at x=0, where the formula of its derivative is 0/0 (the limit exists, but symgrad cannot
+    evaluate it from the formula)'
     >>> no_derivative_note(round(x), {x: Rational(1, 3)}) is None
     True
     """
@@ -317,10 +318,3 @@ def _walk(expr: sympy.Basic) -> list[sympy.Basic]:
         out.append(node)
         stack.extend(reversed(node.args))
     return out
-
-
-ML_FUNCTIONS: dict[str, type[Function]] = {
-    "sigmoid": sigmoid,
-    "relu": relu,
-    "softplus": softplus,
-}

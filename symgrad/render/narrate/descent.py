@@ -14,15 +14,17 @@ run, add blocks in ``descent_document``; to add a block kind, add a record and i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from symgrad.records import record
 from typing import Any, TypeVar
 
 import sympy as sp
 
 from symgrad.numeric.descend import Iterate, Run
+from symgrad.printing.labels import Label
+from symgrad.printing.latex import latex_text
+from symgrad.printing.oneline import symbol_text
+from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Heading, Interpretation, Label, Text, Vector
-from symgrad.render.oneline import symbol_text
+from symgrad.render.document import Document, Heading, Interpretation, Text, Vector
 
 T = TypeVar("T")
 
@@ -193,9 +195,10 @@ def _markdown(table: Table) -> list[str]:
 
 def _latex(table: Table) -> list[str]:
     def esc(text: str) -> str:
-        return backends._latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
+        return latex_text(text).replace("‖∇f‖", r"$\|\nabla f\|$")
 
-    lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)), " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
+    lines = [r"\begin{tabular}{%s}" % ("r" * len(table.header)),
+             " & ".join(esc(h) for h in table.header) + r" \\ \hline"]
     for row in table.rows:
         cells = [r"\vdots"] * len(table.header) if row is None else [esc(c) for c in row]
         lines.append(" & ".join(cells) + r" \\")

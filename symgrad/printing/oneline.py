@@ -141,7 +141,7 @@ class OneLinePrinter(StrPrinter):
         return text.replace("**", "^")
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        from symgrad.abstract import chain_factors
+        from symgrad.vocabulary.abstract import chain_factors
 
         split = chain_factors(expr)
         times = "*" if self.ascii else "·"
@@ -188,8 +188,8 @@ class OneLinePrinter(StrPrinter):
         return prime if prime is not None else super()._print_Subs(expr)
 
     def _prime(self, expr: sp.Basic) -> str | None:
-        """f′(x²), f″(x): the derivative of an unknown function at a point (``symgrad.abstract``)."""
-        from symgrad.abstract import prime, view
+        """f′(x²), f″(x): the derivative of an unknown function at a point (``symgrad.vocabulary.abstract``)."""
+        from symgrad.vocabulary.abstract import prime, view
 
         seen = view(expr)
         if seen is None:
@@ -253,8 +253,10 @@ _ASCII_SIGNS = {
     "′": "'", "″": "''", "±": "+/-", "∈": " in ", "ℯ": "e", "–": "-", "—": "--", "“": '"', "”": '"', "‘": "'",
     "’": "'", "ᵀ": "^T", "∘": "o", "⊙": "(.)", "‖": "||", "°": " deg", "\u00a0": " ",
 }
-_LETTER_NAMES = {letter: name for name, letter in GREEK.items() if name != "pi"} | {"π": "pi", "ϕ": "phi", "ε": "epsilon"}
-_SUPERSCRIPT_ASCII = {v: k for k, v in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")} | {"⁺": "+", "⁽": "(", "⁾": ")", "ⁿ": "n", "ⁱ": "i"}
+_LETTER_NAMES = {letter: name for name, letter in GREEK.items() if name != "pi"} | {"π": "pi", "ϕ": "phi",
+                                                                                    "ε": "epsilon"}
+_SUPERSCRIPT_ASCII = {v: k for k, v in zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")} | {"⁺": "+", "⁽": "(", "⁾": ")", "ⁿ": "n",
+                                                                             "ⁱ": "i"}
 _SUBSCRIPT_ASCII = {v: k for k, v in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")}
 _LETTER_SUBSCRIPT_ASCII = {v: k for k, v in _LETTER_SUBSCRIPTS.items()} | {"₊": "+", "₋": "-", "₍": "(", "₎": ")"}
 

@@ -1,7 +1,7 @@
 """The narrator: results of each command -> a ``Document`` that every backend can format.
 
 Stage: rendering, first half (what to say). One function per command; the step narrator for
-worked derivations lives in ``symgrad.render.steps`` and contributes its own blocks.
+worked derivations lives in ``symgrad.render.narrate.steps`` and contributes its own blocks.
 """
 
 from __future__ import annotations
@@ -10,69 +10,14 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from symgrad.calculus import Value
-from symgrad.render.document import Document, Equation, Interpretation, Label, NumberLine, Text, Vector
-from symgrad.render.oneline import oneline, symbol_text
-
-
-def derivative_label(wrt: sp.Symbol | Sequence[sp.Symbol], order: int = 1, partial: bool = False,
-                     expr: sp.Basic | None = None, function: str = "") -> Label:
-    """The derivative a result is: d/dx, d²/dx², ∂²/∂x∂y, in plain Unicode and in LaTeX; with
-    ``expr``, applied to it (d²/dx² [σ(x)]); with ``function``, of that name (∂²f/∂x∂y).
-
-    Every label of a derivative is written here, so that none states another derivative than the
-    one it shows. ``wrt`` is one variable, taken ``order`` times, or the variables in the order
-    the derivatives are taken (``Derivation.variables``): [y, x] is ∂/∂y first, then ∂/∂x, which
-    the notation writes ∂²/∂x∂y. A mixed derivative is always partial.
-
-    >>> x, y = sp.symbols("x y")
-    >>> [derivative_label(w, n).plain for w, n in ((x, 1), (x, 2), ([y, x], 1), ([y, x, x], 1))]
-    ['d/dx', 'd²/dx²', '∂²/∂x∂y', '∂³/∂x²∂y']
-    >>> print(derivative_label([y, x], function="f").latex)
-    \\frac{\\partial^{2} f}{\\partial x \\partial y}
-    >>> derivative_label(x, 2, expr=x**3).plain
-    'd²/dx² [x³]'
-    """
-    from symgrad.render.backends import latex_of
-
-    taken = [wrt] * order if isinstance(wrt, sp.Symbol) else list(wrt)
-    written: list[tuple[sp.Symbol, int]] = []  # as the notation writes it: the last taken first
-    for v in reversed(taken):
-        if written and written[-1][0] == v:
-            written[-1] = (v, written[-1][1] + 1)
-        else:
-            written.append((v, 1))
-    d, dl = ("∂", r"\partial") if partial or len(written) > 1 else ("d", "d")
-    total = len(taken)
-    plain = f"{d}{_sup(total)}{function}/" + "".join(f"{d}{symbol_text(v.name)}{_sup(n)}" for v, n in written)
-    top = dl if total == 1 else r"%s^{%d}" % (dl, total)
-    top += f" {function}" if function else ""
-    bottom = " ".join(r"%s %s" % (dl, sp.latex(v)) + ("" if n == 1 else "^{%d}" % n) for v, n in written)
-    latex = r"\frac{%s}{%s}" % (top, bottom)
-    if expr is None:
-        return Label(plain, latex)
-    return Label(f"{plain} [{oneline(expr)}]", r"%s\left[%s\right]" % (latex, latex_of(expr)))
-
-
-def _sup(n: int) -> str:
-    """A count as a superscript, empty for 1: ², ³, ¹⁰."""
-    return "" if n == 1 else str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
-
-
-def function_label(expr: sp.Basic) -> Label:
-    from symgrad.render.backends import latex_of
-
-    return Label(f"f = {oneline(expr)}", f"f = {latex_of(expr)}")
+from symgrad.evaluate import Value
+from symgrad.printing.labels import Label, at_text, chain_ordered, derivative_label
+from symgrad.printing.oneline import oneline, symbol_text
+from symgrad.render.document import Document, Equation, Interpretation, NumberLine, Text, Vector
 
 
 def interpretation(source: str, expr: sp.Basic, notes: Sequence[str]) -> Interpretation:
     return Interpretation(source, expr, tuple(notes))
-
-
-def at_text(point: dict[sp.Symbol, sp.Expr]) -> Label:
-    plain = ", ".join(f"{symbol_text(k.name)}={oneline(v)}" for k, v in point.items())
-    latex = ", ".join(f"{sp.latex(k)}={sp.latex(v)}" for k, v in point.items())
-    return Label(plain, latex)
 
 
 def diff_document(
@@ -96,8 +41,6 @@ def diff_document(
     if middle is not None:
         blocks.extend(middle.blocks)
     if links:
-        from symgrad.render.steps import chain_ordered
-
         shown = chain_ordered(result, links)
         blocks.append(Equation(lhs, shown if shown is not None else result, final=True, as_built=shown is not None))
         blocks.append(links_text(links))
@@ -105,7 +48,10 @@ def diff_document(
         blocks.append(Equation(lhs, result, final=True))
     if point is not None and value is not None:
         at = at_text(point)
-        blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex, at.latex)), value.value, value.note))
+        blocks.append(NumberLine(Label(f"{label.plain} at {at.plain}", r"\left.%s\right|_{%s}" % (label.latex,
+                                                                                                  at.latex)),
+                                                                                                  value.value,
+                                                                                                  value.note))
     return Document(tuple(blocks), title=f"Derivative of {oneline(expr)}")
 
 
@@ -145,5 +91,6 @@ def grad_document(
     if point is not None and values is not None:
         at = at_text(point)
         notes_text = "; ".join(v.note for v in values if v.note) or None
-        blocks.append(NumberLine(Label(f"∇f at {at.plain}", r"\nabla f\big|_{%s}" % at.latex), tuple(v.value for v in values), notes_text))
+        blocks.append(NumberLine(Label(f"∇f at {at.plain}", r"\nabla f\big|_{%s}" % at.latex),
+                                 tuple(v.value for v in values), notes_text))
     return Document(tuple(blocks), title=f"Gradient of {oneline(expr)}")

@@ -21,14 +21,16 @@ Steps
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from symgrad.records import record
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import sympy as sp
 
+from symgrad.printing.labels import Label
+from symgrad.printing.latex import latex_of, latex_text
+from symgrad.printing.oneline import oneline, symbol_text
+from symgrad.records import record
 from symgrad.render import backends
-from symgrad.render.document import Document, Label, Text
-from symgrad.render.oneline import oneline, symbol_text
+from symgrad.render.document import Document, Text
 
 if TYPE_CHECKING:
     from symgrad.steps.derivation import Derivation
@@ -65,7 +67,7 @@ class Frac:
     denominator: Any
 
 
-Piece = Union[str, sp.Basic, Label, Is, Times, Plus, Frac]
+Piece: TypeAlias = str | sp.Basic | Label | Is | Times | Plus | Frac
 
 
 # blocks ---------------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ class _LazyLabel(Label):
     """A ``Label`` whose LaTeX is written only when a LaTeX or Markdown backend asks for it: every
     step has one, and printing each expression twice doubled the time of plain and rich output."""
 
-    def __init__(self, plain: str, make_latex: Callable[[], str]) -> None:  # noqa: D107
+    def __init__(self, plain: str, make_latex: Callable[[], str]) -> None:
         object.__setattr__(self, "plain", plain)
         object.__setattr__(self, "_make_latex", make_latex)
 
@@ -150,12 +152,13 @@ def d_label(expr: sp.Basic, var: sp.Symbol, partial: bool = False) -> Label:
     name = symbol_text(var.name)
     return _LazyLabel(
         f"{d}/{d}{name} [{oneline(expr)}]",
-        lambda: r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), backends.latex_of(expr)),
+        lambda: r"\frac{%s}{%s %s}\left[%s\right]" % (dl, dl, sp.latex(var), latex_of(expr)),
     )
 
 
-def _held(step: Step) -> tuple[Piece, ...]:
-    held = sorted((s for s in step.expr.free_symbols if isinstance(s, sp.Symbol) and s != step.wrt), key=lambda s: s.name)
+def _held(step: Step | ConstantView) -> tuple[Piece, ...]:
+    held = sorted((s for s in step.expr.free_symbols if isinstance(s, sp.Symbol) and s != step.wrt),
+                  key=lambda s: s.name)
     if not held:
         return ()
     pieces: list[Piece] = ["treat "]
@@ -197,7 +200,8 @@ class ConstantView:
 
 def narrate_sum(step: Step, n: _Narration) -> dict[str, Any]:
     minus = any(t.could_extract_minus_sign() for t in step.expr.args)
-    formula = Label("(f ± g)′ = f′ ± g′", r"(f \pm g)' = f' \pm g'") if minus else Label("(f + g)′ = f′ + g′", r"(f + g)' = f' + g'")
+    formula = Label("(f ± g)′ = f′ ± g′", r"(f \pm g)' = f' \pm g'") if minus else Label("(f + g)′ = f′ + g′",
+                                                                                         r"(f + g)' = f' + g'")
     return {"says": ("differentiate term by term: ", formula)}
 
 
@@ -211,7 +215,8 @@ def narrate_exp(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_exponential(step: Step, n: _Narration) -> dict[str, Any]:
-    return {"says": (Label("(aˣ)′ = aˣ·ln a", r"(a^x)' = a^x \ln a"), " with ", Is(Label("a", "a"), step.base))}  # type: ignore[attr-defined]
+    return {"says": (Label("(aˣ)′ = aˣ·ln a", r"(a^x)' = a^x \ln a"), " with ", Is(Label("a", "a"),
+                                                                                   step.base))}  # type: ignore[attr-defined]
 
 
 def narrate_log(step: Step, n: _Narration) -> dict[str, Any]:
@@ -220,7 +225,8 @@ def narrate_log(step: Step, n: _Narration) -> dict[str, Any]:
 
 def narrate_log_base(step: Step, n: _Narration) -> dict[str, Any]:
     b = step.base  # type: ignore[attr-defined]
-    return {"says": (Label("(log_b x)′ = 1/(x·ln b)", r"(\log_b x)' = \frac{1}{x \ln b}"), " with ", Is(Label("b", "b"), b))}
+    return {"says": (Label("(log_b x)′ = 1/(x·ln b)", r"(\log_b x)' = \frac{1}{x \ln b}"), " with ", Is(Label("b", "b"),
+                                                                                                        b))}
 
 
 def narrate_product(step: Step, n: _Narration) -> dict[str, Any]:
@@ -249,31 +255,6 @@ def narrate_quotient(step: Step, n: _Narration) -> dict[str, Any]:
 def _d_name(u: sp.Symbol, var: sp.Symbol) -> Label:
     """``du/dx``: the derivative of a named inner function."""
     return Label(f"d{symbol_text(u.name)}/d{symbol_text(var.name)}", r"\frac{d%s}{d%s}" % (sp.latex(u), sp.latex(var)))
-
-
-def chain_ordered(result: sp.Basic, links: Sequence[tuple[sp.Symbol, sp.Basic]]) -> sp.Basic | None:
-    """A deep chain's answer with its factors in the order of the chain, F′(u)·G′(v)·…, as an
-    unevaluated product (SymPy would sort them by name: u, u1, u10, u100, …); None unless
-    ``result`` is exactly such a product, one factor per link and one for the innermost function.
-
-    >>> u, v, x = sp.symbols("u v x")
-    >>> chain_ordered(sp.cos(u) * sp.cos(v) * sp.cos(x), [(u, sp.sin(v)), (v, sp.sin(x))]).args
-    (cos(u), cos(v), cos(x))
-    """
-    names = {u for u, _ in links}
-    by_name: dict[sp.Symbol, sp.Basic] = {}
-    rest = []
-    for factor in sp.Mul.make_args(result):
-        mine = factor.free_symbols & names
-        if len(mine) > 1 or (mine and mine.issubset(by_name)):
-            return None
-        if mine:
-            by_name[mine.pop()] = factor
-        else:
-            rest.append(factor)
-    if len(by_name) != len(names) or len(rest) > 1:
-        return None
-    return sp.Mul(*(by_name[u] for u, _ in links), *rest, evaluate=False)
 
 
 def _is_link(step: Step) -> bool:
@@ -314,7 +295,9 @@ def narrate_log_differentiation(step: Step, n: _Narration) -> dict[str, Any]:
     return {
         "says": ("both the base and the exponent depend on ", step.wrt, ": write ", Is(y, step.expr),
                  ", take logarithms, ", Is(Label("ln y", r"\ln y"), sp.Mul(g, sp.log(f))),
-                 ", differentiate: ", Is(Label("y′/y", r"\frac{y'}{y}"), Label(f"({oneline(g)}·ln({oneline(f)}))′", r"\left(%s\right)'" % backends.latex_of(sp.Mul(g, sp.log(f))))),
+                 ", differentiate: ",
+                 Is(Label("y′/y", r"\frac{y'}{y}"), Label(f"({oneline(g)}·ln({oneline(f)}))′",
+                                                        r"\left(%s\right)'" % latex_of(sp.Mul(g, sp.log(f))))),
                  ", so ", Label("y′ = y·(g·ln f)′", r"y' = y \cdot (g \ln f)'")),
         "via": Times((step.expr, step.substeps[0].result)),
     }
@@ -323,9 +306,10 @@ def narrate_log_differentiation(step: Step, n: _Narration) -> dict[str, Any]:
 def narrate_multivariable_chain(step: Step, n: _Narration) -> dict[str, Any]:
     args, partials = step.arguments, step.partials  # type: ignore[attr-defined]
     says: list[Piece] = ["the function depends on ", step.wrt, " through its arguments: ",
-                         Label("dF/dx = Σ ∂F/∂aᵢ · daᵢ/dx", r"\frac{dF}{dx} = \sum_i \frac{\partial F}{\partial a_i} \frac{d a_i}{dx}")]
+                         Label("dF/dx = Σ ∂F/∂aᵢ · daᵢ/dx",
+                               r"\frac{dF}{dx} = \sum_i \frac{\partial F}{\partial a_i} \frac{d a_i}{dx}")]
     for a, p in zip(args, partials):
-        says += ["; ", Is(Label(f"∂F/∂{oneline(a)}", r"\frac{\partial F}{\partial %s}" % backends.latex_of(a)), p)]
+        says += ["; ", Is(Label(f"∂F/∂{oneline(a)}", r"\frac{\partial F}{\partial %s}" % latex_of(a)), p)]
     terms = tuple(Times((p, s.result)) for p, s in zip(partials, step.substeps))
     return {"says": tuple(says), "via": Plus(terms, (1,) * len(terms)) if len(terms) > 1 else None}
 
@@ -336,7 +320,7 @@ def narrate_sum_over(step: Step, n: _Narration) -> dict[str, Any]:
 
 
 def narrate_abstract_function(step: Step, n: _Narration) -> dict[str, Any]:
-    from symgrad.abstract import prime, view
+    from symgrad.vocabulary.abstract import prime, view
 
     seen = view(step.expr)
     if seen is not None:  # f′(x) differentiated again
@@ -382,7 +366,8 @@ _FUNCTION_SAYS: dict[str, tuple[tuple[Piece, ...], tuple[Piece, ...]]] = {
     "sign": (("the sign function is flat on each side of 0, so its derivative is 0 away from 0",),
              ("at u = 0 it jumps by 2: the derivative there is 2δ (DiracDelta)",)),
     "erf": ((Label("erf′(u) = (2/√π)·e^(−u²)", r"\operatorname{erf}'(u) = \frac{2}{\sqrt{\pi}} e^{-u^2}"),), ()),
-    "sinc": (("sinc(u) = sin(u)/u, so by the quotient rule its derivative is (u·cos(u) − sin(u))/u^2 = (cos(u) − sinc(u))/u",),
+    "sinc": (("sinc(u) = sin(u)/u, so by the quotient rule its derivative is (u·cos(u) − sin(u))/u^2 = (cos(u) − "
+              "sinc(u))/u",),
              ("at u = 0 this formula is 0/0; the derivative there is its limit, 0",)),
     "floor": (("floor(u) is constant between whole numbers, so its derivative is 0 there",),
               ("at a whole number u it jumps by 1: there is no derivative there",)),
@@ -445,7 +430,7 @@ _ORDINALS = {2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
 
 def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> list[object]:
     """The blocks that tell a derivation: per derivative taken, its steps; then any warning."""
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     if partial is None:
         partial = len(derivation.expr.free_symbols) > 1
@@ -457,9 +442,11 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
             if len(derivation.steps) == 1:
                 heading = "Steps"
             elif len(set(derivation.variables)) > 1:
-                heading = f"Steps: derivative by {symbol_text(var.name)}" + ("" if k == 0 else " of the previous result")
+                heading = f"Steps: derivative by {symbol_text(var.name)}" + ("" if k == 0 else " of the previous "
+                                                                                               "result")
             else:
-                heading = f"{_ORDINALS.get(k + 1, f'Derivative {k + 1}:')} derivative: steps" if k else "First derivative: steps"
+                heading = (f"{_ORDINALS.get(k + 1, f'Derivative {k + 1}:')} derivative: steps" if k
+                           else "First derivative: steps")
             intro = _held(ConstantView(root.expr, var)) if partial else ()
             blocks.append(StepsBlock(heading, tuple(_node(root, narration)), tuple(intro)))
     if derivation.check == "mismatch":
@@ -472,7 +459,7 @@ def derivation_blocks(derivation: Derivation, partial: bool | None = None) -> li
 def derivation_document(derivation: Derivation, partial: bool | None = None, answer: bool = False) -> Document:
     """A document of the steps alone (for Jupyter and the Python API); ``answer``: then the
     answer, labelled with the derivative it is (``answer_label``)."""
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     with deep_recursion():
         blocks = derivation_blocks(derivation, partial)
@@ -481,7 +468,7 @@ def derivation_document(derivation: Derivation, partial: bool | None = None, ans
 
             blocks.append(Equation(answer_label(derivation, partial), derivation.result, final=True))
             if derivation.links:
-                from symgrad.render.narrate import links_text
+                from symgrad.render.narrate.calculus import links_text
 
                 blocks.append(links_text(derivation.links))
         return Document(tuple(blocks), title=f"Derivative of {oneline(derivation.expr)}")
@@ -489,7 +476,7 @@ def derivation_document(derivation: Derivation, partial: bool | None = None, ans
 
 def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
     """d²/dx² [σ(x)], ∂²/∂x∂y [x²·y³]: the derivative the derivation's result is, applied to its expression."""
-    from symgrad.render.narrate import derivative_label
+    from symgrad.printing.labels import derivative_label
 
     if partial is None:
         partial = len(derivation.expr.free_symbols) > 1
@@ -498,8 +485,8 @@ def answer_label(derivation: Derivation, partial: bool | None = None) -> Label:
 
 def partials_document(derivations: Sequence[Derivation], steps: bool = True) -> Document:
     """The partial derivatives of a gradient, each with its steps (or only a warning, if any)."""
+    from symgrad.printing.labels import derivative_label
     from symgrad.render.document import Equation, Heading
-    from symgrad.render.narrate import derivative_label
 
     blocks: list[object] = []
     for d in derivations:
@@ -582,7 +569,7 @@ def derivation_latex(derivation: Derivation, mathjax: bool = False) -> str:
         if isinstance(block, StepsBlock):
             for node in _walk(block.roots):
                 rows.append(_latex_row(node, tagged=True))
-    rows.append(r"%s &= %s" % (answer_label(derivation).latex, backends.latex_of(derivation.result)))
+    rows.append(r"%s &= %s" % (answer_label(derivation).latex, latex_of(derivation.result)))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
@@ -619,7 +606,7 @@ def plain_piece(p: Piece) -> str:
 
 def _bare_factor(f: Piece) -> bool:
     """Whether a factor reads unambiguously without brackets: x, sin(x), x², f′(x²)."""
-    from symgrad.abstract import view
+    from symgrad.vocabulary.abstract import view
 
     return isinstance(f, sp.Basic) and bool(
         f.is_Atom or f.is_Function or view(f) is not None
@@ -653,7 +640,7 @@ def latex_piece(p: Piece, math: bool = False) -> str:
     elif isinstance(p, Frac):
         body = r"\frac{%s}{%s}" % (latex_piece(p.numerator, True), latex_piece(p.denominator, True))
     else:
-        body = backends.latex_of(p)
+        body = latex_of(p)
     return body if math else f"${body}$"
 
 
@@ -668,7 +655,7 @@ def _latex_factor(f: Piece) -> str:
 
 def latex_prose(text: str) -> str:
     """Prose for LaTeX text mode: specials escaped, Unicode math made LaTeX (see ``backends``)."""
-    return backends._latex_text(text)
+    return latex_text(text)
 
 
 # formatting: plain ----------------------------------------------------------------------------
@@ -702,7 +689,7 @@ def _plain_node(node: StepNode, depth: int, lines: list[str]) -> None:
 
 
 def _plain_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     lines = [block.heading]
     if block.intro:
@@ -720,7 +707,7 @@ def _rich_steps(block: StepsBlock) -> Callable[[Any], None]:
         from rich.text import Text as RichText
         from rich.tree import Tree
 
-        from symgrad.steps.derivation import deep_recursion
+        from symgrad.budget import deep_recursion
 
         def label(node: StepNode) -> Any:
             text = RichText()
@@ -755,7 +742,7 @@ def _rich_steps(block: StepsBlock) -> Callable[[Any], None]:
 # formatting: LaTeX ----------------------------------------------------------------------------
 def _latex_row(node: StepNode, tagged: bool = False) -> str:
     if node.rule == "simplify":
-        row = r"%s &= %s" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
+        row = r"%s &= %s" % (latex_of(node.before), latex_of(node.rhs))
     elif node.via is not None:
         row = r"%s &= %s = %s" % (node.lhs.latex, latex_piece(node.via, True), latex_piece(node.rhs, True))
     else:
@@ -778,7 +765,7 @@ def _latex_node(node: StepNode, depth: int, rows: list[str]) -> None:
 
 
 def _latex_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
     rows: list[str] = []
     with deep_recursion():
@@ -803,7 +790,7 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
     pad = "  " * depth
     says = "".join(_md_piece(p) for p in node.says)
     if node.rule == "simplify":
-        eq = "$%s = %s$" % (backends.latex_of(node.before), backends.latex_of(node.rhs))
+        eq = "$%s = %s$" % (latex_of(node.before), latex_of(node.rhs))
     else:
         middle = f" = {latex_piece(node.via, True)}" if node.via is not None else ""
         eq = "$%s%s = %s$" % (node.lhs.latex, middle, latex_piece(node.rhs, True))
@@ -820,9 +807,10 @@ def _md_node(node: StepNode, depth: int, lines: list[str]) -> None:
 
 
 def _md_steps(block: StepsBlock) -> list[str]:
-    from symgrad.steps.derivation import deep_recursion
+    from symgrad.budget import deep_recursion
 
-    lines = [f"**{block.heading}**" + (" (" + "".join(_md_piece(p) for p in block.intro) + ")" if block.intro else ""), ""]
+    lines = [f"**{block.heading}**" + (" (" + "".join(_md_piece(p) for p in block.intro) + ")" if block.intro else ""),
+             ""]
     with deep_recursion():
         for root in block.roots:
             _md_node(root, 0, lines)
@@ -856,7 +844,8 @@ def _rich_table(block: TableBlock) -> Callable[[Any], None]:
 
 def _latex_table(block: TableBlock) -> list[str]:
     cols = "l" * len(block.columns)
-    lines = [r"\begin{tabular}{%s}" % cols, " & ".join(r"\textbf{%s}" % latex_prose(c) for c in block.columns) + r" \\ \hline"]
+    lines = [r"\begin{tabular}{%s}" % cols,
+             " & ".join(r"\textbf{%s}" % latex_prose(c) for c in block.columns) + r" \\ \hline"]
     lines += [" & ".join(latex_piece(c) for c in row) + r" \\" for row in block.rows]
     lines.append(r"\end{tabular}")
     return lines

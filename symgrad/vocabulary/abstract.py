@@ -42,7 +42,7 @@ _BOUND_NAMES = ("u", "v", "w", "t", "s", "r")
 _PRIMES = {1: "′", 2: "″", 3: "‴"}
 
 MAX_READ_ORDER = 50
-"""Highest derivative order read back (``calculus.MAX_ORDER``)."""
+"""Highest derivative order read back (``symgrad.expressions.MAX_ORDER``)."""
 
 
 def view(node: sp.Basic) -> tuple[Any, int, sp.Expr] | None:
@@ -205,4 +205,4 @@ def build_subs(derivative: sp.Basic, variable: sp.Basic, point: sp.Basic) -> sp.
     if seen is None or seen[2] != variable or isinstance(point, sp.Tuple):
         _refuse("Subs(…)")
     func, order, _ = seen  # type: ignore[misc]
-    return derivative_at(func, order, point)  # type: ignore[arg-type]
+    return derivative_at(func, order, point)
