@@ -775,3 +775,38 @@ def _resolve(parsed: Any, node: Node, builder: MatrixBuilder, declared: Mapping[
     return MatrixParsed(text=parsed.text, expr=resolved, shapes=shapes, notes=tuple(notes) + tuple(parsed.notes),
                         symmetric=symmetric, defines=parsed.defines, variables=parsed.variables,
                         order=tuple(builder.order))
+
+
+_MATRIX_ONLY_FUNCTIONS = frozenset({"det", "tr", "diag", "norm", "dot", "logdet", "inv", "hadamard"})
+
+
+def uses_matrix_notation(text: str) -> bool:
+    """Does ``text`` use notation only vectors and matrices have: a transpose (``xᵀ``, ``x^T``,
+    ``x'``), ``@``, ``⊙``/``.*``, ``./``, ``.^``, ``‖x‖``, det, tr, diag, norm, dot, logdet or inv?
+    The commands read such input as vectors and matrices without ``--shape`` (shapes inferred
+    from use, each noted); anything else stays scalar, exactly as before.
+
+    >>> uses_matrix_notation("x^T A x"), uses_matrix_notation("‖x‖²"), uses_matrix_notation("x^2 + y")
+    (True, True, False)
+    >>> uses_matrix_notation("y' + y")  # a derivative or a transpose: scalar unless --shape says
+    False
+    """
+    from symgrad.parsing import MAX_INPUT_LENGTH, MAX_NESTING
+    from symgrad.parsing.lexer import Scanner
+
+    if not isinstance(text, str) or len(text) > MAX_INPUT_LENGTH:
+        return False
+    try:
+        tokens = list(Scanner(text, MAX_NESTING, 0, matrix=True).tokens())
+    except ParseError:
+        return False  # the scalar reading says what is wrong
+    for tok, nxt in zip(tokens, [*tokens[1:], None]):
+        # y' may be a derivative as well as a transpose: only --shape makes it a transpose
+        primed = tok.type == "SUP" and text[tok.start_pos] in "'′’ʹ"
+        if (tok.type == "SUP" and tok.value in ("T", "-T") and not primed) or tok.value in ("@", "⊙", "‖", "./", ".^"):
+            return True
+        # det X, tr(A X): applied (tr alone stays a variable named tr)
+        if tok.type == "FUNC" and tok.value in _MATRIX_ONLY_FUNCTIONS and nxt is not None and nxt.type in (
+                "LPAR", "NAME", "FUNC", "LBAR"):
+            return True
+    return False

@@ -278,9 +278,9 @@ class Scanner:
 
     def _transpose_error(self, at: int) -> ParseError:
         return self.error(
-            "transposes need vector/matrix variables: symgrad's variables are numbers (scalars) for now", at,
-            "for a power of a variable T write x^(T); write a product of vectors out in components, "
-            "as x1^2 + x2^2 for xᵀx",
+            "transposes need vector/matrix variables: here the variables are numbers (scalars)", at,
+            "for a power of a variable T write x^(T); for vectors and matrices give their shapes "
+            "(--shape \"x: n, A: n×n\" on the command line, symgrad.matrix in Python)",
         )
 
     def _index(self, name: str, pos: int) -> str:
