@@ -157,3 +157,29 @@ def test_scalar_input_stays_scalar(cli) -> None:
     assert uses_matrix_notation("det X") and uses_matrix_notation("x ⊙ y") and uses_matrix_notation("W @ x")
     data = cli("grad", "y**2 - x**2", "--format", "json").json()
     assert data["gradient"] == ["-2*x", "2*y"]
+
+
+def test_export_with_shape_checks_and_runs(cli, tmp_path) -> None:
+    out = tmp_path / "mse.py"
+    res = cli("export", "‖W x + b - y‖²", "--shape", "W: m×n, x: n", "--wrt", "W,b", "--check",
+              "--output", str(out), "--format", "plain")
+    assert res.exit_code == 0 and "grad_f matches central differences" in res.stdout
+    from symgrad.matrix.numeric import load
+
+    ns = load(out.read_text(encoding="utf-8"))
+    rng = np.random.default_rng(3)
+    W, x, b, y = rng.normal(size=(2, 3)), rng.normal(size=3), rng.normal(size=2), rng.normal(size=2)
+    gW, gb = ns["grad_f"](W, x, b, y)
+    assert gW.shape == (2, 3) and gb.shape == (2,)  # arrays of the variables' shapes
+    assert np.allclose(gW, _fd(lambda w: np.sum((w @ x + b - y) ** 2), W), atol=1e-5)
+    assert np.allclose(gb, _fd(lambda v: np.sum((W @ x + v - y) ** 2), b), atol=1e-5)
+    data = cli("export", "x^T A x", "--shape", "A: n×n", "--wrt", "x", "--check", "--format", "json").json()
+    assert data["check"]["ok"] and data["functions"] == ["f", "grad_f"] and data["shapes"] == {"x": "n", "A": "n×n"}
+    assert any("hessian_f is not exported" in n for n in data["notes"])
+
+
+def test_export_refusals(cli) -> None:
+    res = cli("export", "x^T A x", "--shape", "A: n×n", "--what", "hessian", "--format", "plain")
+    assert res.exit_code == 2 and "no hessian_f" in res.stderr
+    res = cli("export", "x^T A x", "--shape", "A: n×n", "--backend", "math", "--format", "plain")
+    assert res.exit_code == 2 and "arrays" in res.stderr

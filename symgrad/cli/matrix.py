@@ -121,3 +121,58 @@ def hessian(text: str, wrt: str | None, shape: str | None, at: str | None, steps
 
     result = m.hessian(text, wrt, shape, at=at)
     _emit("hessian", result, hessian_document(result), f, steps)
+
+
+def export(text: str, shape: str | None, backend: str, wrt: str | None, what: str, target: Any, check: bool,
+           f: Format, *, what_given: bool) -> None:
+    """``symgrad export`` of a matrix expression: ``f`` and ``grad_f`` with array arguments in the
+    variables' shapes (NumPy ``@``, JAX, torch); ``--check`` against central finite differences
+    of the generated ``f`` at a seeded random point, before anything is written."""
+    import sys
+
+    import symgrad.matrix as m
+    from symgrad.errors import ComputeError, InputError
+    from symgrad.files import write_text
+    from symgrad.matrix.numeric import check_module, load
+
+    kinds = [w.strip() for w in what.split(",") if w.strip()]
+    notes: list[str] = []
+    if "hessian" in kinds:
+        if what_given:
+            raise InputError("the export of a vector or matrix expression has f and grad_f, no hessian_f",
+                             suggestion="use --what value,grad (symgrad hessian gives the Hessian's matrix form)")
+        kinds.remove("hessian")
+        notes.append("hessian_f is not exported for vectors and matrices (symgrad hessian gives its matrix form)")
+    if backend == "math":
+        raise InputError("the math backend works on plain floats; vectors and matrices need arrays",
+                         suggestion="choose --backend numpy, jax or torch")
+    parsed = m.parse(text, shape)
+    names = m.wrt_names(parsed, wrt)
+    source = m.export_source(parsed, names, backend=backend)
+    report = None
+    if check:
+        compiled = m.compile_matrix(parsed, names, backend=backend)
+        report = check_module(load(compiled.source), parsed, names)
+        if not report.ok:  # nothing is written when the check fails
+            raise ComputeError("the exported module does not match finite differences of its f "
+                               f"(largest relative error {report.worst:.1e})")
+    if target is not None:
+        write_text(target, source)  # atomic: a failed write keeps the old file
+    summary = (f"grad_f matches central differences of f at a random point (largest relative error "
+               f"{report.worst:.1e})") if report is not None else None
+    if f is Format.json:
+        data: dict[str, Any] = {"command": "export", "input": text, "expression": str(parsed.expr),
+                                "backend": backend, "shapes": m.shapes_json(parsed), "variables": names,
+                                "functions": ["f", "grad_f"], "source": source, "notes": [*parsed.notes, *notes]}
+        if target is not None:
+            data["output"] = str(target)
+        if report is not None:
+            data["check"] = {"ok": report.ok, "points": 1, "grad_error": report.worst}
+        emit(f, data=data)
+        return
+    if target is None:
+        sys.stdout.write(source)
+    else:
+        sys.stdout.write(f"wrote {target} ({backend}: {', '.join(names)})\n")
+    if summary is not None:
+        (sys.stdout if target is not None else sys.stderr).write(summary + "\n")

@@ -39,11 +39,13 @@ from symgrad.matrix.api import (
     gradient,
     hessian,
     jacobian,
+    shapes_json,
+    wrt_names,
 )
 from symgrad.matrix.notation import MatrixParsed, parse
 
 __all__ = [
     "LAYOUT", "CompiledMatrix", "GradientResult", "HessianResult", "JacobianResult", "MatrixParsed",
     "MatrixStepsDisagree", "NetworkResult", "backprop_network", "compile_matrix", "evaluate", "export_source",
-    "gradient", "hessian", "jacobian", "parse",
+    "gradient", "hessian", "jacobian", "parse", "shapes_json", "wrt_names",
 ]

@@ -395,6 +395,17 @@ def export_source(expr: Source, wrt: str | Sequence[str] | None = None, shapes: 
     return module_source(parsed, [v.name for v in _wrt(parsed, wrt)], backend)
 
 
+def wrt_names(expr: Source, wrt: str | Sequence[str] | None = None, shapes: Any = None) -> list[str]:
+    """The variables a result is by: ``wrt`` checked against the expression (default: every
+    vector/matrix, in reading order)."""
+    return [v.name for v in _wrt(_parsed(expr, shapes), wrt)]
+
+
+def shapes_json(expr: Source, shapes: Any = None) -> dict[str, str]:
+    """Each vector/matrix name's shape as the JSON writes it: ``"n"``, ``"m×n"``, ``"n×n symmetric"``."""
+    return _shapes_json(_parsed(expr, shapes))
+
+
 def point_values(at: str | Mapping[str, Any], expr: Source, shapes: Any = None) -> Any:
     from symgrad.matrix.numeric import parse_point
 
