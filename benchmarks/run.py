@@ -170,7 +170,7 @@ def _worked_derivation() -> Callable[..., object]:
     """parse -> steps -> plain text, as ``symgrad diff`` does (without process start-up)."""
     from typer.testing import CliRunner
 
-    from symgrad.cli.options import app
+    from symgrad.cli.app import app  # the app with every command registered
 
     runner = CliRunner()
 

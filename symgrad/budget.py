@@ -160,6 +160,23 @@ def check(what: str = "the computation") -> None:
         raise BudgetExceeded(f"{what} ran out of the time budget", suggestion=_HINT)
 
 
+def left() -> tuple[float, float] | None:
+    """(CPU seconds left, the whole budget in seconds) of the budget running in this thread, or
+    None without one: long loops that keep their results stop on their own with time to show them.
+
+    >>> left() is None
+    True
+    >>> with time_budget(5):
+    ...     remaining, whole = left()
+    ...     whole, 0 < remaining <= 5
+    (5.0, True)
+    """
+    deadline = _local.deadline
+    if deadline is None:
+        return None
+    return min(deadline[0] - cpu_clock(), deadline[1] - time.monotonic()), float(deadline[2])
+
+
 def validate_timeout(seconds: float | None) -> float | None:
     """A usable budget in seconds (None: no budget); refuses NaN, infinities and absurd values.
 

@@ -99,6 +99,7 @@ def evaluate(
     domain_of: sp.Basic | None = None,
     links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
     where: Mapping[sp.Symbol, sp.Expr] | None = None,
+    wrt: sp.Symbol | None = None,
 ) -> Value:
     """``expr`` at ``point`` as a float, or ``Value(None, note)`` where it is undefined or not real.
 
@@ -117,7 +118,8 @@ def evaluate(
 
     ``links``: the names ``expr`` is written in (``Derivation.links`` of a deep chain), each
     evaluated at the point first, innermost first. ``where``: the whole point, named in the notes,
-    when ``point`` holds only the coordinates ``expr`` uses (a matrix entry).
+    when ``point`` holds only the coordinates ``expr`` uses (a matrix entry). ``wrt``: ``expr`` is
+    the partial derivative of ``domain_of`` along this variable (only its jumps along it matter).
     """
     named = {u for u, _ in links}
     needed = expr.free_symbols.union(*(definition.free_symbols for _, definition in links))
@@ -135,7 +137,7 @@ def evaluate(
             return Value(None, f"{what} does not exist at {at}, because {own.note}")
         from symgrad.vocabulary.functions import no_derivative_note  # floor at a jump, sinc′ at 0
 
-        problem = no_derivative_note(domain_of, point)
+        problem = no_derivative_note(domain_of, point, wrt)
         if problem:
             return Value(None, f"{what} has no value here: {problem}")
     return _evaluate(expr, point, what, at)[0]
@@ -291,6 +293,10 @@ def evaluate_all(
     *,
     domain_of: sp.Basic | None = None,
     links: Sequence[tuple[sp.Symbol, sp.Basic]] = (),
+    wrt: Sequence[sp.Symbol] | None = None,
 ) -> list[Value]:
-    """``evaluate`` for each expression, with its label in any note."""
-    return [evaluate(e, point, what=label, domain_of=domain_of, links=links) for e, label in zip(exprs, labels)]
+    """``evaluate`` for each expression, with its label in any note; ``wrt``: the variable each one
+    is the partial derivative along (a gradient's entries)."""
+    along = list(wrt) if wrt is not None else [None] * len(exprs)
+    return [evaluate(e, point, what=label, domain_of=domain_of, links=links, wrt=v)
+            for e, label, v in zip(exprs, labels, along)]

@@ -202,8 +202,11 @@ def describe(expr: Any) -> str:
     """
     from symgrad.printing.oneline import oneline
 
-    text = oneline(expr)
-    if len(text) <= 40:
+    try:
+        text = oneline(expr)
+    except ValueError:  # an integer past Python's int-to-str limit (sys.get_int_max_str_digits)
+        text = ""
+    if text and len(text) <= 40:
         return text
     found = log10_abs(expr)
     if found is None or not math.isfinite(found):

@@ -323,6 +323,48 @@ def test_an_interrupted_run_keeps_its_iterates() -> None:
     assert [it.step for it in run.trajectory] == list(range(1025))
 
 
+def _budget_low_after(calls: int, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """budget.left() reports plenty of time for ``calls`` calls, then less than the reserve: the
+    budget running low without depending on how fast the machine is."""
+    from symgrad import budget
+
+    seen = [0]
+
+    def left() -> tuple[float, float]:
+        seen[0] += 1
+        return (10.0 if seen[0] <= calls else 0.5), 10.0
+
+    monkeypatch.setattr(budget, "left", left)
+    return seen
+
+
+def test_a_run_stops_before_the_budget_runs_out_and_keeps_its_iterates(monkeypatch: pytest.MonkeyPatch) -> None:
+    _budget_low_after(3, monkeypatch)
+    run = descend(_vg("x^2"), (1.0,), gd(lr=1e-9), steps=100_000)
+    assert run.stopped == "budget" and not run.converged
+    assert [it.step for it in run.trajectory] == list(range(4 * 256 + 1))  # checked every 256 updates
+
+
+def test_the_cli_shows_the_iterates_when_the_budget_runs_low(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    _budget_low_after(2, monkeypatch)
+    res = cli("descend", "x^2 + y^2", "--start", "x=1,y=1", "--start", "x=2,y=2", "--lr", "1e-9",
+              "--steps", "100000", "--format", "json")
+    assert res.exit_code == 1
+    data = json.loads(res.stdout)
+    (run,) = data["runs"]
+    assert run["stopped"] == "budget" and len(run["trajectory"]) == 3 * 256 + 1
+    assert data["not_started"] == [[2.0, 2.0]] and "interrupted" not in data
+    assert "ran low during the descent" in res.stderr and "--timeout" in res.stderr
+    _budget_low_after(0, monkeypatch)
+    res = cli("descend", "x^2", "--start", "x=1", "--start", "x=2", "--lr", "1e-9", "--steps", "100000",
+              "--format", "plain")
+    assert res.exit_code == 1
+    assert "stopped by the time budget after 256 steps" in res.stdout
+    assert "run 2 from x=2: not started (out of time)" in res.stdout
+
+
 def test_ctrl_c_prints_what_was_computed_and_exits_130(tmp_path: Path) -> None:
     import json
     import os

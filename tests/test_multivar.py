@@ -379,3 +379,31 @@ def test_the_sparsity_note_counts_only_entries_zero_by_sparsity(cli) -> None:
     assert "x ≠ 0" in res.stdout  # the jump note says where the zero holds
     res = cli("hessian", "x^2 + y^2", "--no-steps", "--format", "plain")
     assert "2 of the 4 entries are zero" in res.stdout
+
+
+# values at a point: the function's own domain and jumps along the partial's variable -----------------
+def test_hessian_and_jacobian_at_a_point_outside_the_domain_have_no_value(cli) -> None:
+    import json
+
+    data = json.loads(cli("hessian", "ln(x) y", "--at", "x=-1,y=2", "--format", "json").stdout)
+    assert data["value"] == [[None, None], [None, None]] and data["definiteness"] is None
+    assert "not real" in data["note"]
+    inside = json.loads(cli("hessian", "ln(x) y", "--at", "x=1,y=2", "--format", "json").stdout)
+    assert inside["value"] == [[-2.0, 1.0], [1.0, 0.0]]  # −y/x², 1/x, 0: sympy.diff's at (1, 2)
+    data = json.loads(cli("jacobian", "ln(x), y", "--at", "x=-1,y=1", "--format", "json").stdout)
+    assert data["value"] == [[None, None], [0.0, 1.0]]
+    assert "row 1 does not exist" in data["note"]
+
+
+def test_a_jump_along_one_variable_leaves_the_other_partials_their_values(cli) -> None:
+    import json
+
+    import sympy as sp
+
+    data = json.loads(cli("grad", "floor(x) y^2 + y", "--at", "x=1,y=2", "--format", "json").stdout)
+    x, y = sp.symbols("x y", real=True)
+    assert data["value"][0] is None and "jumps" in data["note"]
+    # along y, floor(x) = 1 is a constant: ∂f/∂y = 2y floor(x) + 1 = 5, as sympy.diff of f(1, y) says
+    assert data["value"][1] == float(sp.diff(y**2 + y, y).subs(y, 2))
+    both = json.loads(cli("grad", "floor(x y)", "--at", "x=1,y=2", "--format", "json").stdout)
+    assert both["value"] == [None, None]

@@ -202,7 +202,7 @@ def grad(
         if point is not None:
             numeric = valued_derivations(e, variables, derivations)
             values = evaluate_all([d.result for d in numeric], point, [f"∂f/∂{v.name}" for v in variables],
-                                           domain_of=e, links=merged_links(numeric))
+                                  domain_of=e, links=merged_links(numeric), wrt=variables)
         if f is Format.json:
             data = {
                 "command": "grad",

@@ -183,7 +183,8 @@ def jacobian(
                                                                              "its column of the Jacobian is 0")
                                   if w is not None else ()),
                  *(point_notes(point, together) if point else ())]
-        values, note = jc.numeric_matrix(j.matrix, point, jumps=j.jumps) if point is not None else (None, None)
+        values, note = (jc.numeric_matrix(j.matrix, point, jumps=j.jumps, components=j.components)
+                        if point is not None else (None, None))
         if f is Format.json:
             data: dict[str, Any] = {
                 "command": "jacobian",

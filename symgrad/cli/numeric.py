@@ -144,13 +144,15 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
                     runs.append(run_descent(prob.objective, point, opt, steps=steps, tol=tol, names=names,
                                             interrupt=ctrl_c.event,
                                             progress=progress.after(k * steps)))
-                    if runs[-1].stopped == "interrupted":
-                        break
+                    if runs[-1].stopped in ("interrupted", "budget"):
+                        break  # the budget ran low: show what was computed while there is time
         finally:
             progress.close()
         interrupted = ctrl_c.event.is_set()
+        out_of_time = bool(runs) and runs[-1].stopped == "budget"
+        cut_short = interrupted or out_of_time
         plot_file = None
-        if plot is not None and not interrupted:
+        if plot is not None and not cut_short:
             from symgrad.numeric.plot import plot_runs
 
             plot_file = str(plot_runs(plot, e, variables, runs, prob.full_value, title=text))
@@ -173,6 +175,7 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
                 out["plot"] = plot_file
             if interrupted:
                 out["interrupted"] = True
+            if cut_short:
                 out["not_started"] = [list(p) for p in starts[len(runs):]]
             emit(f, data=out)
         else:
@@ -183,7 +186,8 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
                          else f"batches of {info['batch_size']} (seed {info['seed']})")
                 data_line = f"data: {info['file']}, {info['rows']} rows, {batch}"
             doc = descent_document(text, e, notes, variables, prob.gradient, opt, runs, data_line,
-                                   not_started=starts[len(runs):] if interrupted else ())
+                                   not_started=starts[len(runs):] if cut_short else (),
+                                   why_not="interrupted" if interrupted else "out of time")
             emit(f, document=doc)
             if plot_file is not None:
                 sys.stderr.write(f"plot saved to {plot_file}\n")
@@ -191,6 +195,15 @@ def descend(  # noqa: PLR0915  (the command becomes a result and a presenter in 
         if interrupted:
             sys.stderr.write("interrupted" + (": no plot saved\n" if plot is not None else "\n"))
             raise SystemExit(130)
+        if out_of_time:
+            from symgrad.budget import left
+
+            whole = left()
+            shown = f"of {whole[1]:g} s " if whole else ""
+            sys.stderr.write(f"error: the time budget {shown}ran low during the descent: the iterates so far are "
+                             "shown" + (", no plot saved" if plot is not None else "") + "\n"
+                             "hint: raise --timeout (or fewer --steps) to finish the runs\n")
+            raise SystemExit(1)
         if diverged:
             raise SystemExit(1)
 

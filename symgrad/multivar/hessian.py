@@ -306,6 +306,11 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
         return NumericHessian(tuple(at.items()), tuple(tuple(None for _ in range(n)) for _ in range(n)), None, None,
                               f"the Hessian is not evaluated at {text}: the derivatives jump or have a kink where "
                               f"{where} = 0, and there the second derivatives may not exist")
+    outside = outside_domain(h.expr, at)
+    if outside:
+        return NumericHessian(tuple(at.items()), tuple(tuple(None for _ in range(n)) for _ in range(n)), None, None,
+                              f"the Hessian does not exist at {', '.join(f'{k}={v}' for k, v in at.items())}, "
+                              f"because {outside}")
     for entry in h.entries:
         check("evaluating the Hessian")
         label = "∂²f/∂%s∂%s" % (h.variables[entry.row], h.variables[entry.col])
@@ -331,6 +336,28 @@ def numeric_hessian(h: Hessian, point: Mapping[sp.Symbol, sp.Expr] | Mapping[str
     if any(v is None for v in spec.eigenvalues):
         note = "; ".join(filter(None, [note, "an eigenvalue is beyond the float range (null)"]))
     return NumericHessian(tuple(at.items()), values, spec.eigenvalues, spec.definiteness, note, spec.method, spec.how)
+
+
+def outside_domain(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> str | None:
+    """Why ``expr`` itself has no value at ``point`` (not real, a pole), or None: its derivatives'
+    formulas may have values there (ln(x)·y″ = −y/x² at x = −1), but there is no f to differentiate.
+    A jump is not a hole in the domain (sign(0) = 0): the entries' own notes deal with jumps.
+
+    >>> x = sp.Symbol("x", real=True)
+    >>> outside_domain(sp.log(x), {x: sp.Integer(-1)})
+    'the function is not real at x=-1 (outside its domain)'
+    >>> outside_domain(x**2, {x: sp.Integer(-1)}) is None
+    True
+    """
+    from symgrad.evaluate import evaluate
+
+    if expr.atoms(sp.core.function.AppliedUndef) or expr.has(sp.Derivative, sp.Subs):
+        return None  # an unknown function: its entries say they have no value
+    local = {s: point[s] for s in expr.free_symbols if s in point}
+    own = evaluate(expr, local, what="the function", where=point)
+    if own.value is None and own.note and ("not real" in own.note or "division by zero" in own.note):
+        return own.note
+    return None
 
 
 def jumps_at(jumps: Sequence[sp.Expr], point: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Expr]:

@@ -21,7 +21,7 @@ from symgrad.differentiate import tidy
 from symgrad.errors import InputError
 from symgrad.evaluate import Value, evaluate
 from symgrad.expressions import VarLike, resolve_variables
-from symgrad.multivar.hessian import away_from_jumps, jumps_at, partial
+from symgrad.multivar.hessian import away_from_jumps, jumps_at, outside_domain, partial
 from symgrad.records import record
 from symgrad.vocabulary.symbols import natural_key
 
@@ -143,17 +143,26 @@ def jacobian(expr: str | sp.Basic | Sequence[str | sp.Basic], wrt: Iterable[VarL
 def numeric_matrix(matrix: Sequence[Sequence[sp.Expr]], point: Mapping[sp.Symbol, sp.Expr],
                    labels: Sequence[Sequence[str]] | None = None,
                    jumps: Sequence[Sequence[Sequence[sp.Expr]]] | None = None,
+                   components: Sequence[sp.Expr] | None = None,
                    ) -> tuple[tuple[tuple[float | None, ...], ...], str | None]:
     """Each entry of ``matrix`` at ``point`` (None where undefined) and the notes saying why;
-    ``jumps`` (``Jacobian.jumps``): where each entry does not hold.
+    ``jumps`` (``Jacobian.jumps``): where each entry does not hold; ``components``: the function of
+    each row, whose row has no value where the function itself has none (ln x at x = −1).
 
     >>> x = sp.Symbol("x", real=True)
     >>> numeric_matrix([[x, 1 / x]], {x: 0})
     (((0.0, None),), 'the (1, 2) entry is undefined at x=0 (division by zero or a pole)')
     """
-    rows = []
+    rows: list[tuple[float | None, ...]] = []
     notes = []
     for i, row in enumerate(matrix):
+        outside = outside_domain(components[i], point) if components is not None else None
+        if outside:
+            at = ", ".join(f"{k}={v}" for k, v in point.items())
+            rows.append((None,) * len(row))
+            because = outside.replace("the function", f"f{i + 1}", 1)
+            notes.append(f"row {i + 1} does not exist at {at}, because {because}")
+            continue
         out: list[float | None] = []
         for j, entry in enumerate(row):
             check("evaluating the matrix")

@@ -11,7 +11,9 @@ for the next one. A run stops
   so large that the spacing of floats there exceeds its period: no digit of ``cos(πx)`` is
   meaningful, see ``PeriodicGuard``) or ``growth`` (the iterate runs away geometrically while f
   does not keep falling, see ``running_away``). The last recorded iterate is the last good one;
-- when ``interrupt`` is set (``"interrupted"``: Ctrl-C in the CLI), with the iterates so far.
+- when ``interrupt`` is set (``"interrupted"``: Ctrl-C in the CLI), with the iterates so far;
+- when the time budget is running out (``"budget"``: less than ``BUDGET_RESERVE`` of it left), so
+  that the iterates so far can still be shown within it.
 
 At the start itself f and ∇f must have values: a start outside f's domain is bad input
 (``InputError``), one where f is beyond floats could-not-compute (``ComputeError``).
@@ -294,6 +296,9 @@ def descend(
                 break
         else:
             farthest.append(farthest[-1])
+        if step & 255 == 0 and _budget_running_out(budget.left()):
+            stopped = "budget"
+            break
         if step & 1023 == 0:
             budget.check("the descent")
             if progress is not None:
@@ -304,6 +309,20 @@ def descend(
     if stopped == "steps":
         note = running_away(trajectory, farthest, maximize, falling=True)
     return Run(tuple(float(v) for v in start), tuple(trajectory), stopped, note, cause, helps)
+
+
+BUDGET_RESERVE = 0.4
+"""The share of the time budget a run leaves for showing its iterates (the table, the JSON and the
+plot cost about as much per iterate as an update)."""
+
+
+def _budget_running_out(left: tuple[float, float] | None) -> bool:
+    """Is less than ``BUDGET_RESERVE`` of the budget left?
+
+    >>> _budget_running_out(None), _budget_running_out((3.0, 10.0)), _budget_running_out((5.0, 10.0))
+    (False, True, False)
+    """
+    return left is not None and left[0] < BUDGET_RESERVE * left[1]
 
 
 class _Stop(NamedTuple):

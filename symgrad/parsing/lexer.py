@@ -62,8 +62,9 @@ LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
 _CONTINUES = frozenset(")]*/^,·×÷⋅∙⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻")
 """Characters that cannot start an expression: after a line break they continue the one before."""
 
-_POWER_THEN_CALL = re.compile(r"[ \t]*(?:(?:\^|\*\*)[ \t]*[-−]?[ \t]*[0-9.eE]+|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)[ \t]*\(")
-"""A power and then "(": ``f^2(x)``, ``σ²(x)``, as ``sin^2(x)`` is (sin x)²."""
+_POWER_THEN_CALL = re.compile(r"\s*(?:(?:\^|\*\*)\s*[-−]?\s*[0-9.eE]+|[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)[ \t]*\(")
+"""A power and then "(": ``f^2(x)``, ``σ²(x)``, as ``sin^2(x)`` is (sin x)²; a line break may continue the
+line around the power (as after any operator), never before the "(" (that break is refused)."""
 _RADIX = re.compile(r"0?[xX][0-9a-fA-F]+\b|0?[bB][01]+\b|0?[oO][0-7]+\b")
 """A base prefix right after a 0 (0x1f, 0b101, 0o17): another language's literal, never meant as 0·name."""
 _OPERAND_END = frozenset({"NAME", "INDEXED", "NUMBER", "CONST", "RPAR", "RBRACK", "RBAR", "SUP"})

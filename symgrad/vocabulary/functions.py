@@ -260,8 +260,11 @@ STEP_FUNCTIONS: dict[type, sympy.Rational] = {floor: S.Zero, ceiling: S.Zero, ro
 where the argument is a whole number, round where it is a whole number plus 1/2."""
 
 
-def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Expr]) -> str | None:
-    """Why symgrad gives no value for a derivative of ``expr`` at ``point``, or None.
+def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Expr],
+                       wrt: sympy.Symbol | None = None) -> str | None:
+    """Why symgrad gives no value for a derivative of ``expr`` at ``point``, or None; with ``wrt``,
+    for the partial derivative along ``wrt`` only (floor(x) jumping does not stop ∂/∂y: along y,
+    floor(x) is a constant).
 
     - a floor, ceiling or round in ``expr`` is at one of its jumps (or may be: its argument is
       whole there but does not move, as x² at 0);
@@ -279,6 +282,9 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
     evaluate it from the formula)'
     >>> no_derivative_note(round(x), {x: Rational(1, 3)}) is None
     True
+    >>> y = Symbol("y", real=True)
+    >>> no_derivative_note(floor(x) + y**2, {x: Integer(1), y: Integer(2)}, wrt=y) is None
+    True
     """
     at = ", ".join(f"{k}={v}" for k, v in point.items())
     for node in _walk(expr):
@@ -286,7 +292,7 @@ def no_derivative_note(expr: sympy.Basic, point: Mapping[sympy.Symbol, sympy.Exp
         if kind is not sympy.sinc and kind not in STEP_FUNCTIONS:
             continue
         u = node.args[0]
-        if not u.free_symbols:
+        if not u.free_symbols or (wrt is not None and wrt not in u.free_symbols):
             continue
         shown = sympy.sstr(node)
         if kind is sympy.sinc:

@@ -93,6 +93,9 @@ def outcome(variables: Sequence[sp.Symbol], run: Run, lr: float | None) -> list[
         lines = [Text(f"diverged after {steps}: {run.note}. Last good point: {where}{hint}", "warning")]
     elif run.stopped == "interrupted":
         lines = [Text(f"interrupted after {steps} at {where}", "warning")]
+    elif run.stopped == "budget":
+        lines = [Text(f"stopped by the time budget after {steps} at {where} (raise --timeout to go on)",
+                      "warning")]
     else:
         settled = "" if run.converged else " (not converged yet)"
         lines = [Text(f"stopped after {steps} at {where}{settled}")]
@@ -119,10 +122,12 @@ def descent_document(
     runs: Sequence[Run],
     data_line: str | None = None,
     not_started: Sequence[Sequence[float]] = (),
+    why_not: str = "interrupted",
 ) -> Document:
     """What ``symgrad descend`` says: the function, its gradient, the optimizer, then each run.
 
-    ``not_started``: the starts an interruption left out (they are listed, not run).
+    ``not_started``: the starts an interruption or the time budget left out (listed, not run;
+    ``why_not`` says which).
     """
     names = ", ".join(symbol_text(v.name) for v in variables)
     blocks: list[object] = [
@@ -141,7 +146,7 @@ def descent_document(
         blocks.append(Text(f"f per step: {sparkline(values)}", "muted"))
         blocks.extend(outcome(variables, run, lr))
     for k, point in enumerate(not_started, len(runs) + 1):
-        blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started (interrupted)", "warning"))
+        blocks.append(Text(f"run {k} from {point_text(variables, point)}: not started ({why_not})", "warning"))
     if len(runs) > 1:
         blocks.append(Heading("summary"))
         blocks.extend(Text(f"from {point_text(variables, r.start)} to {point_text(variables, r.final.point)} "
@@ -157,7 +162,8 @@ def descent_document(
 def _state(run: Run) -> str:
     if run.converged:
         return "converged"
-    return {"diverged": "diverged", "interrupted": "interrupted"}.get(run.stopped, "not converged")
+    return {"diverged": "diverged", "interrupted": "interrupted",
+            "budget": "stopped by the time budget"}.get(run.stopped, "not converged")
 
 
 def _option_text(value: object) -> str:
