@@ -27,6 +27,8 @@ LAYERS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
     ("steps", (("symgrad.steps",),)),
     ("calculus", (("symgrad.calculus", "symgrad.evaluate"),)),
     ("analysis", (("symgrad.multivar",), ("symgrad.numeric",), ("symgrad.backprop",))),
+    # vectors and matrices: their own notation, differentials and code, over the scalar engine and codegen
+    ("matrix", (("symgrad.matrix",),)),
     ("commands", (("symgrad.commands",),)),
     ("render", (("symgrad.render",),)),
     ("cli", (("symgrad.cli",),)),

@@ -21,6 +21,7 @@ from symgrad.cli.options import (
     ExprArgument,
     FormatOption,
     OrderOption,
+    ShapeOption,
     StandaloneOption,
     StepsOption,
     TimeoutOption,
@@ -35,6 +36,7 @@ def diff(
     expr: ExprArgument,
     wrt: WrtOption = None,
     order: OrderOption = 1,
+    shape: ShapeOption = None,
     at: AtOption = None,
     steps: StepsOption = True,
     standalone: StandaloneOption = False,
@@ -79,9 +81,13 @@ def diff(
         from symgrad.steps import derive
 
         text = read_expression(expr)
+        check_standalone(standalone, f)
+        from symgrad.cli import matrix
+
+        if matrix.wanted(text, shape):  # vectors and matrices: symgrad.cli.matrix
+            return matrix.diff(text, wrt, order, shape, at, steps, f, standalone)
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
-        check_standalone(standalone, f)
         if wrt is not None and "," in wrt:
             from symgrad.cli.multivar import emit_mixed_partial
 
@@ -143,6 +149,7 @@ def grad(
     wrt: Annotated[str | None, typer.Option("--wrt",
                                             help="Variables, comma-separated, in the order wanted (default: all, in "
                                                  "natural order).", show_default=False)] = None,
+    shape: ShapeOption = None,
     at: AtOption = None,
     steps: StepsOption = True,
     standalone: StandaloneOption = False,
@@ -161,9 +168,12 @@ def grad(
       symgrad grad "theta1^2 + theta2^2" --at θ1=1,θ2=-2
 
       symgrad grad "-log(p)" --format json
+
+      symgrad grad "‖W x + b - y‖²" --shape "W: m×n, x: n" --wrt W,b
     """
 
     def body(f: Format) -> None:
+        from symgrad.cli import matrix
         from symgrad.evaluate import evaluate_all, parse_point
         from symgrad.expressions import (
             as_expr,
@@ -175,10 +185,12 @@ def grad(
         from symgrad.render.narrate.steps import partials_document
 
         text = read_expression(expr)
+        check_standalone(standalone, f)
+        if matrix.wanted(text, shape):  # vectors and matrices: symgrad.cli.matrix
+            return matrix.grad(text, wrt, shape, at, steps, f, standalone)
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
         variables = resolve_variables(parsed.wrt(wrt), e)
-        check_standalone(standalone, f)
         # --no-steps hides the steps, same result; deep chains are answered in their links' names
         derivations = named_partials(e, variables)
         links = merged_links(derivations)

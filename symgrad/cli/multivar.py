@@ -14,7 +14,16 @@ from typing import Annotated, Any
 import typer
 
 from symgrad.cli.common import Format, emit, read_expression, run
-from symgrad.cli.options import COMMAND_SETTINGS, AtOption, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
+    AtOption,
+    DebugOption,
+    ExprArgument,
+    FormatOption,
+    ShapeOption,
+    TimeoutOption,
+    app,
+)
 from symgrad.vocabulary.symbols import natural_key
 
 WrtListOption = Annotated[
@@ -41,6 +50,7 @@ def _latex(expr: Any) -> str:
 def hessian(
     expr: ExprArgument,
     wrt: WrtListOption = None,
+    shape: ShapeOption = None,
     at: AtOption = None,
     steps: StepsOption = True,
     fmt: FormatOption = None,
@@ -57,10 +67,13 @@ def hessian(
       symgrad hessian "x^3 - 3x + y^2" --wrt x,y
 
       symgrad hessian "x y z" --format json
+
+      symgrad hessian "x^T A x" --shape "A: n×n"
     """
 
     def body(f: Format) -> None:
         from symgrad import expressions
+        from symgrad.cli import matrix
         from symgrad.evaluate import parse_point
         from symgrad.expressions import absent_notes, as_expr, point_notes
         from symgrad.multivar import hessian as hs
@@ -68,6 +81,8 @@ def hessian(
         from symgrad.render.narrate.multivar import hessian_document
 
         text = read_expression(expr)
+        if matrix.wanted(text, shape):  # vectors and matrices: symgrad.cli.matrix
+            return matrix.hessian(text, wrt, shape, at, steps, f)
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
         ready, how = expressions.prepared(e)  # 0^u is 0 where u > 0 (a note); the variables stay e's
@@ -115,6 +130,7 @@ def hessian(
 def jacobian(
     expr: ExprArgument,
     wrt: WrtListOption = None,
+    shape: ShapeOption = None,
     at: AtOption = None,
     steps: StepsOption = True,
     fmt: FormatOption = None,
@@ -131,12 +147,15 @@ def jacobian(
       symgrad jacobian "r cos(θ), r sin(θ)" --wrt r,θ --at r=2,θ=pi/2
 
       symgrad jacobian "softmax(a1, a2, a3)" --format json
+
+      symgrad jacobian "σ(z)" --shape "z: n"
     """
 
     def body(f: Format) -> None:
         import sympy as sp
 
         from symgrad import expressions
+        from symgrad.cli import matrix
         from symgrad.evaluate import parse_point
         from symgrad.expressions import absent_notes, point_notes
         from symgrad.multivar import jacobian as jc
@@ -144,6 +163,8 @@ def jacobian(
         from symgrad.render.narrate.multivar import jacobian_document
 
         text = read_expression(expr)
+        if matrix.wanted(text, shape):  # vectors and matrices: symgrad.cli.matrix
+            return matrix.jacobian(text, wrt, shape, at, steps, f)
         parsed = parse_full(text)
         comps = jc.components_of(parsed.expr)
         together = parsed.expr

@@ -19,7 +19,15 @@ from typing import Annotated, Any
 import typer
 
 from symgrad.cli.common import Format, emit, read_expression, run
-from symgrad.cli.options import COMMAND_SETTINGS, DebugOption, ExprArgument, FormatOption, TimeoutOption, app
+from symgrad.cli.options import (
+    COMMAND_SETTINGS,
+    DebugOption,
+    ExprArgument,
+    FormatOption,
+    ShapeOption,
+    TimeoutOption,
+    app,
+)
 from symgrad.errors import ComputeError, InputError
 
 OPTIMIZER_NAMES = "gd, sgd, adagrad, rmsprop, adam, adamw, nadam, adamax"
@@ -404,6 +412,7 @@ def export(
     check: Annotated[bool, typer.Option("--check",
                                         help="Check grad_f (and hessian_f) against finite differences of f at random "
                                              "points.")] = False,
+    shape: ShapeOption = None,
     fmt: FormatOption = None,
     timeout: TimeoutOption = 30.0,
     debug: DebugOption = False,
@@ -423,9 +432,12 @@ def export(
       symgrad export "sigmoid(w x + b)" --wrt w,b,x --what value,grad --backend torch
 
       symgrad export "θ1^2 + θ2^2" --backend jax --format json
+
+      symgrad export "‖W x + b - y‖²" --shape "W: m×n, x: n" --wrt W,b --check
     """
 
     def body(f: Format) -> None:
+        from symgrad.cli import matrix
         from symgrad.expressions import as_expr
         from symgrad.files import write_text
         from symgrad.numeric.codegen import visible
@@ -435,6 +447,9 @@ def export(
 
         target = None if output is None or str(output) == "-" else output
         text = read_expression(expr)
+        if matrix.wanted(text, shape):  # vectors and matrices: symgrad.cli.matrix
+            return matrix.export(text, shape, backend, wrt, what, target, check, f,
+                                 what_given=what != "value,grad,hessian")
         parsed = parse_full(text)
         e = as_expr(parsed.expr)
         kinds = [w.strip() for w in what.split(",") if w.strip()]

@@ -35,6 +35,13 @@ TimeoutOption = Annotated[
                  help="Time budget in CPU seconds (wall-clock limit: 10× that, at least +60 s); past it symgrad stops "
                       "with a message (exit 1)."),
 ]
+ShapeOption = Annotated[
+    str | None,
+    typer.Option("--shape",
+                 help="Vector and matrix shapes, e.g. --shape \"x: n, A: n×n, W: m×n, b: m\" (also x: vector, "
+                      "A: matrix, A: symmetric); names not declared are numbers unless their use says otherwise.",
+                 show_default=False),
+]
 ExprArgument = Annotated[str, typer.Argument(
     help="The expression, as you would write it: \"x cos(πx)\", \"sin^2 x\", \"y**2 - x**2\". "
          "Use - to read it from standard input.",

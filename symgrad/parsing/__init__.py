@@ -14,7 +14,7 @@ sin(x)**2 + exp(-x)
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from symgrad.errors import ParseError, from_sympy
 from symgrad.parsing.lalr import grammar_text, load_table
@@ -80,13 +80,15 @@ def _parse_table() -> dict[str, object]:
     return load_table(grammar_text())
 
 
-def parse_full(text: str, *, definitions: bool = True) -> Parsed:
+def parse_full(text: str, *, definitions: bool = True, notation: Any = None) -> Parsed:
     """Parse ``text`` into a :class:`Parsed` with the expression and the reading notes.
 
     A definition ``f(t) = …`` gives its right-hand side and the variables its left names (the
     commands differentiate by them); with ``definitions=False`` an '=' is refused, for callers that
     would not honour those variables (``parse``: the API, --wrt names, --at values).
     Raises :class:`~symgrad.errors.ParseError` with the position for anything it cannot read.
+    ``notation``: vector/matrix notation (a ``symgrad.matrix.notation.Notation``; its ``expr`` is
+    then a matrix expression node, not a SymPy object).
     """
     from symgrad.magnitude import TooLarge, guard
     from symgrad.parsing.build import Builder, finish
@@ -110,14 +112,15 @@ def parse_full(text: str, *, definitions: bool = True) -> Parsed:
     if definition is not None and not text[start:].strip():
         raise ParseError("the right-hand side of '=' is empty", text, len(text),
                          suggestion="write the formula after '=', as in f(x) = x^2")
-    scanner = Scanner(text, MAX_NESTING, start)
     notes: list[str] = []
-    builder = Builder()
+    # integration point for vectors and matrices (symgrad.matrix): its scanner mode and builder
+    scanner = Scanner(text, MAX_NESTING, start) if notation is None else notation.scanner(text, MAX_NESTING, start)
+    builder = Builder() if notation is None else notation.builder()
     builder._reset(text, notes)
     try:
         with guard():  # SymPy's rewriting may compute exact powers no size check saw (magnitude)
             result = Parser(_parse_table(), builder).parse(scanner.tokens())
-            expr = finish(result)
+            expr = finish(result) if notation is None else notation.finish(result, builder)
     except TooLarge as exc:
         from symgrad.errors import BudgetExceeded
 
@@ -141,15 +144,16 @@ def parse_full(text: str, *, definitions: bool = True) -> Parsed:
         if failure is None:
             raise
         raise failure from None
-    check_depth(expr, text)
-    check_defined(expr, text)
-    check_printable(expr)
-    check_arguments(expr)
-    check_indexed(expr, builder.indexed_at, text)
+    if notation is None:
+        check_depth(expr, text)
+        check_defined(expr, text)
+        check_printable(expr)
+        check_arguments(expr)
+    check_indexed(expr if notation is None else notation.names(expr), builder.indexed_at, text)
     first = tuple(builder.first_notes)
     if definition is None:
         return Parsed(text=text, expr=expr, notes=first + tuple(scanner.notes) + tuple(notes))
-    note = definition.check(expr, text)
+    note = definition.check(expr if notation is None else notation.names(expr), text)
     return Parsed(text=text, expr=expr, notes=first + (note,) + tuple(scanner.notes) + tuple(notes),
                   defines=definition.name, variables=definition.variables)
 

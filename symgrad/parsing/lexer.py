@@ -33,6 +33,7 @@ from symgrad.parsing.names import (
     FUNCTION_NAMES,
     GREEK_LETTERS,
     GREEK_NAMES,
+    MATRIX_FUNCTIONS,
     SPELLED_OUT,
     SUBSCRIPT_DIGITS,
     SUPERSCRIPT_CHARS,
@@ -98,12 +99,16 @@ def normalize(text: str) -> str:
 class Scanner:
     """Turns one input string into tokens; a fresh instance per parse."""
 
-    def __init__(self, text: str, max_depth: int, start: int = 0) -> None:
+    def __init__(self, text: str, max_depth: int, start: int = 0, *, matrix: bool = False) -> None:
         self.original = text
         self.text = normalize(text)
         self.max_depth = max_depth
         self.start = start  # where to begin: the right side of a definition f(x) = …
         self.notes: list[str] = []
+        # integration point for vectors and matrices (symgrad.matrix.notation): transposes,
+        # @, ⊙, .*, ‖x‖ and the matrix function names are tokens only in matrix mode
+        self.matrix = matrix
+        self._norm_bars: set[int] = set()
 
     def _note(self, note: str) -> None:
         if note not in self.notes:
@@ -145,6 +150,10 @@ class Scanner:
                 line_break = None
             start = pos
             kind, value, pos = self._read(ch, pos, prev, stack)
+            if kind == "POW" and self.matrix and value != ".^" and prev in _OPERAND_END:
+                found = self._matrix_power(pos, prev)
+                if found is not None:
+                    kind, value, pos = found
             if kind == "POW" and prev in _OPERAND_END and prev not in ("NUMBER", "CONST", "SUP"):
                 self._refuse_transpose(pos)  # x^T after a name or a bracket: a transpose, not a power
             if kind == "NAME" and pos < n and text[pos] == "[":
@@ -188,12 +197,15 @@ class Scanner:
             return (*self._classify_greek(ch, m, pos, m.end()), m.end())
         if ch in "√∛":
             return "FUNC", ("sqrt" if ch == "√" else "cbrt"), pos + 1
+        if self.matrix and (found := self._matrix_token(ch, pos, prev, stack)) is not None:
+            return found
         if ch == "*" and text.startswith("**", pos):
             return "POW", "**", pos + 2
         if ch in _SINGLE:
             return _SINGLE[ch], ch, pos + 1
         if ch == "|":
-            opening = prev is None or prev in _OPERATOR_LIKE or not any(k == "LBAR" for k, _ in stack)
+            opening = prev is None or prev in _OPERATOR_LIKE or not any(
+                k == "LBAR" and p not in self._norm_bars for k, p in stack)
             return ("LBAR" if opening else "RBAR"), "|", pos + 1
         m = _SUP.match(text, pos)
         if m:
@@ -210,6 +222,10 @@ class Scanner:
                     "symgrad limits nesting so that nothing overflows; simplify the input",
                 )
         elif kind in ("RPAR", "RBRACK", "RBAR"):
+            if kind == "RBAR" and stack and stack[-1][0] == "LBAR" and (value == "‖") != (
+                    stack[-1][1] in self._norm_bars):
+                raise self.error(f"'{value}' closes nothing here: the bar at column {stack[-1][1] + 1} needs "
+                                 f"'{'‖' if stack[-1][1] in self._norm_bars else '|'}' first", start)
             if stack and _OPEN_CLOSE[stack[-1][0]] == kind:
                 stack.pop()
             elif not stack:
@@ -263,9 +279,9 @@ class Scanner:
 
     def _transpose_error(self, at: int) -> ParseError:
         return self.error(
-            "transposes need vector/matrix variables: symgrad's variables are numbers (scalars) for now", at,
-            "for a power of a variable T write x^(T); write a product of vectors out in components, "
-            "as x1^2 + x2^2 for xᵀx",
+            "transposes need vector/matrix variables: here the variables are numbers (scalars)", at,
+            "for a power of a variable T write x^(T); for vectors and matrices give their shapes "
+            "(--shape \"x: n, A: n×n\" on the command line, symgrad.matrix in Python)",
         )
 
     def _index(self, name: str, pos: int) -> str:
@@ -306,6 +322,8 @@ class Scanner:
 
         if has_sub and not subdigits and f"{full}_{letters}" in FUNCTION_NAMES:
             return "FUNC", f"{full}_{letters}"  # cross_entropy
+        if self.matrix and not has_sub and not digits and full in MATRIX_FUNCTIONS:
+            return "FUNC", MATRIX_FUNCTIONS[full]
         # leaky_relu, log_sigmoid, gelu, log1p: never a product (symgrad's own spellings come first:
         # Derivative, which results print, is not mathjs's derivative)
         foreign = None if identifier in FUNCTION_NAMES else other_tool(identifier)
@@ -377,6 +395,86 @@ class Scanner:
                 if len(rest) == 1 or rest in GREEK_NAMES:
                     return fn, rest
         return None
+
+    # vectors and matrices (matrix mode only) ----------------------------------------------------
+    def _matrix_token(self, ch: str, pos: int, prev: str | None,
+                      stack: list[tuple[str, int]]) -> tuple[str, str, int] | None:
+        """@, ⊙, .*, ./, .^, ‖ and the postfix transposes (xᵀ, x', x.T) of matrix mode, or None."""
+        text = self.text
+        after_operand = prev in _OPERAND_END
+        if ch == "@":
+            return "TIMES", "@", pos + 1
+        if ch in "⊙∘":
+            return "TIMES", "⊙", pos + 1
+        if ch == "." and text.startswith((".*", "./", ".^"), pos) and after_operand:
+            if text.startswith(".**", pos):
+                return "POW", ".^", pos + 3
+            op = {"*": ("TIMES", "⊙"), "/": ("DIVIDE", "./"), "^": ("POW", ".^")}[text[pos + 1]]
+            return op[0], op[1], pos + 2
+        if ch == "‖":
+            opening = prev is None or prev in _OPERATOR_LIKE or not any(
+                k == "LBAR" and p in self._norm_bars for k, p in stack)
+            if opening:
+                self._norm_bars.add(pos)
+                return "LBAR", "‖", pos + 1
+            return "RBAR", "‖", self._norm_subscript(pos + 1)
+        if not after_operand:
+            return None
+        end = None
+        if ch in "ᵀ⊤" or ch in _PRIMES and self._next_char(pos + 1) != "(" and not self._derivative_prime(pos):
+            end = pos + 1
+        elif ch == "." and text.startswith(".T", pos) and not text[pos + 2 : pos + 3].isalnum():
+            end = pos + 2
+        if end is None:
+            return None
+        return self._then_inverse(end)
+
+    def _derivative_prime(self, pos: int) -> bool:
+        before = self.text[:pos].rstrip()
+        name = _IDENTIFIER.search(before[-20:]) if before else None
+        return name is not None and before.endswith(name.group(0)) and name.group(0) in ABSTRACT_FUNCTIONS
+
+    _INVERSE_AFTER = re.compile(r"\s*(?:(?:\^|\*\*)\s*(?:-\s*1|\(\s*-\s*1\s*\)|\{\s*-\s*1\s*\})(?![0-9.])|⁻¹)")
+
+    def _then_inverse(self, end: int) -> tuple[str, str, int]:
+        """A transpose ending at ``end``; Xᵀ⁻¹ and X.T**(-1) (SymPy's form of X⁻ᵀ) are one token."""
+        m = self._INVERSE_AFTER.match(self.text, end)
+        if m is not None:
+            return "SUP", "-T", m.end()
+        return "SUP", "T", end
+
+    _BRACED = re.compile(r"\s*\{\s*([+-]?)\s*([0-9]{1,4}|T|\\top|\\intercal|⊤)\s*\}")
+    _SIGNED_T = re.compile(r"\s*(-?)\s*(?:T(?![A-Za-z0-9_])|\\top|\\intercal|⊤|ᵀ)")
+
+    def _matrix_power(self, pos: int, prev: str | None) -> tuple[str, str, int] | None:
+        """After ``^`` (``pos`` past it) in matrix mode: a transpose ``^T``, ``^{T}``, ``^\\top``, ``^-T``
+        or a braced power ``^{-1}``, ``^{2}`` as one SUP token; None for an ordinary power."""
+        m = self._BRACED.match(self.text, pos)
+        if m is not None:
+            sign, what = m.groups()
+            if what.isdigit():
+                return "SUP", ("-" if sign == "-" else "") + what, m.end()
+            if sign == "+":
+                return None
+            return ("SUP", "-T", m.end()) if sign == "-" else self._then_inverse(m.end())
+        if prev in ("NUMBER", "CONST", "SUP"):
+            return None
+        m = self._SIGNED_T.match(self.text, pos)
+        if m is not None:
+            return ("SUP", "-T", m.end()) if m.group(1) else self._then_inverse(m.end())
+        try:
+            self._refuse_transpose(pos)
+        except ParseError:
+            at = _TRANSPOSE_LEAD.match(self.text, pos).end()  # type: ignore[union-attr]
+            if self.text.startswith("T", at):
+                return self._then_inverse(at + 1)  # x^Tx: the scalar reading refuses it as xᵀx
+            raise
+        return None
+
+    def _norm_subscript(self, pos: int) -> int:
+        """‖x‖₂ and ‖x‖_2 are the 2-norm ‖x‖: skip the subscript."""
+        m = re.compile(r"_\{?2\}?(?![0-9])|₂").match(self.text, pos)
+        return m.end() if m is not None else pos
 
     def _bad_char(self, ch: str, pos: int, prev: str | None = None) -> ParseError:
         code = f"U+{ord(ch):04X}"

@@ -179,6 +179,14 @@ def function_table() -> dict[str, FunctionSpec]:
     return _TABLE
 
 
+MATRIX_FUNCTIONS: dict[str, str] = {
+    "det": "det", "tr": "tr", "trace": "tr", "Trace": "tr", "Determinant": "det", "diag": "diag",
+    "norm": "norm", "dot": "dot", "logdet": "logdet", "inv": "inv", "HadamardProduct": "hadamard",
+}
+"""Names that are functions only in vector/matrix notation (``symgrad.matrix``; elsewhere ``tr`` is a
+variable and ``det(x)`` an unknown function), each with the name the matrix builder knows it by.
+``Trace``, ``Determinant`` and ``HadamardProduct`` are how SymPy's ``str()`` writes them."""
+
 FUNCTION_NAMES: frozenset[str] = frozenset(
     ["sin", "cos", "tan", "sec", "csc", "cosec", "cot", "asin", "arcsin", "acos", "arccos", "atan", "arctan", "acot",
      "arccot", "asec", "arcsec", "acsc", "arccsc", "sinh", "cosh", "tanh", "sech", "csch", "coth", "asinh", "arsinh",
