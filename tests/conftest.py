@@ -16,6 +16,10 @@ Tests of the budget itself pass their own ``--timeout``, which wins over the var
 
 os.environ["SYMGRAD_TIMEOUT"] = TEST_TIMEOUT
 
+collect_ignore_glob = ["fixtures/record_*.py"]
+"""The recorders of torch's numbers run by hand with torch installed (each file says how); they are
+not tests, and CI has no torch, so pytest (which collects every module for doctests) skips them."""
+
 
 def R(name: str) -> sp.Symbol:
     """A real symbol, as the parser makes them."""
