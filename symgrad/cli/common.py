@@ -352,7 +352,7 @@ def bad_option(message: str, suggestion: str | None = None) -> NoReturn:
 try:  # typer 0.28 vendors Click; older releases used Click itself
     from typer._click import exceptions as _click_exceptions
 except ImportError:  # pragma: no cover
-    from click import exceptions as _click_exceptions  # type: ignore[no-redef]
+    from click import exceptions as _click_exceptions  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 
 class UsageError(InputError):
